@@ -1,0 +1,179 @@
+-- Runs (one enrollment of one lead in one cadence version), their scheduled
+-- actions, the audit log and the manual task list.
+--
+-- The two state machines, written down once:
+--
+--   run:               active --pause--> paused --resume--> active
+--                      active --last action done--> completed
+--                      active|paused --cancel--> cancelled
+--                      active|paused --exit condition--> replied | bounced |
+--                                      unsubscribed | meeting_booked
+--                      active --unrecoverable error--> failed
+--                      Every state but active and paused is final.
+--
+--   scheduled action:  scheduled --claimed by a runner--> sending
+--                      sending --provider accepted--> sent
+--                      sending --retryable error--> scheduled (later due_at)
+--                      sending --permanent error, attempts spent--> failed
+--                      scheduled|sending --not sendable now--> skipped
+--                      scheduled --manual step due--> pending_manual
+--                      pending_manual --done by a person--> completed
+--                      scheduled|pending_manual --run ended--> cancelled
+--                      sent, skipped, failed, completed, cancelled are final
+--                      (a sent action still collects opened/clicked/replied).
+
+CREATE TABLE cadence.runs (
+	tenant_id			text NOT NULL,
+	id					bigint GENERATED ALWAYS AS IDENTITY,
+	cadence_id			text NOT NULL,
+	cadence_version		integer NOT NULL,
+	lead_id				text NOT NULL,
+	status				text NOT NULL DEFAULT 'active'
+						CHECK (status IN ('active', 'paused', 'completed', 'replied',
+										  'bounced', 'unsubscribed', 'meeting_booked',
+										  'cancelled', 'failed')),
+	current_step		integer NOT NULL DEFAULT 1 CHECK (current_step >= 0),
+	first_day			integer NOT NULL DEFAULT 1 CHECK (first_day >= 1),
+	timezone			text NOT NULL,
+	assigned_to			text,
+	exit_reason			text,
+	trigger_at			timestamptz NOT NULL,
+	enrolled_at			timestamptz NOT NULL DEFAULT now(),
+	paused_at			timestamptz,
+	completed_at		timestamptz,
+	last_activity_at	timestamptz,
+	metadata			jsonb NOT NULL DEFAULT '{}'
+						CHECK (jsonb_typeof(metadata) = 'object'),
+	PRIMARY KEY (tenant_id, id),
+	FOREIGN KEY (tenant_id, cadence_id)
+		REFERENCES cadence.cadences (tenant_id, id),
+	FOREIGN KEY (tenant_id, lead_id)
+		REFERENCES cadence.contacts (tenant_id, id)
+);
+COMMENT ON TABLE cadence.runs IS
+	'One enrollment of one lead in one cadence version, with its status, position, assignee and exit reason';
+COMMENT ON COLUMN cadence.runs.current_step IS
+	'Step number of the action the run waits on (0 once nothing is left)';
+COMMENT ON COLUMN cadence.runs.first_day IS
+	'The cadence day planned on the trigger day: 1, or later for a run enrolled at a later step';
+COMMENT ON COLUMN cadence.runs.timezone IS
+	'The zone the run is planned in: the cadence''s, or the lead''s own in recipient time';
+-- At most one live run of a cadence per lead, even under concurrent enrollment.
+CREATE UNIQUE INDEX runs_one_live_per_lead
+	ON cadence.runs (tenant_id, cadence_id, lead_id)
+	WHERE status IN ('active', 'paused');
+CREATE INDEX runs_cadence_status_idx ON cadence.runs (tenant_id, cadence_id, status);
+CREATE INDEX runs_lead_idx ON cadence.runs (tenant_id, lead_id);
+CREATE INDEX runs_assignee_idx ON cadence.runs (tenant_id, assigned_to, status);
+
+CREATE TABLE cadence.scheduled_actions (
+	tenant_id			text NOT NULL,
+	id					bigint GENERATED ALWAYS AS IDENTITY,
+	run_id				bigint NOT NULL,
+	cadence_id			text NOT NULL,
+	cadence_version		integer NOT NULL,
+	action_id			text NOT NULL,
+	step_number			integer NOT NULL CHECK (step_number >= 1),
+	day_number			integer NOT NULL CHECK (day_number >= 1),
+	type				text NOT NULL,
+	due_at				timestamptz NOT NULL,
+	status				text NOT NULL DEFAULT 'scheduled'
+						CHECK (status IN ('scheduled', 'sending', 'sent', 'skipped',
+										  'failed', 'pending_manual', 'completed',
+										  'cancelled')),
+	moved_reason		text CHECK (moved_reason IN ('weekend', 'holiday',
+													 'outside_business_hours',
+													 'dst_gap', 'quiet_hours',
+													 'daily_cap')),
+	attempts			integer NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+	lease_until			timestamptz,
+	provider_id			text,
+	provider_message_id	text,
+	variant				text,
+	rendered			jsonb,
+	skip_reason			text,
+	last_error			text,
+	sent_at				timestamptz,
+	completed_at		timestamptz,
+	opened_at			timestamptz,
+	clicked_at			timestamptz,
+	replied_at			timestamptz,
+	created_at			timestamptz NOT NULL DEFAULT now(),
+	updated_at			timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (tenant_id, id),
+	FOREIGN KEY (tenant_id, run_id)
+		REFERENCES cadence.runs (tenant_id, id) ON DELETE CASCADE,
+	CHECK ((status = 'sending') = (lease_until IS NOT NULL))
+);
+COMMENT ON TABLE cadence.scheduled_actions IS
+	'One planned execution of one cadence action for one run: due time, status, attempts, lease, provider result, engagement';
+-- The dispatcher's hot path: due work across all tenants, oldest first.
+CREATE INDEX scheduled_actions_due_idx ON cadence.scheduled_actions (due_at)
+	WHERE status = 'scheduled';
+-- Leases that ran out (a runner died mid-batch).
+CREATE INDEX scheduled_actions_lease_idx ON cadence.scheduled_actions (lease_until)
+	WHERE status = 'sending';
+CREATE INDEX scheduled_actions_run_idx
+	ON cadence.scheduled_actions (tenant_id, run_id, step_number);
+CREATE INDEX scheduled_actions_provider_msg_idx
+	ON cadence.scheduled_actions (provider_message_id)
+	WHERE provider_message_id IS NOT NULL;
+
+CREATE TABLE cadence.events (
+	tenant_id			text NOT NULL,
+	id					bigint GENERATED ALWAYS AS IDENTITY,
+	run_id				bigint,
+	scheduled_action_id	bigint,
+	cadence_id			text,
+	lead_id				text,
+	type				text NOT NULL
+						CHECK (type IN (
+							'cadence.created', 'cadence.updated', 'cadence.versioned',
+							'cadence.activated', 'cadence.deactivated',
+							'cadence.deleted', 'cadence.duplicated',
+							'run.enrolled', 'run.paused', 'run.resumed',
+							'run.cancelled', 'run.completed', 'run.exited',
+							'run.skipped_to', 'run.failed',
+							'action.rescheduled', 'action.sending', 'action.sent',
+							'action.retry', 'action.failed', 'action.skipped',
+							'action.pending_manual', 'action.completed',
+							'action.cancelled', 'action.engagement')),
+	payload				jsonb NOT NULL DEFAULT '{}',
+	created_at			timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (tenant_id, id),
+	FOREIGN KEY (tenant_id, run_id)
+		REFERENCES cadence.runs (tenant_id, id) ON DELETE CASCADE
+);
+COMMENT ON TABLE cadence.events IS
+	'Append-only audit log of everything that happened to a cadence, run or scheduled action, with a JSON payload';
+CREATE INDEX events_run_idx ON cadence.events (tenant_id, run_id, id);
+
+CREATE TABLE cadence.tasks (
+	tenant_id			text NOT NULL,
+	id					bigint GENERATED ALWAYS AS IDENTITY,
+	run_id				bigint NOT NULL,
+	scheduled_action_id	bigint NOT NULL,
+	lead_id				text NOT NULL,
+	assignee_id			text,
+	type				text NOT NULL
+						CHECK (type IN ('call', 'manual_task', 'manual_email',
+										'linkedin')),
+	title				text NOT NULL,
+	description			text,
+	due_at				timestamptz NOT NULL,
+	status				text NOT NULL DEFAULT 'open'
+						CHECK (status IN ('open', 'completed', 'skipped', 'cancelled')),
+	outcome				text,
+	notes				text,
+	created_at			timestamptz NOT NULL DEFAULT now(),
+	completed_at		timestamptz,
+	PRIMARY KEY (tenant_id, id),
+	UNIQUE (tenant_id, scheduled_action_id),
+	FOREIGN KEY (tenant_id, run_id)
+		REFERENCES cadence.runs (tenant_id, id) ON DELETE CASCADE,
+	FOREIGN KEY (tenant_id, scheduled_action_id)
+		REFERENCES cadence.scheduled_actions (tenant_id, id) ON DELETE CASCADE
+);
+COMMENT ON TABLE cadence.tasks IS
+	'Manual work (calls, hand-written emails, LinkedIn touches) waiting for a person, for the assignee''s task list';
+CREATE INDEX tasks_assignee_idx ON cadence.tasks (tenant_id, assignee_id, status, due_at);

@@ -1,0 +1,78 @@
+-- The planner and the run state machine (src/planner.c, src/runstate.c).
+-- All run as the caller, so row-level security applies to what they read
+-- and write.
+
+CREATE FUNCTION cadence.plan_runs(cadence_id text, lead_ids text[],
+								  trigger_at timestamptz DEFAULT now(),
+								  options jsonb DEFAULT '{}')
+RETURNS TABLE (lead_id text, outcome text, run_id bigint, reason text)
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'cadence_plan_runs';
+COMMENT ON FUNCTION cadence.plan_runs(text, text[], timestamptz, jsonb) IS
+	'Enroll a list of leads (an array, or ARRAY(SELECT ...)) in an active cadence in one call: one row per lead, enrolled, already_enrolled (with the live run) or refused (with why). options: assignedTo, metadata, startAtStep';
+
+CREATE FUNCTION cadence.plan_run_for_lead(cadence_id text, lead_id text,
+										  trigger_at timestamptz DEFAULT now(),
+										  options jsonb DEFAULT '{}')
+RETURNS bigint
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'cadence_plan_run_for_lead';
+COMMENT ON FUNCTION cadence.plan_run_for_lead(text, text, timestamptz, jsonb) IS
+	'Enroll one lead in an active cadence and plan all its actions; returns the run id, the live run''s id when the lead is already enrolled';
+
+CREATE FUNCTION cadence.preview_schedule(cadence_id text, lead_id text DEFAULT NULL,
+										 as_of timestamptz DEFAULT now())
+RETURNS TABLE (step_number integer, day_number integer, action_id text,
+			   type text, due_at timestamptz, local_time timestamp,
+			   timezone text, reason text)
+LANGUAGE C STABLE
+AS 'MODULE_PATHNAME', 'cadence_preview_schedule';
+COMMENT ON FUNCTION cadence.preview_schedule(text, text, timestamptz) IS
+	'The timeline a run of the cadence started at as_of would get (for the lead''s zone in recipient time), with the reason where a time moved; writes nothing';
+
+CREATE FUNCTION cadence.advance_to_next_step(run_id bigint,
+											 happened_at timestamptz DEFAULT now(),
+											 outcome text DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'cadence_advance_to_next_step';
+COMMENT ON FUNCTION cadence.advance_to_next_step(bigint, timestamptz, text) IS
+	'The run''s current step is done (at happened_at): re-plan what follows from then, or complete the run after its last step';
+
+CREATE FUNCTION cadence.complete_manual_step(run_id bigint, step_number integer,
+											 notes text DEFAULT NULL,
+											 outcome text DEFAULT NULL,
+											 completed_at timestamptz DEFAULT now())
+RETURNS jsonb
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'cadence_complete_manual_step';
+COMMENT ON FUNCTION cadence.complete_manual_step(bigint, integer, text, text, timestamptz) IS
+	'A person did the run''s current manual step (call, manual email, task): record notes and outcome and go on';
+
+CREATE FUNCTION cadence.pause_run(run_id bigint) RETURNS jsonb
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'cadence_pause_run';
+COMMENT ON FUNCTION cadence.pause_run(bigint) IS
+	'Pause an active run: nothing of it is dispatched until it resumes';
+
+CREATE FUNCTION cadence.resume_run(run_id bigint, resume_at timestamptz DEFAULT now())
+RETURNS jsonb
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'cadence_resume_run';
+COMMENT ON FUNCTION cadence.resume_run(bigint, timestamptz) IS
+	'Resume a paused run: what is left moves later by the time it was paused, into the cadence''s open windows';
+
+CREATE FUNCTION cadence.cancel_run(run_id bigint, reason text DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'cadence_cancel_run';
+COMMENT ON FUNCTION cadence.cancel_run(bigint, text) IS
+	'End a run; its open actions and tasks are cancelled';
+
+CREATE FUNCTION cadence.skip_to_step(run_id bigint, step_number integer,
+									 at timestamptz DEFAULT now())
+RETURNS jsonb
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'cadence_skip_to_step';
+COMMENT ON FUNCTION cadence.skip_to_step(bigint, integer, timestamptz) IS
+	'Skip a run forward: open steps before step_number are skipped, that step is due at the first open moment from at, the rest follow by their rules';

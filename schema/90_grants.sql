@@ -1,0 +1,49 @@
+-- Privileges.  Nothing is granted to PUBLIC: a DBA names the roles that
+-- may use cadence with grant_access() (for Supabase: 'authenticated').
+
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA cadence FROM PUBLIC;
+
+CREATE FUNCTION cadence.grant_access(role regrole) RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	t text;
+BEGIN
+	EXECUTE format('GRANT USAGE ON SCHEMA cadence TO %s', role);
+	EXECUTE format('GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA cadence TO %s', role);
+	EXECUTE format('REVOKE EXECUTE ON FUNCTION cadence.grant_access(regrole) FROM %s', role);
+	FOREACH t IN ARRAY ARRAY['members', 'cadences', 'cadence_days',
+							 'cadence_actions', 'contacts', 'suppressions',
+							 'holidays', 'runs', 'scheduled_actions', 'tasks'] LOOP
+		EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON cadence.%I TO %s', t, role);
+	END LOOP;
+	-- The audit log is append-only.
+	EXECUTE format('GRANT SELECT, INSERT ON cadence.events TO %s', role);
+	-- Every provider column but the credentials.
+	EXECUTE format('GRANT SELECT (tenant_id, id, channel, kind, base_url, settings,
+								  rate_per_second, max_concurrency, is_default,
+								  created_at),
+						  INSERT, UPDATE, DELETE ON cadence.providers TO %s', role);
+END
+$$;
+COMMENT ON FUNCTION cadence.grant_access(regrole) IS
+	'Let a role use cadence: schema, functions and tables, subject to row-level security; provider credentials stay hidden';
+REVOKE ALL ON FUNCTION cadence.grant_access(regrole) FROM PUBLIC;
+
+-- pg_dump keeps the user data held in extension tables (one call per
+-- command: each call updates the pg_extension row).
+DO $$
+DECLARE
+	rel text;
+BEGIN
+	FOREACH rel IN ARRAY ARRAY['members', 'cadences', 'cadence_days',
+							   'cadence_actions', 'contacts', 'suppressions',
+							   'holidays', 'runs', 'scheduled_actions', 'events',
+							   'tasks', 'providers', 'runs_id_seq',
+							   'scheduled_actions_id_seq', 'events_id_seq',
+							   'tasks_id_seq'] LOOP
+		PERFORM pg_catalog.pg_extension_config_dump('cadence.' || rel, '');
+	END LOOP;
+END
+$$;

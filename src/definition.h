@@ -1,0 +1,46 @@
+/*
+ * definition.h
+ *		A cadence version loaded for planning: zone, windows, and the chain of
+ *		steps.  Loaded through SPI, so callers must be connected to SPI; the
+ *		result lives in the current (SPI procedure) memory context.
+ */
+#ifndef CADENCE_DEFINITION_H
+#define CADENCE_DEFINITION_H
+
+#include "plan.h"
+
+typedef struct CadenceDef
+{
+	char	   *tenant_id;
+	char	   *cadence_id;
+	char	   *status;			/* draft, active, paused, archived */
+	int32		version;
+	char	   *timezone;		/* the cadence's own zone */
+	pg_tz	   *tz;
+	bool		recipient_time; /* plan in the lead's zone when it has one */
+	bool		business_days;	/* days are counted in business days */
+	CadenceWindows windows;
+	int			nsteps;
+	PlanStep   *steps;			/* in step order */
+} CadenceDef;
+
+/* The caller's tenant (cadence.require_tenant()): errors 42501 if none. */
+extern char *cadence_caller_tenant(void);
+
+/*
+ * Load a visible, undeleted cadence of tenant_id at version (0: its current
+ * version).  missing_ok false: an invisible cadence is an error 42501 (a
+ * write naming what the caller cannot see).  Returns NULL when missing_ok.
+ */
+extern CadenceDef *cadence_def_load(const char *tenant_id,
+									const char *cadence_id, int32 version,
+									bool missing_ok);
+
+/* The zone a lead is planned in: its own when asked for and valid. */
+extern pg_tz *cadence_def_zone(const CadenceDef *def, const char *lead_tz,
+							   const char **zone_name);
+
+/* Index of the step with this number in def->steps, or -1. */
+extern int	cadence_def_step_index(const CadenceDef *def, int32 step_number);
+
+#endif							/* CADENCE_DEFINITION_H */

@@ -1,0 +1,616 @@
+/*
+ * runstate.c
+ *		The run state machine (see the comment block of schema/23_runs.sql):
+ *		advance, manual completion, pause, resume, cancel and skip.  Each
+ *		operation locks the run, moves it and its scheduled actions, re-plans
+ *		what is left with plan_chain, and writes an event row.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/timestamp.h"
+
+#include "definition.h"
+
+PG_FUNCTION_INFO_V1(cadence_advance_to_next_step);
+PG_FUNCTION_INFO_V1(cadence_complete_manual_step);
+PG_FUNCTION_INFO_V1(cadence_pause_run);
+PG_FUNCTION_INFO_V1(cadence_resume_run);
+PG_FUNCTION_INFO_V1(cadence_cancel_run);
+PG_FUNCTION_INFO_V1(cadence_skip_to_step);
+
+/* A run locked for a transition. */
+typedef struct RunState
+{
+	char	   *tenant_id;
+	int64		id;
+	char	   *status;
+	int32		current_step;
+	int32		first_day;
+	TimestampTz trigger_at;
+	TimestampTz paused_at;		/* 0 when not paused */
+	char	   *timezone;
+	CadenceDef *def;			/* the version the run was planned from */
+} RunState;
+
+/* Statuses of scheduled actions that are still to happen. */
+#define OPEN_STATUSES "('scheduled', 'sending', 'pending_manual')"
+
+/*
+ * require_args
+ *		The first n arguments of a state machine function must not be null.
+ */
+static void
+require_args(FunctionCallInfo fcinfo, int n)
+{
+	int			k;
+
+	for (k = 0; k < n; k++)
+		if (PG_ARGISNULL(k))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("argument %d of %s must not be null", k + 1,
+							get_func_name(fcinfo->flinfo->fn_oid))));
+}
+
+static Datum
+run_args(const RunState *run, Datum *values, Oid *types)
+{
+	types[0] = TEXTOID;
+	types[1] = INT8OID;
+	values[0] = CStringGetTextDatum(run->tenant_id);
+	values[1] = Int64GetDatum(run->id);
+	return (Datum) 0;
+}
+
+/*
+ * exec_run
+ *		Run a statement whose $1 and $2 are the run's tenant and id, with
+ *		up to two further arguments.
+ */
+static void
+exec_run(const RunState *run, const char *sql, int nextra, Oid *xtypes,
+		 Datum *xvalues, const char *xnulls, int expect)
+{
+	Oid			types[6];
+	Datum		values[6];
+	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+	int			k;
+
+	run_args(run, values, types);
+	for (k = 0; k < nextra; k++)
+	{
+		types[2 + k] = xtypes[k];
+		values[2 + k] = xvalues[k];
+		if (xnulls)
+			nulls[2 + k] = xnulls[k];
+	}
+	if (SPI_execute_with_args(sql, 2 + nextra, types, values, nulls,
+							  false, 0) != expect)
+		elog(ERROR, "run %lld: statement failed: %s", (long long) run->id, sql);
+}
+
+/*
+ * run_event
+ *		Append an event of the run.  type is one of the names the events
+ *		table allows; payload is a SQL jsonb expression over $3, $4, ... .
+ */
+static void
+run_event(const RunState *run, const char *type, const char *payload,
+		  int nextra, Oid *xtypes, Datum *xvalues, const char *xnulls)
+{
+	exec_run(run, psprintf("INSERT INTO cadence.events"
+						   " (tenant_id, run_id, cadence_id, lead_id, type, payload)"
+						   " SELECT tenant_id, id, cadence_id, lead_id, '%s', %s"
+						   " FROM cadence.runs WHERE tenant_id = $1 AND id = $2",
+						   type, payload),
+			 nextra, xtypes, xvalues, xnulls, SPI_OK_INSERT);
+}
+
+/*
+ * lock_run
+ *		Lock a run of the caller's tenant and load the cadence version it
+ *		was planned from.  A run the caller cannot see is a 42501: this is
+ *		always a write.
+ */
+static RunState *
+lock_run(int64 run_id)
+{
+	RunState   *run = palloc0(sizeof(RunState));
+	Oid			types[2];
+	Datum		values[2];
+	HeapTuple	tup;
+	TupleDesc	desc;
+	bool		isnull;
+	Datum		d;
+	char	   *cadence_id;
+	int32		version;
+
+	run->tenant_id = cadence_caller_tenant();
+	run->id = run_id;
+	run_args(run, values, types);
+	if (SPI_execute_with_args("SELECT status, current_step, first_day, trigger_at,"
+							  " paused_at, timezone, cadence_id, cadence_version"
+							  " FROM cadence.runs WHERE tenant_id = $1 AND id = $2"
+							  " FOR UPDATE",
+							  2, types, values, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not lock run %lld", (long long) run_id);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("run %lld does not exist in tenant \"%s\"",
+						(long long) run_id, run->tenant_id)));
+	tup = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	run->status = SPI_getvalue(tup, desc, 1);
+	run->current_step = DatumGetInt32(SPI_getbinval(tup, desc, 2, &isnull));
+	run->first_day = DatumGetInt32(SPI_getbinval(tup, desc, 3, &isnull));
+	run->trigger_at = DatumGetTimestampTz(SPI_getbinval(tup, desc, 4, &isnull));
+	d = SPI_getbinval(tup, desc, 5, &isnull);
+	run->paused_at = isnull ? 0 : DatumGetTimestampTz(d);
+	run->timezone = SPI_getvalue(tup, desc, 6);
+	cadence_id = SPI_getvalue(tup, desc, 7);
+	version = DatumGetInt32(SPI_getbinval(tup, desc, 8, &isnull));
+	run->def = cadence_def_load(run->tenant_id, cadence_id, version, false);
+	return run;
+}
+
+/*
+ * require_status
+ *		A transition allowed only from the given state(s).
+ */
+static void
+require_status(const RunState *run, const char *a, const char *b,
+			   const char *what)
+{
+	if (strcmp(run->status, a) == 0 || (b && strcmp(run->status, b) == 0))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("cannot %s run %lld: it is %s", what, (long long) run->id,
+					run->status),
+			 errhint("Only a run that is %s%s%s can be %sed.", a, b ? " or " : "",
+					 b ? b : "", what)));
+}
+
+/*
+ * summary
+ *		The run as the functions here return it.
+ */
+static Datum
+summary(const RunState *run)
+{
+	Oid			types[2];
+	Datum		values[2];
+	bool		isnull;
+
+	run_args(run, values, types);
+	if (SPI_execute_with_args("SELECT jsonb_build_object('runId', r.id, 'status', r.status,"
+							  " 'currentStep', r.current_step, 'nextDueAt',"
+							  " (SELECT min(a.due_at) FROM cadence.scheduled_actions a"
+							  "   WHERE a.tenant_id = r.tenant_id AND a.run_id = r.id"
+							  "     AND a.status = 'scheduled'))"
+							  " FROM cadence.runs r WHERE r.tenant_id = $1 AND r.id = $2",
+							  2, types, values, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read run %lld", (long long) run->id);
+	return SPI_datumTransfer(SPI_getbinval(SPI_tuptable->vals[0],
+										   SPI_tuptable->tupdesc, 1, &isnull),
+							 false, -1);
+}
+
+/*
+ * replan
+ *		Re-plan the scheduled actions of steps[from..] of the run after
+ *		something happened at prev, and point the run at steps[from].
+ */
+static void
+replan(RunState *run, int from, TimestampTz prev)
+{
+	CadenceDef *def = run->def;
+	PlanCalendar cal;
+	TimestampTz *due = palloc(sizeof(TimestampTz) * def->nsteps);
+	CadenceMoveReason *reasons = palloc(sizeof(CadenceMoveReason) * def->nsteps);
+	int			n = def->nsteps - from;
+	Datum	   *steps = palloc(sizeof(Datum) * n);
+	Datum	   *dues = palloc(sizeof(Datum) * n);
+	Datum	   *why = palloc(sizeof(Datum) * n);
+	bool	   *why_null = palloc(sizeof(bool) * n);
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+	Oid			types[4] = {INT4ARRAYOID, TIMESTAMPTZARRAYOID, TEXTARRAYOID, INT4OID};
+	Datum		values[4];
+	int			k;
+
+	plan_calendar_init(&cal, run->trigger_at, run->first_day, def->business_days,
+					   cadence_lookup_tz(run->timezone), &def->windows);
+	plan_chain(def->steps, def->nsteps, from, prev, &cal, due, reasons);
+	for (k = 0; k < n; k++)
+	{
+		steps[k] = Int32GetDatum(def->steps[from + k].step_number);
+		dues[k] = TimestampTzGetDatum(due[from + k]);
+		why_null[k] = reasons[from + k] == CADENCE_MOVE_NONE;
+		why[k] = why_null[k] ? (Datum) 0
+			: CStringGetTextDatum(cadence_move_reason_name(reasons[from + k]));
+	}
+	values[0] = PointerGetDatum(construct_array(steps, n, INT4OID, 4, true, TYPALIGN_INT));
+	values[1] = PointerGetDatum(construct_array(dues, n, TIMESTAMPTZOID, 8,
+												FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	values[2] = PointerGetDatum(construct_md_array(why, why_null, 1, dims, lbs,
+												   TEXTOID, -1, false, TYPALIGN_INT));
+	values[3] = Int32GetDatum(def->steps[from].step_number);
+	exec_run(run, "UPDATE cadence.scheduled_actions a"
+			 " SET due_at = u.due_at, moved_reason = u.reason, updated_at = now()"
+			 " FROM unnest($3::int[], $4::timestamptz[], $5::text[]) AS u(step, due_at, reason)"
+			 " WHERE a.tenant_id = $1 AND a.run_id = $2 AND a.step_number = u.step"
+			 "   AND a.status = 'scheduled'"
+			 "   AND (a.due_at, a.moved_reason) IS DISTINCT FROM (u.due_at, u.reason)",
+			 3, types, values, NULL, SPI_OK_UPDATE);
+	exec_run(run, "UPDATE cadence.runs SET current_step = $3, last_activity_at = now()"
+			 " WHERE tenant_id = $1 AND id = $2",
+			 1, types + 3, values + 3, NULL, SPI_OK_UPDATE);
+	run->current_step = def->steps[from].step_number;
+}
+
+/*
+ * next_open_step
+ *		Index in the chain of the first step after step_number that still
+ *		has an open scheduled action, or -1.
+ */
+static int
+next_open_step(const RunState *run, int32 step_number)
+{
+	Oid			types[3];
+	Datum		values[3];
+	bool		isnull;
+
+	run_args(run, values, types);
+	types[2] = INT4OID;
+	values[2] = Int32GetDatum(step_number);
+	if (SPI_execute_with_args("SELECT min(step_number) FROM cadence.scheduled_actions"
+							  " WHERE tenant_id = $1 AND run_id = $2 AND step_number > $3"
+							  " AND status IN " OPEN_STATUSES,
+							  3, types, values, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read run %lld", (long long) run->id);
+	values[0] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	return isnull ? -1 : cadence_def_step_index(run->def, DatumGetInt32(values[0]));
+}
+
+/*
+ * finish_step
+ *		Complete the run's current step at `at` (a sent action keeps its
+ *		status and gets its completion time), close its task, then re-plan
+ *		the rest from `at` or complete the run after its last action.
+ */
+static void
+finish_step(RunState *run, TimestampTz at, const char *notes,
+			const char *outcome)
+{
+	Oid			types[4] = {INT4OID, TIMESTAMPTZOID, TEXTOID, TEXTOID};
+	Datum		values[4];
+	char		nulls[4] = {' ', ' ', notes ? ' ' : 'n', outcome ? ' ' : 'n'};
+	int			next;
+
+	values[0] = Int32GetDatum(run->current_step);
+	values[1] = TimestampTzGetDatum(at);
+	values[2] = notes ? CStringGetTextDatum(notes) : (Datum) 0;
+	values[3] = outcome ? CStringGetTextDatum(outcome) : (Datum) 0;
+	exec_run(run, "UPDATE cadence.scheduled_actions"
+			 " SET status = CASE WHEN status = 'sent' THEN 'sent' ELSE 'completed' END,"
+			 "     lease_until = NULL, completed_at = $4, updated_at = now()"
+			 " WHERE tenant_id = $1 AND run_id = $2 AND step_number = $3"
+			 "   AND status IN ('scheduled', 'sending', 'pending_manual', 'sent')"
+			 "   AND completed_at IS NULL",
+			 2, types, values, nulls, SPI_OK_UPDATE);
+	exec_run(run, "UPDATE cadence.tasks t SET status = 'completed', completed_at = $4,"
+			 "     notes = $5, outcome = $6"
+			 " FROM cadence.scheduled_actions a"
+			 " WHERE a.tenant_id = $1 AND a.run_id = $2 AND a.step_number = $3"
+			 "   AND t.tenant_id = a.tenant_id AND t.scheduled_action_id = a.id"
+			 "   AND t.status = 'open'",
+			 4, types, values, nulls, SPI_OK_UPDATE);
+
+	run_event(run, "action.completed",
+			  "jsonb_strip_nulls(jsonb_build_object('stepNumber', $3, 'completedAt', $4,"
+			  " 'notes', $5, 'outcome', $6))",
+			  4, types, values, nulls);
+
+	next = next_open_step(run, run->current_step);
+	if (next >= 0)
+	{
+		replan(run, next, at);
+		return;
+	}
+	exec_run(run, "UPDATE cadence.runs SET status = 'completed', current_step = 0,"
+			 " completed_at = $3, last_activity_at = $3"
+			 " WHERE tenant_id = $1 AND id = $2",
+			 1, types + 1, values + 1, NULL, SPI_OK_UPDATE);
+	run_event(run, "run.completed", "'{}'::jsonb", 0, NULL, NULL, NULL);
+}
+
+/*
+ * close_open_actions
+ *		Close every open scheduled action of the run before step (all of
+ *		them when step is 0) with the given final status and reason, and
+ *		their open tasks alike.
+ */
+static void
+close_open_actions(const RunState *run, int32 before_step, const char *status,
+				   const char *reason)
+{
+	Oid			types[3] = {INT4OID, TEXTOID, TEXTOID};
+	Datum		values[3];
+
+	values[0] = Int32GetDatum(before_step > 0 ? before_step : PG_INT32_MAX);
+	values[1] = CStringGetTextDatum(status);
+	values[2] = CStringGetTextDatum(reason);
+	exec_run(run, "UPDATE cadence.tasks t SET status = CASE $4 WHEN 'skipped'"
+			 "     THEN 'skipped' ELSE 'cancelled' END"
+			 " FROM cadence.scheduled_actions a"
+			 " WHERE a.tenant_id = $1 AND a.run_id = $2 AND a.step_number < $3"
+			 "   AND a.status IN " OPEN_STATUSES
+			 "   AND t.tenant_id = a.tenant_id AND t.scheduled_action_id = a.id"
+			 "   AND t.status = 'open'",
+			 3, types, values, NULL, SPI_OK_UPDATE);
+	exec_run(run, "UPDATE cadence.scheduled_actions"
+			 " SET status = $4, skip_reason = $5, lease_until = NULL, updated_at = now()"
+			 " WHERE tenant_id = $1 AND run_id = $2 AND step_number < $3"
+			 "   AND status IN " OPEN_STATUSES,
+			 3, types, values, NULL, SPI_OK_UPDATE);
+}
+
+/*
+ * cadence.advance_to_next_step(run_id bigint, happened_at timestamptz,
+ *								outcome text) RETURNS jsonb
+ *		The current step is done: what follows is re-anchored on when it
+ *		actually happened.
+ */
+Datum
+cadence_advance_to_next_step(PG_FUNCTION_ARGS)
+{
+	RunState   *run;
+	Datum		result;
+
+	require_args(fcinfo, 2);
+	SPI_connect();
+	run = lock_run(PG_GETARG_INT64(0));
+	require_status(run, "active", NULL, "advance");
+	finish_step(run, PG_GETARG_TIMESTAMPTZ(1), NULL,
+				PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2)));
+	result = summary(run);
+	SPI_finish();
+	PG_RETURN_DATUM(result);
+}
+
+/*
+ * cadence.complete_manual_step(run_id bigint, step_number int, notes text,
+ *								outcome text, completed_at timestamptz)
+ *		A person did the run's current manual step.
+ */
+Datum
+cadence_complete_manual_step(PG_FUNCTION_ARGS)
+{
+	RunState   *run;
+	int32		step = PG_GETARG_INT32(1);
+	int			k;
+	const char *type;
+	Datum		result;
+
+	require_args(fcinfo, 2);
+	if (PG_ARGISNULL(4))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("completed_at must not be null")));
+	SPI_connect();
+	run = lock_run(PG_GETARG_INT64(0));
+	require_status(run, "active", NULL, "complete a step of");
+	k = cadence_def_step_index(run->def, step);
+	if (k < 0 || step != run->current_step)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("step %d is not the current step of run %lld", step,
+						(long long) run->id),
+				 errdetail("The run waits on step %d.", run->current_step)));
+	type = run->def->steps[k].type;
+	if (strcmp(type, "call_task") != 0 && strcmp(type, "manual_task") != 0 &&
+		strcmp(type, "manual_email") != 0 && strcmp(type, "linkedin_task") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("step %d of run %lld is a %s step, not a manual one",
+						step, (long long) run->id, type),
+				 errhint("Manual steps are call_task, manual_task, manual_email and linkedin_task.")));
+	finish_step(run, PG_GETARG_TIMESTAMPTZ(4),
+				PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2)),
+				PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3)));
+	result = summary(run);
+	SPI_finish();
+	PG_RETURN_DATUM(result);
+}
+
+/*
+ * cadence.pause_run(run_id bigint) RETURNS jsonb
+ *		Nothing of a paused run is dispatched; its due times stay as they
+ *		were until it resumes.
+ */
+Datum
+cadence_pause_run(PG_FUNCTION_ARGS)
+{
+	RunState   *run;
+	Datum		result;
+
+	require_args(fcinfo, 1);
+	SPI_connect();
+	run = lock_run(PG_GETARG_INT64(0));
+	require_status(run, "active", NULL, "pause");
+	exec_run(run, "UPDATE cadence.runs SET status = 'paused', paused_at = now(),"
+			 " last_activity_at = now() WHERE tenant_id = $1 AND id = $2",
+			 0, NULL, NULL, NULL, SPI_OK_UPDATE);
+	run_event(run, "run.paused", "'{}'::jsonb", 0, NULL, NULL, NULL);
+	result = summary(run);
+	SPI_finish();
+	PG_RETURN_DATUM(result);
+}
+
+/*
+ * cadence.resume_run(run_id bigint, resume_at timestamptz) RETURNS jsonb
+ *		What is left moves later by as long as the run was paused, so the
+ *		spacing between steps stays; each time is then moved into the
+ *		cadence's open windows and kept in step order.
+ */
+Datum
+cadence_resume_run(PG_FUNCTION_ARGS)
+{
+	RunState   *run;
+	TimestampTz at = PG_GETARG_TIMESTAMPTZ(1);
+	int64		shift;
+	TimestampTz prev;
+	pg_tz	   *tz;
+	Oid			types[3] = {INT8ARRAYOID, TIMESTAMPTZARRAYOID, INT8OID};
+	Datum		values[3];
+	Datum	   *ids;
+	Datum	   *dues;
+	uint64		i;
+	uint64		n;
+	Datum		result;
+
+	require_args(fcinfo, 2);
+	SPI_connect();
+	run = lock_run(PG_GETARG_INT64(0));
+	require_status(run, "paused", NULL, "resume");
+	shift = Max(at - run->paused_at, 0);
+	tz = cadence_lookup_tz(run->timezone);
+
+	exec_run(run, "SELECT id, due_at FROM cadence.scheduled_actions"
+			 " WHERE tenant_id = $1 AND run_id = $2 AND status = 'scheduled'"
+			 " ORDER BY step_number, id",
+			 0, NULL, NULL, NULL, SPI_OK_SELECT);
+	n = SPI_processed;
+	ids = palloc(sizeof(Datum) * Max(n, 1));
+	dues = palloc(sizeof(Datum) * Max(n, 1));
+	prev = at;
+	for (i = 0; i < n; i++)
+	{
+		bool		isnull;
+		TimestampTz due;
+
+		ids[i] = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
+		due = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[i],
+												SPI_tuptable->tupdesc, 2, &isnull)) + shift;
+		due = cadence_next_open(Max(due, prev), tz, &run->def->windows, NULL);
+		dues[i] = TimestampTzGetDatum(due);
+		prev = due;
+	}
+	values[0] = PointerGetDatum(construct_array(ids, n, INT8OID, 8, FLOAT8PASSBYVAL,
+												TYPALIGN_DOUBLE));
+	values[1] = PointerGetDatum(construct_array(dues, n, TIMESTAMPTZOID, 8,
+												FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	values[2] = Int64GetDatum(shift / USECS_PER_SEC);
+	exec_run(run, "UPDATE cadence.scheduled_actions a SET due_at = u.due_at, updated_at = now()"
+			 " FROM unnest($3::bigint[], $4::timestamptz[]) AS u(id, due_at)"
+			 " WHERE a.tenant_id = $1 AND a.id = u.id AND a.run_id = $2",
+			 2, types, values, NULL, SPI_OK_UPDATE);
+	exec_run(run, "UPDATE cadence.runs SET status = 'active', paused_at = NULL,"
+			 " last_activity_at = now() WHERE tenant_id = $1 AND id = $2",
+			 0, NULL, NULL, NULL, SPI_OK_UPDATE);
+	run_event(run, "run.resumed", "jsonb_build_object('pausedSeconds', $3)",
+			  1, types + 2, values + 2, NULL);
+	result = summary(run);
+	SPI_finish();
+	PG_RETURN_DATUM(result);
+}
+
+/*
+ * cadence.cancel_run(run_id bigint, reason text) RETURNS jsonb
+ *		End the run; what was still to happen is cancelled.
+ */
+Datum
+cadence_cancel_run(PG_FUNCTION_ARGS)
+{
+	RunState   *run;
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1];
+	char		nulls[1];
+	Datum		result;
+
+	require_args(fcinfo, 1);
+	SPI_connect();
+	run = lock_run(PG_GETARG_INT64(0));
+	require_status(run, "active", "paused", "cancel");
+	values[0] = PG_ARGISNULL(1) ? (Datum) 0 : PG_GETARG_DATUM(1);
+	nulls[0] = PG_ARGISNULL(1) ? 'n' : ' ';
+	close_open_actions(run, 0, "cancelled", "run_cancelled");
+	exec_run(run, "UPDATE cadence.runs SET status = 'cancelled', current_step = 0,"
+			 " exit_reason = coalesce($3, 'cancelled'), completed_at = now(),"
+			 " paused_at = NULL, last_activity_at = now()"
+			 " WHERE tenant_id = $1 AND id = $2",
+			 1, types, values, nulls, SPI_OK_UPDATE);
+	run_event(run, "run.cancelled", "jsonb_strip_nulls(jsonb_build_object('reason', $3))",
+			  1, types, values, nulls);
+	result = summary(run);
+	SPI_finish();
+	PG_RETURN_DATUM(result);
+}
+
+/*
+ * cadence.skip_to_step(run_id bigint, step_number int, at timestamptz)
+ *		Skip every open step before step_number; that step is due at the
+ *		first open moment from `at`, and its followers by their rules.
+ */
+Datum
+cadence_skip_to_step(PG_FUNCTION_ARGS)
+{
+	RunState   *run;
+	int32		step = PG_GETARG_INT32(1);
+	TimestampTz at = PG_GETARG_TIMESTAMPTZ(2);
+	Oid			types[2] = {INT4OID, INT4OID};
+	Datum		values[2];
+	int			k;
+	Datum		result;
+
+	require_args(fcinfo, 3);
+	SPI_connect();
+	run = lock_run(PG_GETARG_INT64(0));
+	require_status(run, "active", NULL, "skip");
+	k = cadence_def_step_index(run->def, step);
+	if (k < 0 || step <= run->current_step)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot skip run %lld to step %d", (long long) run->id, step),
+				 errdetail("The run is at step %d of %d; it can skip forward to a later step only.",
+						   run->current_step, run->def->nsteps)));
+	values[0] = Int32GetDatum(run->current_step);
+	values[1] = Int32GetDatum(step);
+	close_open_actions(run, step, "skipped", "skipped_to_step");
+
+	/*
+	 * The run goes on as if it had been enrolled at the target step at
+	 * `at`: its calendar restarts there, and the target is due at the first
+	 * open moment (its own rule is overridden by "immediately").
+	 */
+	run->trigger_at = at;
+	run->first_day = run->def->steps[k].day_number;
+	exec_run(run, "UPDATE cadence.runs SET trigger_at = $3, first_day = $4"
+			 " WHERE tenant_id = $1 AND id = $2",
+			 2, (Oid[]) {TIMESTAMPTZOID, INT4OID},
+			 (Datum[]) {TimestampTzGetDatum(at), Int32GetDatum(run->first_day)},
+			 NULL, SPI_OK_UPDATE);
+	{
+		PlanStep	saved = run->def->steps[k];
+
+		run->def->steps[k].rule = (CadenceRule)
+		{
+			.kind = CADENCE_RULE_IMMEDIATELY,.at_minute = -1
+		};
+		replan(run, k, at);
+		run->def->steps[k] = saved;
+	}
+	run_event(run, "run.skipped_to", "jsonb_build_object('fromStep', $3, 'toStep', $4)",
+			  2, types, values, NULL);
+	result = summary(run);
+	SPI_finish();
+	PG_RETURN_DATUM(result);
+}
