@@ -420,7 +420,7 @@ cadence_complete_manual_step(PG_FUNCTION_ARGS)
 		strcmp(type, "manual_email") != 0 && strcmp(type, "linkedin_task") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("step %d of run %lld is a %s step, not a manual one",
+				 errmsg("step %d of run %lld is of type %s, not a manual step",
 						step, (long long) run->id, type),
 				 errhint("Manual steps are call_task, manual_task, manual_email and linkedin_task.")));
 	finish_step(run, PG_GETARG_TIMESTAMPTZ(4),

@@ -1,0 +1,52 @@
+-- Scheduling math (src/schedule.c): when a cadence step is due.
+--
+-- STABLE, not IMMUTABLE: the answers follow the time zone database, which
+-- an operating-system tzdata update changes under a running server, so an
+-- index or generated column built on them could silently go stale.  Nothing
+-- here reads tables, so every function is PARALLEL SAFE.  EXECUTE stays at
+-- the default for functions: this is pure computation over its arguments.
+
+CREATE FUNCTION cadence.calculate_next_step_due(
+	prev		timestamptz,
+	rule		jsonb,
+	tz			text,
+	settings	jsonb DEFAULT '{}')
+RETURNS timestamptz
+LANGUAGE C STRICT STABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'cadence_calculate_next_step_due';
+COMMENT ON FUNCTION cadence.calculate_next_step_due(timestamptz, jsonb, text, jsonb) IS
+	'When a step with schedule rule rule (immediately, timeOfDay, afterPrevious, delay) is due after a step at prev, in IANA zone tz, moved into the business hours, weekends and holidays of settings; never earlier than prev';
+
+CREATE FUNCTION cadence.explain_next_step_due(
+	prev			timestamptz,
+	rule			jsonb,
+	tz				text,
+	settings		jsonb DEFAULT '{}',
+	OUT due_at		timestamptz,
+	OUT moved_reason text)
+RETURNS record
+LANGUAGE C STRICT STABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'cadence_explain_next_step_due';
+COMMENT ON FUNCTION cadence.explain_next_step_due(timestamptz, jsonb, text, jsonb) IS
+	'calculate_next_step_due with the first reason the due time moved from the rule''s own instant: weekend, holiday, outside_business_hours or dst_gap (NULL when it did not move)';
+
+CREATE FUNCTION cadence.validate_schedule_rule(rule jsonb, path text DEFAULT 'scheduleRule')
+RETURNS void
+LANGUAGE C IMMUTABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'cadence_validate_schedule_rule';
+COMMENT ON FUNCTION cadence.validate_schedule_rule(jsonb, text) IS
+	'Raise 22023 when rule is not a valid schedule rule; the message names path, e.g. invalid days[0].actions[1].scheduleRule.timeOfDay: "25:00"';
+
+CREATE FUNCTION cadence.validate_settings(settings jsonb, path text DEFAULT 'settings')
+RETURNS void
+LANGUAGE C IMMUTABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'cadence_validate_settings_sql';
+COMMENT ON FUNCTION cadence.validate_settings(jsonb, text) IS
+	'Raise 22023 when the scheduling keys of settings (businessHours, excludeWeekends, holidays) are malformed or leave no weekday open; other keys are not checked';
+
+CREATE FUNCTION cadence.is_valid_timezone(tz text)
+RETURNS boolean
+LANGUAGE C STRICT STABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'cadence_is_valid_timezone';
+COMMENT ON FUNCTION cadence.is_valid_timezone(text) IS
+	'Whether cadence accepts tz as a time zone name (an IANA name such as America/New_York that PostgreSQL knows)';
