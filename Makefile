@@ -18,7 +18,7 @@ DATA_built   = cadence--$(EXTVERSION).sql
 
 # pg_regress: every sql/*.sql, in the order of their numeric prefixes.
 REGRESS      = $(basename $(notdir $(sort $(wildcard sql/*.sql))))
-REGRESS_OPTS = --inputdir=.
+REGRESS_OPTS = --inputdir=. --load-extension=cadence
 
 PG_CPPFLAGS  = -Isrc -Wall -Wextra -Werror -Wno-unused-parameter \
                -Wno-missing-field-initializers -Wno-sign-compare

@@ -2,8 +2,8 @@
 -- whatever the application uses (UUID strings in Supabase).
 
 CREATE TABLE cadence.members (
-	tenant_id	text NOT NULL,
-	user_id		text NOT NULL,
+	tenant_id	text COLLATE "C" NOT NULL,
+	user_id		text COLLATE "C" NOT NULL,
 	role		text NOT NULL DEFAULT 'member'
 				CHECK (role IN ('owner', 'admin', 'member')),
 	created_at	timestamptz NOT NULL DEFAULT now(),

@@ -4,8 +4,8 @@
 -- keep the version they were planned from.
 
 CREATE TABLE cadence.cadences (
-	tenant_id		text NOT NULL,
-	id				text NOT NULL DEFAULT gen_random_uuid()::text,
+	tenant_id		text COLLATE "C" NOT NULL,
+	id				text COLLATE "C" NOT NULL DEFAULT gen_random_uuid()::text,
 	name			text NOT NULL CHECK (name <> ''),
 	description		text,
 	status			text NOT NULL DEFAULT 'draft'
@@ -17,7 +17,7 @@ CREATE TABLE cadence.cadences (
 					CHECK (jsonb_typeof(settings) = 'object'),
 	exit_conditions	jsonb NOT NULL DEFAULT '{}'
 					CHECK (jsonb_typeof(exit_conditions) = 'object'),
-	owner_id		text,
+	owner_id		text COLLATE "C",
 	version			integer NOT NULL DEFAULT 1 CHECK (version > 0),
 	created_at		timestamptz NOT NULL DEFAULT now(),
 	updated_at		timestamptz NOT NULL DEFAULT now(),
@@ -30,8 +30,8 @@ CREATE INDEX cadences_active_idx ON cadence.cadences (tenant_id)
 	WHERE status = 'active' AND deleted_at IS NULL;
 
 CREATE TABLE cadence.cadence_days (
-	tenant_id	text NOT NULL,
-	cadence_id	text NOT NULL,
+	tenant_id	text COLLATE "C" NOT NULL,
+	cadence_id	text COLLATE "C" NOT NULL,
 	version		integer NOT NULL,
 	day_number	integer NOT NULL CHECK (day_number >= 1),
 	PRIMARY KEY (tenant_id, cadence_id, version, day_number),
@@ -42,13 +42,13 @@ COMMENT ON TABLE cadence.cadence_days IS
 	'The numbered days of each cadence version; day N starts N-1 days (or business days) after the trigger day';
 
 CREATE TABLE cadence.cadence_actions (
-	tenant_id		text NOT NULL,
-	cadence_id		text NOT NULL,
+	tenant_id		text COLLATE "C" NOT NULL,
+	cadence_id		text COLLATE "C" NOT NULL,
 	version			integer NOT NULL,
 	day_number		integer NOT NULL,
 	position		integer NOT NULL CHECK (position >= 1),
 	step_number		integer NOT NULL CHECK (step_number >= 1),
-	action_id		text NOT NULL CHECK (action_id <> ''),
+	action_id		text COLLATE "C" NOT NULL CHECK (action_id <> ''),
 	name			text,
 	type			text NOT NULL
 					CHECK (type IN ('sms', 'email', 'whatsapp', 'call_task',

@@ -1,8 +1,8 @@
 -- The default lead directory, the do-not-contact list and holiday calendars.
 
 CREATE TABLE cadence.contacts (
-	tenant_id			text NOT NULL,
-	id					text NOT NULL DEFAULT gen_random_uuid()::text,
+	tenant_id			text COLLATE "C" NOT NULL,
+	id					text COLLATE "C" NOT NULL DEFAULT gen_random_uuid()::text,
 	first_name			text,
 	last_name			text,
 	email				text,
@@ -10,7 +10,7 @@ CREATE TABLE cadence.contacts (
 	whatsapp			text,
 	timezone			text,
 	company				text,
-	owner_id			text,
+	owner_id			text COLLATE "C",
 	status				text NOT NULL DEFAULT 'new',
 	tags				text[] NOT NULL DEFAULT '{}',
 	attributes			jsonb NOT NULL DEFAULT '{}'
@@ -27,10 +27,10 @@ CREATE INDEX contacts_last_activity_idx
 	ON cadence.contacts (tenant_id, last_activity_at);
 
 CREATE TABLE cadence.suppressions (
-	tenant_id	text NOT NULL,
+	tenant_id	text COLLATE "C" NOT NULL,
 	channel		text NOT NULL
 				CHECK (channel IN ('sms', 'email', 'whatsapp', 'call', 'all')),
-	address		text NOT NULL,
+	address		text COLLATE "C" NOT NULL,
 	reason		text NOT NULL DEFAULT 'manual'
 				CHECK (reason IN ('manual', 'unsubscribe', 'bounce',
 								  'spam_report', 'stop_keyword', 'invalid')),
@@ -41,8 +41,8 @@ COMMENT ON TABLE cadence.suppressions IS
 	'Do-not-contact list per channel and address (email, phone, WhatsApp number); channel all blocks every channel';
 
 CREATE TABLE cadence.holidays (
-	tenant_id	text NOT NULL,
-	calendar	text NOT NULL DEFAULT 'default',
+	tenant_id	text COLLATE "C" NOT NULL,
+	calendar	text COLLATE "C" NOT NULL DEFAULT 'default',
 	day			date NOT NULL,
 	name		text,
 	PRIMARY KEY (tenant_id, calendar, day)

@@ -23,11 +23,11 @@
 --                      (a sent action still collects opened/clicked/replied).
 
 CREATE TABLE cadence.runs (
-	tenant_id			text NOT NULL,
+	tenant_id			text COLLATE "C" NOT NULL,
 	id					bigint GENERATED ALWAYS AS IDENTITY,
-	cadence_id			text NOT NULL,
+	cadence_id			text COLLATE "C" NOT NULL,
 	cadence_version		integer NOT NULL,
-	lead_id				text NOT NULL,
+	lead_id				text COLLATE "C" NOT NULL,
 	status				text NOT NULL DEFAULT 'active'
 						CHECK (status IN ('active', 'paused', 'completed', 'replied',
 										  'bounced', 'unsubscribed', 'meeting_booked',
@@ -35,7 +35,7 @@ CREATE TABLE cadence.runs (
 	current_step		integer NOT NULL DEFAULT 1 CHECK (current_step >= 0),
 	first_day			integer NOT NULL DEFAULT 1 CHECK (first_day >= 1),
 	timezone			text NOT NULL,
-	assigned_to			text,
+	assigned_to			text COLLATE "C",
 	exit_reason			text,
 	trigger_at			timestamptz NOT NULL,
 	enrolled_at			timestamptz NOT NULL DEFAULT now(),
@@ -58,21 +58,27 @@ COMMENT ON COLUMN cadence.runs.first_day IS
 	'The cadence day planned on the trigger day: 1, or later for a run enrolled at a later step';
 COMMENT ON COLUMN cadence.runs.timezone IS
 	'The zone the run is planned in: the cadence''s, or the lead''s own in recipient time';
--- At most one live run of a cadence per lead, even under concurrent enrollment.
+-- At most one live run of a cadence per lead, even under concurrent
+-- enrollment; also how an event about a lead finds the lead's live runs.
 CREATE UNIQUE INDEX runs_one_live_per_lead
-	ON cadence.runs (tenant_id, cadence_id, lead_id)
+	ON cadence.runs (tenant_id, lead_id, cadence_id)
 	WHERE status IN ('active', 'paused');
+-- Enrollment listings and statistics of one cadence.
 CREATE INDEX runs_cadence_status_idx ON cadence.runs (tenant_id, cadence_id, status);
-CREATE INDEX runs_lead_idx ON cadence.runs (tenant_id, lead_id);
-CREATE INDEX runs_assignee_idx ON cadence.runs (tenant_id, assigned_to, status);
 
+-- scheduled_actions and events name their run by (tenant_id, run_id)
+-- without a foreign key: the planner writes a run and all its actions in
+-- one statement, and a per-row key check would cost more than the insert
+-- itself (and go quadratic when stale statistics make the check's plan
+-- scan).  Deleting a run deletes its actions (runs_delete_actions below);
+-- events, the audit log, outlive what they describe.
 CREATE TABLE cadence.scheduled_actions (
-	tenant_id			text NOT NULL,
+	tenant_id			text COLLATE "C" NOT NULL,
 	id					bigint GENERATED ALWAYS AS IDENTITY,
 	run_id				bigint NOT NULL,
-	cadence_id			text NOT NULL,
+	cadence_id			text COLLATE "C" NOT NULL,
 	cadence_version		integer NOT NULL,
-	action_id			text NOT NULL,
+	action_id			text COLLATE "C" NOT NULL,
 	step_number			integer NOT NULL CHECK (step_number >= 1),
 	day_number			integer NOT NULL CHECK (day_number >= 1),
 	type				text NOT NULL,
@@ -87,8 +93,8 @@ CREATE TABLE cadence.scheduled_actions (
 													 'daily_cap')),
 	attempts			integer NOT NULL DEFAULT 0 CHECK (attempts >= 0),
 	lease_until			timestamptz,
-	provider_id			text,
-	provider_message_id	text,
+	provider_id			text COLLATE "C",
+	provider_message_id	text COLLATE "C",
 	variant				text,
 	rendered			jsonb,
 	skip_reason			text,
@@ -100,9 +106,9 @@ CREATE TABLE cadence.scheduled_actions (
 	replied_at			timestamptz,
 	created_at			timestamptz NOT NULL DEFAULT now(),
 	updated_at			timestamptz NOT NULL DEFAULT now(),
-	PRIMARY KEY (tenant_id, id),
-	FOREIGN KEY (tenant_id, run_id)
-		REFERENCES cadence.runs (tenant_id, id) ON DELETE CASCADE,
+	-- An action is addressed through its run: the key also serves every
+	-- statement about one run's actions.
+	PRIMARY KEY (tenant_id, run_id, id),
 	CHECK ((status = 'sending') = (lease_until IS NOT NULL))
 );
 COMMENT ON TABLE cadence.scheduled_actions IS
@@ -113,19 +119,32 @@ CREATE INDEX scheduled_actions_due_idx ON cadence.scheduled_actions (due_at)
 -- Leases that ran out (a runner died mid-batch).
 CREATE INDEX scheduled_actions_lease_idx ON cadence.scheduled_actions (lease_until)
 	WHERE status = 'sending';
-CREATE INDEX scheduled_actions_run_idx
-	ON cadence.scheduled_actions (tenant_id, run_id, step_number);
 CREATE INDEX scheduled_actions_provider_msg_idx
 	ON cadence.scheduled_actions (provider_message_id)
 	WHERE provider_message_id IS NOT NULL;
 
+CREATE FUNCTION cadence.delete_run_actions() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	DELETE FROM cadence.scheduled_actions a
+	 USING gone g
+	 WHERE a.tenant_id = g.tenant_id AND a.run_id = g.id;
+	RETURN NULL;
+END
+$$;
+CREATE TRIGGER runs_delete_actions AFTER DELETE ON cadence.runs
+	REFERENCING OLD TABLE AS gone
+	FOR EACH STATEMENT EXECUTE FUNCTION cadence.delete_run_actions();
+
 CREATE TABLE cadence.events (
-	tenant_id			text NOT NULL,
+	tenant_id			text COLLATE "C" NOT NULL,
 	id					bigint GENERATED ALWAYS AS IDENTITY,
 	run_id				bigint,
 	scheduled_action_id	bigint,
-	cadence_id			text,
-	lead_id				text,
+	cadence_id			text COLLATE "C",
+	lead_id				text COLLATE "C",
 	type				text NOT NULL
 						CHECK (type IN (
 							'cadence.created', 'cadence.updated', 'cadence.versioned',
@@ -140,21 +159,19 @@ CREATE TABLE cadence.events (
 							'action.cancelled', 'action.engagement')),
 	payload				jsonb NOT NULL DEFAULT '{}',
 	created_at			timestamptz NOT NULL DEFAULT now(),
-	PRIMARY KEY (tenant_id, id),
-	FOREIGN KEY (tenant_id, run_id)
-		REFERENCES cadence.runs (tenant_id, id) ON DELETE CASCADE
+	PRIMARY KEY (tenant_id, id)
 );
 COMMENT ON TABLE cadence.events IS
 	'Append-only audit log of everything that happened to a cadence, run or scheduled action, with a JSON payload';
 CREATE INDEX events_run_idx ON cadence.events (tenant_id, run_id, id);
 
 CREATE TABLE cadence.tasks (
-	tenant_id			text NOT NULL,
+	tenant_id			text COLLATE "C" NOT NULL,
 	id					bigint GENERATED ALWAYS AS IDENTITY,
 	run_id				bigint NOT NULL,
 	scheduled_action_id	bigint NOT NULL,
-	lead_id				text NOT NULL,
-	assignee_id			text,
+	lead_id				text COLLATE "C" NOT NULL,
+	assignee_id			text COLLATE "C",
 	type				text NOT NULL
 						CHECK (type IN ('call', 'manual_task', 'manual_email',
 										'linkedin')),
@@ -171,8 +188,8 @@ CREATE TABLE cadence.tasks (
 	UNIQUE (tenant_id, scheduled_action_id),
 	FOREIGN KEY (tenant_id, run_id)
 		REFERENCES cadence.runs (tenant_id, id) ON DELETE CASCADE,
-	FOREIGN KEY (tenant_id, scheduled_action_id)
-		REFERENCES cadence.scheduled_actions (tenant_id, id) ON DELETE CASCADE
+	FOREIGN KEY (tenant_id, run_id, scheduled_action_id)
+		REFERENCES cadence.scheduled_actions (tenant_id, run_id, id) ON DELETE CASCADE
 );
 COMMENT ON TABLE cadence.tasks IS
 	'Manual work (calls, hand-written emails, LinkedIn touches) waiting for a person, for the assignee''s task list';

@@ -2,8 +2,8 @@
 -- and the dispatcher's role; grant_access() leaves that column out.
 
 CREATE TABLE cadence.providers (
-	tenant_id			text NOT NULL,
-	id					text NOT NULL DEFAULT gen_random_uuid()::text,
+	tenant_id			text COLLATE "C" NOT NULL,
+	id					text COLLATE "C" NOT NULL DEFAULT gen_random_uuid()::text,
 	channel				text NOT NULL
 						CHECK (channel IN ('sms', 'email', 'whatsapp', 'webhook', 'ai')),
 	kind				text NOT NULL

@@ -10,7 +10,6 @@
 -- 02:00 -> 01:00; Sydney falls back 04-05 03:00 -> 02:00 and springs
 -- forward 10-04 02:00 -> 03:00; Lord Howe springs forward half an hour on
 -- 10-04 02:00 -> 02:30; Kolkata stays at +05:30.
-CREATE EXTENSION IF NOT EXISTS cadence;
 SET timezone = 'UTC';
 SET datestyle = 'ISO, YMD';
 

@@ -1,6 +1,5 @@
 -- Planning runs: enrolling one lead or a whole list, what each lead's
 -- schedule looks like in its own time zone, and who is refused.
-CREATE EXTENSION IF NOT EXISTS cadence;
 SET timezone = 'UTC';
 SET cadence.tenant_id = 'plan';
 SET cadence.user_id = 'rep-1';
@@ -58,7 +57,7 @@ SELECT count(*) AS runs_after_preview FROM cadence.runs;
 
 -- Enrolling a list: one row per lead listed.
 SELECT lead_id, outcome, run_id IS NOT NULL AS has_run, reason
-  FROM cadence.plan_runs('outbound', ARRAY['ny', 'ldn', 'syd', 'ny', 'gone', 'blocked', 'ghost'],
+  FROM cadence.plan_runs('outbound', ARRAY['ny', 'ldn', 'syd', 'ny', 'gone', 'blocked', 'ghost', 'ny'],
 						 '2026-03-06 15:00Z');
 
 -- Each run's schedule, in the lead's local time and in UTC.  New York

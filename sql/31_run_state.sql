@@ -1,7 +1,6 @@
 -- The run state machine: advancing, manual steps, pause and resume,
 -- skipping, cancelling, and cadence versions.  Every transition leaves an
 -- event behind.
-CREATE EXTENSION IF NOT EXISTS cadence;
 SET timezone = 'UTC';
 SET cadence.tenant_id = 'runs';
 SET cadence.user_id = 'rep-1';

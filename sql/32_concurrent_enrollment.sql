@@ -1,7 +1,6 @@
 -- Two sessions enrolling the same lead at the same moment get one run.
 -- The second session (through dblink) waits on the first one's
 -- uncommitted run, then returns it instead of creating another.
-CREATE EXTENSION IF NOT EXISTS cadence;
 CREATE EXTENSION IF NOT EXISTS dblink;
 SET cadence.tenant_id = 'race';
 SET cadence.user_id = 'rep-1';

@@ -253,8 +253,12 @@ result_cmp(const void *a, const void *b)
 {
 	const LeadResult *x = *(LeadResult *const *) a;
 	const LeadResult *y = *(LeadResult *const *) b;
+	int			c = strcmp(x->lead_id, y->lead_id);
 
-	return strcmp(x->lead_id, y->lead_id);
+	/* Mentions of one lead stay in list order: the first one comes first. */
+	if (c == 0)
+		c = (x > y) - (x < y);
+	return c;
 }
 
 /*
@@ -272,8 +276,7 @@ mark_duplicates(LeadResult *results, int n)
 		sorted[k] = &results[k];
 	qsort(sorted, n, sizeof(LeadResult *), result_cmp);
 	for (k = 1; k < n; k++)
-		if (strcmp(sorted[k]->lead_id, sorted[k - 1]->lead_id) == 0 &&
-			sorted[k] > sorted[k - 1])
+		if (strcmp(sorted[k]->lead_id, sorted[k - 1]->lead_id) == 0)
 			sorted[k]->outcome = OUTCOME_ALREADY_ENROLLED;
 	return sorted;
 }
@@ -290,12 +293,9 @@ share_duplicates(LeadResult **sorted, int n)
 	for (k = 1; k < n; k++)
 		if (strcmp(sorted[k]->lead_id, sorted[k - 1]->lead_id) == 0)
 		{
-			LeadResult *first = Min(sorted[k], sorted[k - 1]);
-			LeadResult *later = Max(sorted[k], sorted[k - 1]);
-
-			later->run_id = first->run_id;
-			later->reason = first->reason;
-			later->outcome = first->outcome == OUTCOME_REFUSED
+			sorted[k]->run_id = sorted[k - 1]->run_id;
+			sorted[k]->reason = sorted[k - 1]->reason;
+			sorted[k]->outcome = sorted[k - 1]->outcome == OUTCOME_REFUSED
 				? OUTCOME_REFUSED : OUTCOME_ALREADY_ENROLLED;
 		}
 }

@@ -71,9 +71,9 @@ SELECT throws_ok($$INSERT INTO cadence.cadences (tenant_id, id, name) VALUES ('a
 SELECT throws_ok($$INSERT INTO cadence.contacts (tenant_id, id) VALUES ('acme', 'lead-x')$$,
 				 '42501', NULL,
 				 'inserting a contact into another tenant is refused with 42501');
-SELECT is((WITH u AS (UPDATE cadence.cadences SET name = 'pwned' RETURNING 1)
-		   SELECT count(*) FROM u), 0::bigint,
-		  'an UPDATE from another tenant touches no row');
+SELECT results_eq($$WITH u AS (UPDATE cadence.cadences SET name = 'pwned' RETURNING 1)
+					 SELECT count(*) FROM u$$, ARRAY[0::bigint],
+				  'an UPDATE from another tenant touches no row');
 SELECT throws_ok($$INSERT INTO cadence.runs (tenant_id, cadence_id, cadence_version, lead_id, timezone, trigger_at)
 				   VALUES ('globex', 'welcome', 1, 'lead-9', 'UTC', now())$$,
 				 '23503', NULL,
