@@ -21,8 +21,9 @@ REGRESS      = $(basename $(notdir $(sort $(wildcard sql/*.sql))))
 REGRESS_OPTS = --inputdir=. --load-extension=cadence
 
 PG_CPPFLAGS  = -Isrc -Wall -Wextra -Werror -Wno-unused-parameter \
-               -Wno-missing-field-initializers -Wno-sign-compare
-SHLIB_LINK   =
+               -Wno-missing-field-initializers -Wno-sign-compare \
+               -DCADENCE_VERSION='"$(EXTVERSION)"'
+SHLIB_LINK   = -lcurl
 
 PG_CONFIG   ?= pg_config
 PGXS        := $(shell $(PG_CONFIG) --pgxs)

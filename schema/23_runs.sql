@@ -11,16 +11,29 @@
 --                      active --unrecoverable error--> failed
 --                      Every state but active and paused is final.
 --
---   scheduled action:  scheduled --claimed by a runner--> sending
+--   scheduled action:  planned --the run reaches its step--> scheduled
+--                      scheduled --claimed by a runner--> sending
 --                      sending --provider accepted--> sent
 --                      sending --retryable error--> scheduled (later due_at)
 --                      sending --permanent error, attempts spent--> failed
---                      scheduled|sending --not sendable now--> skipped
---                      scheduled --manual step due--> pending_manual
+--                      scheduled|sending --not sendable (suppressed, opted
+--                                out, missing variable, no address)--> skipped
+--                      scheduled|sending --quiet hours, daily cap, rate
+--                                limit--> scheduled (later due_at)
+--                      scheduled|sending --manual step due--> pending_manual
 --                      pending_manual --done by a person--> completed
---                      scheduled|pending_manual --run ended--> cancelled
+--                      scheduled --run paused--> planned (scheduled again
+--                                when it resumes)
+--                      planned|scheduled|pending_manual --run ended-->
+--                                cancelled (skipped when skipped past)
 --                      sent, skipped, failed, completed, cancelled are final
 --                      (a sent action still collects opened/clicked/replied).
+--
+--   Only the action of a run's current step is ever scheduled, so the
+--   runners' index of due work holds nothing but work they may do.  When an
+--   action ends (sent, skipped, failed, completed) the run moves to its next
+--   planned action, re-planned from when the ended one happened if that was
+--   late, or completes.
 
 CREATE TABLE cadence.runs (
 	tenant_id			text COLLATE "C" NOT NULL,
@@ -83,14 +96,16 @@ CREATE TABLE cadence.scheduled_actions (
 	day_number			integer NOT NULL CHECK (day_number >= 1),
 	type				text NOT NULL,
 	due_at				timestamptz NOT NULL,
+	planned_at			timestamptz NOT NULL,
 	status				text NOT NULL DEFAULT 'scheduled'
-						CHECK (status IN ('scheduled', 'sending', 'sent', 'skipped',
-										  'failed', 'pending_manual', 'completed',
-										  'cancelled')),
+						CHECK (status IN ('planned', 'scheduled', 'sending', 'sent',
+										  'skipped', 'failed', 'pending_manual',
+										  'completed', 'cancelled')),
 	moved_reason		text CHECK (moved_reason IN ('weekend', 'holiday',
 													 'outside_business_hours',
 													 'dst_gap', 'quiet_hours',
-													 'daily_cap')),
+													 'daily_cap', 'rate_limit',
+													 'retry')),
 	attempts			integer NOT NULL DEFAULT 0 CHECK (attempts >= 0),
 	lease_until			timestamptz,
 	provider_id			text COLLATE "C",
@@ -113,11 +128,21 @@ CREATE TABLE cadence.scheduled_actions (
 );
 COMMENT ON TABLE cadence.scheduled_actions IS
 	'One planned execution of one cadence action for one run: due time, status, attempts, lease, provider result, engagement';
+COMMENT ON COLUMN cadence.scheduled_actions.planned_at IS
+	'When the plan puts the action; due_at starts equal and moves with retries and send-time limits, and an action done much later than planned re-plans the steps after it';
+COMMENT ON COLUMN cadence.scheduled_actions.attempts IS
+	'Sending attempts so far; every attempt carries the same idempotency key, cadence-<installation>-<id>';
+COMMENT ON COLUMN cadence.scheduled_actions.rendered IS
+	'What was sent: recipient, subject, text, provider account and kind, the AI rewrite if any; never credentials';
 -- The dispatcher's hot path: due work across all tenants, oldest first.
 CREATE INDEX scheduled_actions_due_idx ON cadence.scheduled_actions (due_at)
 	WHERE status = 'scheduled';
--- Leases that ran out (a runner died mid-batch).
+-- Leases that ran out (a runner died mid-batch), and what each provider
+-- account has in flight (its concurrency limit).
 CREATE INDEX scheduled_actions_lease_idx ON cadence.scheduled_actions (lease_until)
+	WHERE status = 'sending';
+CREATE INDEX scheduled_actions_inflight_idx
+	ON cadence.scheduled_actions (tenant_id, provider_id)
 	WHERE status = 'sending';
 CREATE INDEX scheduled_actions_provider_msg_idx
 	ON cadence.scheduled_actions (provider_message_id)

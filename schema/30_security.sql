@@ -61,13 +61,15 @@ BEGIN
 END
 $$;
 
--- Leads, runs and their history: any member of the tenant.
+-- Leads, templates, runs and their history, and the runners' shared
+-- counters: any member of the tenant.
 DO $$
 DECLARE
 	t text;
 BEGIN
-	FOREACH t IN ARRAY ARRAY['contacts', 'suppressions', 'holidays', 'runs',
-							 'scheduled_actions', 'events', 'tasks'] LOOP
+	FOREACH t IN ARRAY ARRAY['contacts', 'suppressions', 'holidays', 'templates',
+							 'runs', 'scheduled_actions', 'events', 'tasks',
+							 'provider_slots', 'daily_sends'] LOOP
 		EXECUTE format('ALTER TABLE cadence.%I ENABLE ROW LEVEL SECURITY', t);
 		EXECUTE format($p$
 			CREATE POLICY %1$s_tenant ON cadence.%1$I FOR ALL

@@ -235,8 +235,61 @@ BEGIN
 END
 $$;
 
+-- The settings the runners read when they send (path is the settings'
+-- path): quietHours {"sms": {"start": "21:00", "end": "08:00"} | null |
+-- false, ...} per channel (sms, email, whatsapp); maxContactsPerDay, a
+-- whole number of at least 1; timezoneMode cadence or recipient;
+-- holidayCalendar, fromEmail and fromName, strings.  Scheduling keys are
+-- checked by validate_settings (C).
+CREATE FUNCTION cadence.validate_send_settings(settings jsonb, path text) RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	quiet jsonb := cadence.json_field(settings, 'quietHours', path, 'object');
+	quiet_path text := cadence.json_path(path, 'quietHours');
+	channel text;
+	hours jsonb;
+	p text;
+	mode text;
+BEGIN
+	FOR channel, hours IN SELECT * FROM jsonb_each(coalesce(quiet, '{}')) ORDER BY 1 LOOP
+		p := cadence.json_path(quiet_path, channel);
+		IF channel NOT IN ('sms', 'email', 'whatsapp') THEN
+			RAISE EXCEPTION 'unknown channel "%" at %', channel, p
+				USING ERRCODE = '22023', HINT = 'Quiet hours are set per channel: sms, email, whatsapp.';
+		END IF;
+		CONTINUE WHEN jsonb_typeof(hours) = 'null' OR hours = 'false';
+		PERFORM cadence.expect_type(hours, p, 'object');
+		PERFORM cadence.reject_unknown_keys(hours, ARRAY['start', 'end'], p);
+		IF cadence.json_field(hours, 'start', p, 'string', required => true) #>> '{}' !~ '^([01][0-9]|2[0-3]):[0-5][0-9]$' THEN
+			RAISE EXCEPTION 'invalid %.start: %', p, hours -> 'start'
+				USING ERRCODE = '22023', DETAIL = 'A time is written "HH:mm", from "00:00" to "23:59".';
+		END IF;
+		IF cadence.json_field(hours, 'end', p, 'string', required => true) #>> '{}' !~ '^([01][0-9]|2[0-3]):[0-5][0-9]$' THEN
+			RAISE EXCEPTION 'invalid %.end: %', p, hours -> 'end'
+				USING ERRCODE = '22023', DETAIL = 'A time is written "HH:mm", from "00:00" to "23:59".';
+		END IF;
+	END LOOP;
+	IF (cadence.json_field(settings, 'maxContactsPerDay', path, 'integer'))::int < 1 THEN
+		RAISE EXCEPTION '%.maxContactsPerDay must be at least 1, got %', path,
+			settings -> 'maxContactsPerDay'
+			USING ERRCODE = '23514', HINT = 'Leave it out for no daily cap.';
+	END IF;
+	mode := cadence.json_field(settings, 'timezoneMode', path, 'string') #>> '{}';
+	IF mode NOT IN ('cadence', 'recipient') THEN
+		RAISE EXCEPTION 'invalid %.timezoneMode: "%"', path, mode
+			USING ERRCODE = '22023',
+				  HINT = 'Use "cadence" (the cadence''s zone) or "recipient" (the lead''s own zone).';
+	END IF;
+	PERFORM cadence.json_field(settings, 'holidayCalendar', path, 'string');
+	PERFORM cadence.json_field(settings, 'fromEmail', path, 'string');
+	PERFORM cadence.json_field(settings, 'fromName', path, 'string');
+END
+$$;
+
 -- What each action type needs in its config (path is the config's path):
---   sms       sms.body
+--   sms       sms.body, or sms.templateId (a cadence.templates row)
 --   email     email.subject and email.bodyHtml or email.bodyText,
 --             or email.templateId
 --   whatsapp  whatsapp.body, or whatsapp.template.name
@@ -252,13 +305,28 @@ DECLARE
 	channel_path text := cadence.json_path(path, action_type);
 	url text;
 BEGIN
+	-- Any step may name its provider account; message steps may ask for an
+	-- AI rewrite (true, or {"prompt", "providerId"}).
+	PERFORM cadence.json_field(config, 'providerId', path, 'string');
+	IF jsonb_typeof(config -> 'aiPersonalization') = 'object' THEN
+		PERFORM cadence.reject_unknown_keys(config -> 'aiPersonalization',
+			ARRAY['prompt', 'providerId'], cadence.json_path(path, 'aiPersonalization'));
+		PERFORM cadence.json_field(config -> 'aiPersonalization', 'prompt',
+								   cadence.json_path(path, 'aiPersonalization'), 'string');
+		PERFORM cadence.json_field(config -> 'aiPersonalization', 'providerId',
+								   cadence.json_path(path, 'aiPersonalization'), 'string');
+	ELSIF config ? 'aiPersonalization' THEN
+		PERFORM cadence.json_field(config, 'aiPersonalization', path, 'boolean');
+	END IF;
 	IF action_type NOT IN ('sms', 'email', 'whatsapp', 'webhook') THEN
 		RETURN;
 	END IF;
 	channel := cadence.json_field(config, action_type, path, 'object', required => true);
 
 	IF action_type = 'sms' THEN
-		PERFORM cadence.json_field(channel, 'body', channel_path, 'string', required => true);
+		IF cadence.json_field(channel, 'templateId', channel_path, 'string') IS NULL THEN
+			PERFORM cadence.json_field(channel, 'body', channel_path, 'string', required => true);
+		END IF;
 
 	ELSIF action_type = 'email' THEN
 		IF cadence.json_field(channel, 'templateId', channel_path, 'string') IS NULL THEN
@@ -643,6 +711,7 @@ BEGIN
 
 	v_settings := coalesce(cadence.json_field(body, 'settings', '', 'object'), '{}');
 	PERFORM cadence.validate_settings(v_settings, 'settings');
+	PERFORM cadence.validate_send_settings(v_settings, 'settings');
 	v_channel := cadence.json_field(body, 'channel', '', 'string') #>> '{}';
 	IF v_channel NOT IN ('email', 'linkedin', 'multi') THEN
 		RAISE EXCEPTION 'unknown channel "%" at channel', v_channel

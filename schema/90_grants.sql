@@ -15,9 +15,12 @@ BEGIN
 	EXECUTE format('REVOKE EXECUTE ON FUNCTION cadence.grant_access(regrole) FROM %s', role);
 	FOREACH t IN ARRAY ARRAY['members', 'cadences', 'cadence_days',
 							 'cadence_actions', 'contacts', 'suppressions',
-							 'holidays', 'runs', 'scheduled_actions', 'tasks'] LOOP
+							 'holidays', 'templates', 'runs', 'scheduled_actions',
+							 'tasks'] LOOP
 		EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON cadence.%I TO %s', t, role);
 	END LOOP;
+	-- The runners' counters are theirs to change.
+	EXECUTE format('GRANT SELECT ON cadence.provider_slots, cadence.daily_sends TO %s', role);
 	-- The audit log is append-only.
 	EXECUTE format('GRANT SELECT, INSERT ON cadence.events TO %s', role);
 	-- Every provider column but the credentials.
@@ -39,8 +42,9 @@ DECLARE
 BEGIN
 	FOREACH rel IN ARRAY ARRAY['members', 'cadences', 'cadence_days',
 							   'cadence_actions', 'contacts', 'suppressions',
-							   'holidays', 'runs', 'scheduled_actions', 'events',
-							   'tasks', 'providers', 'runs_id_seq',
+							   'holidays', 'templates', 'runs', 'scheduled_actions',
+							   'events', 'tasks', 'providers', 'provider_slots',
+							   'daily_sends', 'runs_id_seq',
 							   'scheduled_actions_id_seq', 'events_id_seq',
 							   'tasks_id_seq'] LOOP
 		PERFORM pg_catalog.pg_extension_config_dump('cadence.' || rel, '');

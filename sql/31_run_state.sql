@@ -25,7 +25,8 @@ SELECT cadence.activate('flow');
 INSERT INTO cadence.contacts (tenant_id, id, email, phone)
 SELECT 'runs', 'lead-' || g, 'l' || g || '@example.com', '+4930000' || g FROM generate_series(1, 6) g;
 
--- The schedule of a run, local to Berlin.
+-- The schedule of a run, local to Berlin.  Only the step the run waits on
+-- is scheduled (due for the runners); the ones after it are planned.
 CREATE FUNCTION pg_temp.timeline(lead text) RETURNS TABLE (step int, action text, local_due timestamp, status text)
 LANGUAGE sql AS $$
 	SELECT a.step_number, a.action_id, a.due_at AT TIME ZONE 'Europe/Berlin', a.status

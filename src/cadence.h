@@ -1,11 +1,24 @@
 /*
  * cadence.h
- *		Settings shared across cadence's C files.
+ *		Settings shared across cadence's C files (defined in cadence.c).
  */
 #ifndef CADENCE_H
 #define CADENCE_H
 
+/* Identity of the caller for applications without PostgREST. */
 extern char *cadence_tenant_id;
 extern char *cadence_user_id;
+
+/* The dispatcher (background worker) and the runner. */
+extern char *cadence_database_name;
+extern char *cadence_role;
+extern bool cadence_enabled;
+extern int	cadence_batch_size;
+extern int	cadence_max_inflight;
+extern int	cadence_http_timeout_ms;
+extern int	cadence_lease_seconds;
+extern int	cadence_max_attempts;
+extern int	cadence_retry_base_seconds;
+extern char *cadence_allowed_hosts;
 
 #endif							/* CADENCE_H */

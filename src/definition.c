@@ -227,6 +227,29 @@ cadence_def_load(const char *tenant_id, const char *cadence_id, int32 version,
 }
 
 /*
+ * cadence_def_cached
+ *		A loaded version from the cache, or loaded now and remembered.
+ */
+CadenceDef *
+cadence_def_cached(List **cache, const char *tenant_id, const char *cadence_id,
+				   int32 version)
+{
+	ListCell   *lc;
+	CadenceDef *def;
+
+	foreach(lc, *cache)
+	{
+		def = lfirst(lc);
+		if (def->version == version && strcmp(def->cadence_id, cadence_id) == 0 &&
+			strcmp(def->tenant_id, tenant_id) == 0)
+			return def;
+	}
+	def = cadence_def_load(tenant_id, cadence_id, version, false);
+	*cache = lappend(*cache, def);
+	return def;
+}
+
+/*
  * cadence_def_zone
  *		The lead's own zone when the cadence plans in recipient time and the
  *		lead names a zone PostgreSQL knows; the cadence's zone otherwise.

@@ -36,6 +36,14 @@ extern CadenceDef *cadence_def_load(const char *tenant_id,
 									const char *cadence_id, int32 version,
 									bool missing_ok);
 
+/*
+ * cadence_def_load for a version that exists (an error otherwise), looked
+ * up first in *cache, a List the caller keeps for as long as the versions
+ * it holds may be reused (one batch, one statement).
+ */
+extern CadenceDef *cadence_def_cached(List **cache, const char *tenant_id,
+									  const char *cadence_id, int32 version);
+
 /* The zone a lead is planned in: its own when asked for and valid. */
 extern pg_tz *cadence_def_zone(const CadenceDef *def, const char *lead_tz,
 							   const char **zone_name);

@@ -22,6 +22,7 @@
 #include "utils/timestamp.h"
 
 #include "definition.h"
+#include "shmem.h"
 
 PG_FUNCTION_INFO_V1(cadence_plan_runs);
 PG_FUNCTION_INFO_V1(cadence_plan_run_for_lead);
@@ -316,9 +317,11 @@ static const char *const insert_runs_sql =
 " st AS (SELECT * FROM unnest($15::text[], $16::int[], $17::int[], $18::text[])"
 "        WITH ORDINALITY AS st(action_id, step_number, day_number, type, idx)),"
 " a AS (INSERT INTO cadence.scheduled_actions (tenant_id, run_id, cadence_id,"
-"        cadence_version, action_id, step_number, day_number, type, due_at, moved_reason)"
+"        cadence_version, action_id, step_number, day_number, type, due_at, planned_at,"
+"        moved_reason, status)"
 "       SELECT $1, r.id, $2, $5, st.action_id, st.step_number, st.day_number, st.type,"
-"              s.due_at, s.reason"
+"              s.due_at, s.due_at, s.reason,"
+"              CASE WHEN st.step_number = $8 THEN 'scheduled' ELSE 'planned' END"
 "         FROM r JOIN s ON s.zone = r.timezone JOIN st ON st.idx = s.idx),"
 " e AS (INSERT INTO cadence.events (tenant_id, run_id, cadence_id, lead_id, type, payload)"
 "       SELECT $1, r.id, $2, r.lead_id, 'run.enrolled',"
@@ -502,6 +505,8 @@ enroll(const char *cadence_id, LeadResult *results, int n,
 			insert_chunk(def, &opts, from, trigger_at, schedules, todo, ntodo);
 	}
 	share_duplicates(sorted, n);
+	/* The first steps may be due already: let the dispatcher look. */
+	cadence_wake_dispatcher_at_commit();
 }
 
 /*

@@ -16,6 +16,8 @@
 #include "utils/timestamp.h"
 
 #include "definition.h"
+#include "runstate.h"
+#include "shmem.h"
 
 PG_FUNCTION_INFO_V1(cadence_advance_to_next_step);
 PG_FUNCTION_INFO_V1(cadence_complete_manual_step);
@@ -39,7 +41,7 @@ typedef struct RunState
 } RunState;
 
 /* Statuses of scheduled actions that are still to happen. */
-#define OPEN_STATUSES "('scheduled', 'sending', 'pending_manual')"
+#define OPEN_STATUSES "('planned', 'scheduled', 'sending', 'pending_manual')"
 
 /*
  * require_args
@@ -113,13 +115,13 @@ run_event(const RunState *run, const char *type, const char *payload,
 }
 
 /*
- * lock_run
- *		Lock a run of the caller's tenant and load the cadence version it
- *		was planned from.  A run the caller cannot see is a 42501: this is
- *		always a write.
+ * lock_run_in
+ *		Lock a run of the tenant and load the cadence version it was planned
+ *		from (through *defs, a cache of loaded versions, when given).  A run
+ *		the caller cannot see is a 42501: this is always a write.
  */
 static RunState *
-lock_run(int64 run_id)
+lock_run_in(const char *tenant_id, int64 run_id, List **defs)
 {
 	RunState   *run = palloc0(sizeof(RunState));
 	Oid			types[2];
@@ -131,7 +133,7 @@ lock_run(int64 run_id)
 	char	   *cadence_id;
 	int32		version;
 
-	run->tenant_id = cadence_caller_tenant();
+	run->tenant_id = pstrdup(tenant_id);
 	run->id = run_id;
 	run_args(run, values, types);
 	if (SPI_execute_with_args("SELECT status, current_step, first_day, trigger_at,"
@@ -156,8 +158,19 @@ lock_run(int64 run_id)
 	run->timezone = SPI_getvalue(tup, desc, 6);
 	cadence_id = SPI_getvalue(tup, desc, 7);
 	version = DatumGetInt32(SPI_getbinval(tup, desc, 8, &isnull));
-	run->def = cadence_def_load(run->tenant_id, cadence_id, version, false);
+	run->def = defs ? cadence_def_cached(defs, run->tenant_id, cadence_id, version)
+		: cadence_def_load(run->tenant_id, cadence_id, version, false);
 	return run;
+}
+
+/*
+ * lock_run
+ *		lock_run_in for a run of the caller's tenant.
+ */
+static RunState *
+lock_run(int64 run_id)
+{
+	return lock_run_in(cadence_caller_tenant(), run_id, NULL);
 }
 
 /*
@@ -194,7 +207,7 @@ summary(const RunState *run)
 							  " 'currentStep', r.current_step, 'nextDueAt',"
 							  " (SELECT min(a.due_at) FROM cadence.scheduled_actions a"
 							  "   WHERE a.tenant_id = r.tenant_id AND a.run_id = r.id"
-							  "     AND a.status = 'scheduled'))"
+							  "     AND a.status IN ('scheduled', 'planned')))"
 							  " FROM cadence.runs r WHERE r.tenant_id = $1 AND r.id = $2",
 							  2, types, values, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read run %lld", (long long) run->id);
@@ -243,17 +256,23 @@ replan(RunState *run, int from, TimestampTz prev)
 	values[2] = PointerGetDatum(construct_md_array(why, why_null, 1, dims, lbs,
 												   TEXTOID, -1, false, TYPALIGN_INT));
 	values[3] = Int32GetDatum(def->steps[from].step_number);
+	/* The first step is the run's current one: due, unless the run waits. */
 	exec_run(run, "UPDATE cadence.scheduled_actions a"
-			 " SET due_at = u.due_at, moved_reason = u.reason, updated_at = now()"
-			 " FROM unnest($3::int[], $4::timestamptz[], $5::text[]) AS u(step, due_at, reason)"
+			 " SET due_at = u.due_at, planned_at = u.due_at, moved_reason = u.reason,"
+			 "     updated_at = now(),"
+			 "     status = CASE WHEN a.step_number = $6 AND r.status = 'active'"
+			 "                   THEN 'scheduled' ELSE 'planned' END"
+			 " FROM unnest($3::int[], $4::timestamptz[], $5::text[]) AS u(step, due_at, reason),"
+			 "      cadence.runs r"
 			 " WHERE a.tenant_id = $1 AND a.run_id = $2 AND a.step_number = u.step"
-			 "   AND a.status = 'scheduled'"
-			 "   AND (a.due_at, a.moved_reason) IS DISTINCT FROM (u.due_at, u.reason)",
-			 3, types, values, NULL, SPI_OK_UPDATE);
+			 "   AND r.tenant_id = $1 AND r.id = $2"
+			 "   AND a.status IN ('planned', 'scheduled')",
+			 4, types, values, NULL, SPI_OK_UPDATE);
 	exec_run(run, "UPDATE cadence.runs SET current_step = $3, last_activity_at = now()"
 			 " WHERE tenant_id = $1 AND id = $2",
 			 1, types + 3, values + 3, NULL, SPI_OK_UPDATE);
 	run->current_step = def->steps[from].step_number;
+	cadence_wake_dispatcher_at_commit();
 }
 
 /*
@@ -364,6 +383,25 @@ close_open_actions(const RunState *run, int32 before_step, const char *status,
 }
 
 /*
+ * cadence_run_reanchor
+ *		The run has moved on to its current step after an action that ended
+ *		at happened_at, later than planned: re-plan what is left from then,
+ *		so a step "30 minutes after the previous one" stays 30 minutes after
+ *		it really happened.
+ */
+void
+cadence_run_reanchor(const char *tenant_id, int64 run_id,
+					 TimestampTz happened_at, List **defs)
+{
+	RunState   *run = lock_run_in(tenant_id, run_id, defs);
+	int			k = cadence_def_step_index(run->def, run->current_step);
+
+	if (k >= 0 && (strcmp(run->status, "active") == 0 ||
+				   strcmp(run->status, "paused") == 0))
+		replan(run, k, happened_at);
+}
+
+/*
  * cadence.advance_to_next_step(run_id bigint, happened_at timestamptz,
  *								outcome text) RETURNS jsonb
  *		The current step is done: what follows is re-anchored on when it
@@ -449,6 +487,9 @@ cadence_pause_run(PG_FUNCTION_ARGS)
 	exec_run(run, "UPDATE cadence.runs SET status = 'paused', paused_at = now(),"
 			 " last_activity_at = now() WHERE tenant_id = $1 AND id = $2",
 			 0, NULL, NULL, NULL, SPI_OK_UPDATE);
+	exec_run(run, "UPDATE cadence.scheduled_actions SET status = 'planned', updated_at = now()"
+			 " WHERE tenant_id = $1 AND run_id = $2 AND status = 'scheduled'",
+			 0, NULL, NULL, NULL, SPI_OK_UPDATE);
 	run_event(run, "run.paused", "'{}'::jsonb", 0, NULL, NULL, NULL);
 	result = summary(run);
 	SPI_finish();
@@ -485,7 +526,7 @@ cadence_resume_run(PG_FUNCTION_ARGS)
 	tz = cadence_lookup_tz(run->timezone);
 
 	exec_run(run, "SELECT id, due_at FROM cadence.scheduled_actions"
-			 " WHERE tenant_id = $1 AND run_id = $2 AND status = 'scheduled'"
+			 " WHERE tenant_id = $1 AND run_id = $2 AND status IN ('planned', 'scheduled')"
 			 " ORDER BY step_number, id",
 			 0, NULL, NULL, NULL, SPI_OK_SELECT);
 	n = SPI_processed;
@@ -509,13 +550,21 @@ cadence_resume_run(PG_FUNCTION_ARGS)
 	values[1] = PointerGetDatum(construct_array(dues, n, TIMESTAMPTZOID, 8,
 												FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 	values[2] = Int64GetDatum(shift / USECS_PER_SEC);
-	exec_run(run, "UPDATE cadence.scheduled_actions a SET due_at = u.due_at, updated_at = now()"
-			 " FROM unnest($3::bigint[], $4::timestamptz[]) AS u(id, due_at)"
+	/* The earliest of what is left is the current step again. */
+	exec_run(run, "UPDATE cadence.scheduled_actions a SET due_at = u.due_at,"
+			 "     planned_at = u.due_at, updated_at = now(),"
+			 "     status = CASE WHEN u.ord = 1 AND NOT EXISTS"
+			 "         (SELECT 1 FROM cadence.scheduled_actions w"
+			 "           WHERE w.tenant_id = $1 AND w.run_id = $2"
+			 "             AND w.status IN ('sending', 'pending_manual'))"
+			 "       THEN 'scheduled' ELSE 'planned' END"
+			 " FROM unnest($3::bigint[], $4::timestamptz[]) WITH ORDINALITY AS u(id, due_at, ord)"
 			 " WHERE a.tenant_id = $1 AND a.id = u.id AND a.run_id = $2",
 			 2, types, values, NULL, SPI_OK_UPDATE);
 	exec_run(run, "UPDATE cadence.runs SET status = 'active', paused_at = NULL,"
 			 " last_activity_at = now() WHERE tenant_id = $1 AND id = $2",
 			 0, NULL, NULL, NULL, SPI_OK_UPDATE);
+	cadence_wake_dispatcher_at_commit();
 	run_event(run, "run.resumed", "jsonb_build_object('pausedSeconds', $3)",
 			  1, types + 2, values + 2, NULL);
 	result = summary(run);

@@ -500,6 +500,36 @@ cadence_next_due(TimestampTz prev, const CadenceRule *rule, pg_tz *tz,
 }
 
 /*
+ * cadence_quiet_end
+ *		The end of the quiet period t falls in, or t itself.  The period
+ *		ends at local end_minute on t's local date, or on the next date when
+ *		t is in the evening part of a period that crosses midnight.
+ */
+TimestampTz
+cadence_quiet_end(TimestampTz t, pg_tz *tz, int start_minute, int end_minute)
+{
+	DateADT		date;
+	TimeADT		wall;
+	int			minute;
+	bool		quiet;
+
+	if (TIMESTAMP_NOT_FINITE(t) || start_minute == end_minute)
+		return t;
+	cadence_to_local(t, tz, &date, &wall);
+	minute = (int) (wall / USECS_PER_MINUTE);
+	if (start_minute < end_minute)
+		quiet = minute >= start_minute && minute < end_minute;
+	else
+		quiet = minute >= start_minute || minute < end_minute;
+	if (!quiet)
+		return t;
+	/* In the evening part of a period crossing midnight: tomorrow's end. */
+	if (start_minute > end_minute && minute >= start_minute)
+		date++;
+	return Max(t, cadence_local_to_utc(date, end_minute, tz, NULL));
+}
+
+/*
  * cadence_move_reason_name
  *		The reason as the moved_reason column spells it ("none" for none).
  */
@@ -522,6 +552,10 @@ cadence_move_reason_name(CadenceMoveReason reason)
 			return "quiet_hours";
 		case CADENCE_MOVE_DAILY_CAP:
 			return "daily_cap";
+		case CADENCE_MOVE_RATE_LIMIT:
+			return "rate_limit";
+		case CADENCE_MOVE_RETRY:
+			return "retry";
 	}
 	return "none";
 }

@@ -99,9 +99,9 @@ typedef struct CadenceWindows
 
 /*
  * Why a due time moved from what the rule alone gives.  Only the first
- * reason that applied is reported.  quiet_hours and daily_cap are never
- * produced here; they exist so the planner shares one list of names with
- * the moved_reason column.
+ * reason that applied is reported.  quiet_hours, daily_cap, rate_limit and
+ * retry are never produced here but by the runners; they are listed so that
+ * every writer of the moved_reason column shares one list of names.
  */
 typedef enum CadenceMoveReason
 {
@@ -111,7 +111,9 @@ typedef enum CadenceMoveReason
 	CADENCE_MOVE_OUTSIDE_BUSINESS_HOURS,
 	CADENCE_MOVE_DST_GAP,
 	CADENCE_MOVE_QUIET_HOURS,
-	CADENCE_MOVE_DAILY_CAP
+	CADENCE_MOVE_DAILY_CAP,
+	CADENCE_MOVE_RATE_LIMIT,
+	CADENCE_MOVE_RETRY
 } CadenceMoveReason;
 
 /* --- parsing and validation (errors are 22023, naming path) --- */
@@ -206,6 +208,14 @@ extern TimestampTz cadence_window_start(DateADT date, pg_tz *tz,
 extern TimestampTz cadence_next_due(TimestampTz prev, const CadenceRule *rule,
 									pg_tz *tz, const CadenceWindows *w,
 									CadenceMoveReason *reason_out);
+
+/*
+ * A daily quiet period [start, end) in local wall-clock minutes; start >
+ * end crosses midnight (21:00-08:00).  Returns t when it is not quiet, else
+ * the instant the quiet period around t ends.
+ */
+extern TimestampTz cadence_quiet_end(TimestampTz t, pg_tz *tz, int start_minute,
+									 int end_minute);
 
 /* "none", "weekend", "holiday", "outside_business_hours", "dst_gap", ... */
 extern const char *cadence_move_reason_name(CadenceMoveReason reason);

@@ -37,9 +37,10 @@ SELECT is((SELECT extrelocatable FROM pg_extension WHERE extname = 'cadence'),
 SELECT set_eq($$SELECT relname::text FROM pg_class
 				 WHERE relnamespace = 'cadence'::regnamespace AND relkind = 'r'$$,
 			  ARRAY['members', 'cadences', 'cadence_days', 'cadence_actions',
-					'contacts', 'suppressions', 'holidays', 'runs',
-					'scheduled_actions', 'events', 'tasks', 'providers'],
-			  'the data model has its twelve tables');
+					'contacts', 'suppressions', 'holidays', 'templates', 'runs',
+					'scheduled_actions', 'events', 'tasks', 'providers',
+					'provider_slots', 'daily_sends'],
+			  'the data model has its fifteen tables');
 SELECT is_empty($$SELECT relname FROM pg_class
 				   WHERE relnamespace = 'cadence'::regnamespace AND relkind = 'r'
 					 AND NOT relrowsecurity$$,
@@ -60,7 +61,7 @@ SELECT is((SELECT pg_get_expr(indpred, indrelid) FROM pg_index
 		  'due scheduled actions have a partial index');
 SELECT is((SELECT count(*)::int FROM pg_extension e, unnest(e.extconfig) c
 			WHERE extname = 'cadence'),
-		  16, 'pg_dump keeps the twelve tables and four identity sequences');
+		  19, 'pg_dump keeps the fifteen tables and four identity sequences');
 SELECT is_empty($$SELECT p.oid::regprocedure FROM pg_proc p
 				   WHERE pronamespace = 'cadence'::regnamespace
 					 AND has_function_privilege('public', p.oid, 'EXECUTE')$$,

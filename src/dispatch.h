@@ -1,0 +1,180 @@
+/*
+ * dispatch.h
+ *		Sending due actions, in three steps that the background worker
+ *		(worker.c) and cadence.run_due_actions() (runner.c) both run:
+ *
+ *		claim	in a transaction: lease a batch of due actions, decide what
+ *				each one needs (send, skip, move, manual task), apply the
+ *				limits (quiet hours, daily caps, provider rate and
+ *				concurrency), render and build the provider requests, and
+ *				record every outcome that needed no network
+ *		send	outside any transaction: perform the requests (the AI
+ *				rewrites first), classify each response
+ *		record	in a transaction: write every outcome, advance the runs
+ *
+ * The worker commits between the steps, so a batch survives as leases; the
+ * runner does all three in its caller's transaction.  A batch lives in one
+ * memory context that the caller resets afterwards.
+ */
+#ifndef CADENCE_DISPATCH_H
+#define CADENCE_DISPATCH_H
+
+#include "provider.h"
+
+/* What happens to a claimed action. */
+typedef enum DispatchVerdict
+{
+	VERDICT_SEND,				/* to be sent (claim) */
+	VERDICT_SENT,				/* the provider accepted it */
+	VERDICT_RETRY,				/* scheduled again later: an attempt failed */
+	VERDICT_FAILED,				/* final failure */
+	VERDICT_SKIPPED,			/* final: not sendable (reason says why) */
+	VERDICT_MOVED,				/* scheduled again later, not an attempt:
+								 * quiet hours, daily cap, rate limit */
+	VERDICT_RELEASED,			/* back to planned: the run was paused */
+	VERDICT_MANUAL				/* waits for a person: pending_manual, task */
+} DispatchVerdict;
+
+/* A provider account of a tenant in the batch. */
+typedef struct DispatchAccount
+{
+	CadenceAccount acct;
+	char	   *tenant_id;
+	char	   *channel;		/* sms, email, whatsapp, webhook, ai */
+	double		rate_per_second;	/* 0: no limit */
+	int			max_concurrency;	/* 0: no limit */
+	int			inflight_allowed;	/* this runner's share right now (limits.c);
+									 * 0: no limit */
+	int			index;			/* in batch->accounts */
+} DispatchAccount;
+
+/* One claimed action and everything decided about it. */
+typedef struct DispatchItem
+{
+	/* the scheduled action */
+	char	   *tenant_id;
+	int64		run_id;
+	int64		id;
+	int32		step_number;
+	char	   *type;			/* sms, email, whatsapp, webhook, call_task ... */
+	int32		attempts;		/* including this one */
+	TimestampTz due_at;			/* when it was due */
+	TimestampTz planned_at;		/* when the plan put it */
+	TimestampTz lease_until;	/* this runner's claim on it */
+
+	/* its run, step and lead */
+	char	   *run_status;
+	char	   *cadence_id;
+	char	   *cadence_timezone;	/* the cadence's zone: its days for caps */
+	char	   *timezone;		/* the run's zone */
+	char	   *assigned_to;
+	char	   *action_name;
+	Jsonb	   *config;			/* the step's config */
+	Jsonb	   *settings;		/* the cadence's settings */
+	Jsonb	   *vars;			/* template variables of the lead, NULL if
+								 * the lead is gone */
+	char	   *lead_id;
+	char	   *lead_timezone;
+	char	   *address;		/* the lead's address on this channel */
+	bool		unsubscribed;
+	bool		suppressed;
+	char	   *template_subject;	/* a referenced cadence.templates row */
+	char	   *template_html;
+	char	   *template_text;
+
+	/* sending */
+	DispatchAccount *account;
+	DispatchAccount *ai_account;
+	CadenceMessage msg;
+	CadenceHttpRequest *req;
+	CadenceHttpRequest *ai_req;
+	char	   *ai_prompt;
+	char	   *ai_error;		/* why the AI rewrite was not used */
+	TimestampTz not_before;		/* rate limit: start no earlier (0: now) */
+
+	/* outcome */
+	DispatchVerdict verdict;
+	TimestampTz happened_at;
+	TimestampTz new_due_at;		/* RETRY and MOVED */
+	char	   *reason;			/* SKIPPED: why; MOVED: moved_reason */
+	char	   *error;			/* RETRY and FAILED */
+	char	   *provider_message_id;
+	bool		written;		/* its outcome is in the database */
+} DispatchItem;
+
+/* Tallies of a batch, as run_due_actions reports them. */
+typedef struct DispatchCounts
+{
+	int			claimed;
+	int			sent;
+	int			skipped;
+	int			failed;
+	int			retried;
+	int			moved;
+	int			manual;
+} DispatchCounts;
+
+typedef struct DispatchBatch
+{
+	MemoryContext mcxt;
+	TimestampTz now;			/* the runner's clock (as_of) */
+	bool		realtime;		/* now is the wall clock: actions happen when
+								 * their requests finish */
+	int			nitems;
+	DispatchItem *items;
+	int			naccounts;
+	DispatchAccount **accounts; /* of the batch's tenants */
+	DispatchCounts counts;
+} DispatchBatch;
+
+/*
+ * Claim up to limit actions due at now (and any whose lease ran out) of
+ * one tenant or (NULL) of all, decide and prepare them, and record what
+ * needed no network.  In a transaction, connected to SPI.  Returns a batch
+ * allocated in mcxt.
+ */
+extern DispatchBatch *cadence_dispatch_claim(MemoryContext mcxt,
+											 TimestampTz now, bool realtime,
+											 int limit, const char *tenant_id);
+
+/* Does the batch have requests to send? */
+extern bool cadence_dispatch_has_sends(const DispatchBatch *batch);
+
+/*
+ * Perform the batch's requests and classify the responses.  Needs no
+ * transaction; poll_cb (may be NULL) is called while waiting.
+ */
+extern void cadence_dispatch_send(DispatchBatch *batch,
+								  void (*poll_cb) (void *), void *poll_arg);
+
+/*
+ * Record the outcomes of the sends and advance the runs.  In a transaction,
+ * connected to SPI.
+ */
+extern void cadence_dispatch_record(DispatchBatch *batch);
+
+/* When the next action falls due (0: none); connected to SPI. */
+extern TimestampTz cadence_dispatch_next_due(void);
+
+/* --- between the dispatch files --- */
+
+/* Write the outcomes of items whose verdict is not SEND (dispatch_record.c). */
+extern void cadence_dispatch_write(DispatchBatch *batch);
+
+/* Apply daily caps and provider rate and concurrency limits (limits.c). */
+extern void cadence_dispatch_limit(DispatchBatch *batch);
+
+/* Render an item's message and build its requests (dispatch_build.c). */
+extern void cadence_dispatch_build(DispatchBatch *batch, DispatchItem *item);
+
+/* config.aiPersonalization as an object ({} for true), or NULL. */
+extern Jsonb *cadence_ai_config(Jsonb *config);
+
+/* The idempotency key of a scheduled action: cadence-<installation>-<id>. */
+extern char *cadence_idempotency_key(int64 action_id);
+
+/* Give an item a final or deferred verdict. */
+extern void cadence_dispatch_verdict(DispatchItem *item, DispatchVerdict verdict,
+									 const char *reason, const char *error);
+
+#endif							/* CADENCE_DISPATCH_H */

@@ -1,0 +1,653 @@
+/*
+ * dispatch_claim.c
+ *		The first step of dispatch (see dispatch.h): lease due actions, read
+ *		what they need, and decide each one.
+ *
+ * A claim is two statements: one leases the batch (FOR UPDATE SKIP LOCKED,
+ * so concurrent runners never take the same action), one reads the run,
+ * step, cadence settings, lead and template of every leased action.  The
+ * decisions follow in C, then the limits (limits.c), then the writes of
+ * everything that needs no network (dispatch_record.c).
+ */
+#include "postgres.h"
+
+#include "access/xlog.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "cadence.h"
+#include "dispatch.h"
+#include "provider_util.h"
+#include "schedule.h"
+#include "shmem.h"
+
+/* Lease the batch: leases that ran out first, then due work by due time. */
+static const char *const lease_expired_sql =
+"WITH picked AS (SELECT tenant_id, run_id, id FROM cadence.scheduled_actions"
+"                 WHERE status = 'sending' AND lease_until < $1"
+"                   AND ($5::text IS NULL OR tenant_id = $5)"
+"                 ORDER BY lease_until LIMIT $2 FOR UPDATE SKIP LOCKED)"
+" UPDATE cadence.scheduled_actions a"
+"    SET lease_until = $3, attempts = a.attempts + 1, updated_at = $1"
+"   FROM picked p"
+"  WHERE a.tenant_id = p.tenant_id AND a.run_id = p.run_id AND a.id = p.id"
+" RETURNING a.tenant_id, a.run_id, a.id";
+
+static const char *const lease_due_sql =
+"WITH picked AS (SELECT tenant_id, run_id, id FROM cadence.scheduled_actions"
+"                 WHERE status = 'scheduled' AND due_at <= $4"
+"                   AND ($5::text IS NULL OR tenant_id = $5)"
+"                 ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED)"
+" UPDATE cadence.scheduled_actions a"
+"    SET status = 'sending', lease_until = $3, attempts = a.attempts + 1,"
+"        updated_at = $1"
+"   FROM picked p"
+"  WHERE a.tenant_id = p.tenant_id AND a.run_id = p.run_id AND a.id = p.id"
+" RETURNING a.tenant_id, a.run_id, a.id";
+
+/* Everything the leased actions need, one row per action, in lease order. */
+static const char *const details_sql =
+"SELECT a.step_number, a.type, a.attempts, a.due_at, a.planned_at,"
+"       r.status, r.cadence_id, r.timezone, r.assigned_to, r.lead_id,"
+"       ca.name, ca.config, c.settings, c.timezone,"
+"       CASE WHEN ct.id IS NOT NULL THEN"
+"         ct.attributes || jsonb_strip_nulls(jsonb_build_object("
+"           'leadId', ct.id, 'firstName', ct.first_name, 'lastName', ct.last_name,"
+"           'fullName', nullif(concat_ws(' ', ct.first_name, ct.last_name), ''),"
+"           'email', ct.email, 'phone', ct.phone, 'whatsapp', ct.whatsapp,"
+"           'company', ct.company, 'timezone', ct.timezone, 'ownerId', ct.owner_id,"
+"           'status', ct.status, 'tags', to_jsonb(ct.tags), 'attributes', ct.attributes,"
+"           'assignedTo', r.assigned_to, 'run', r.metadata)) END,"
+"       ct.timezone, ch.address, coalesce(ct.unsubscribed, false),"
+"       EXISTS (SELECT 1 FROM cadence.suppressions s"
+"                WHERE s.tenant_id = r.tenant_id AND s.channel IN (ch.channel, 'all')"
+"                  AND s.address IN (ct.email, ct.phone, ct.whatsapp)),"
+"       t.subject, t.body_html, t.body_text"
+"  FROM unnest($1::text[], $2::bigint[], $3::bigint[]) WITH ORDINALITY AS k(tenant_id, run_id, id, ord)"
+"  JOIN cadence.scheduled_actions a"
+"    ON a.tenant_id = k.tenant_id AND a.run_id = k.run_id AND a.id = k.id"
+"  LEFT JOIN cadence.runs r ON r.tenant_id = a.tenant_id AND r.id = a.run_id"
+"  LEFT JOIN cadence.cadences c ON c.tenant_id = r.tenant_id AND c.id = r.cadence_id"
+"  LEFT JOIN cadence.cadence_actions ca"
+"    ON ca.tenant_id = r.tenant_id AND ca.cadence_id = r.cadence_id"
+"   AND ca.version = r.cadence_version AND ca.step_number = a.step_number"
+"  LEFT JOIN cadence.contacts ct ON ct.tenant_id = r.tenant_id AND ct.id = r.lead_id"
+"  LEFT JOIN LATERAL (SELECT CASE a.type WHEN 'sms' THEN 'sms'"
+"                                        WHEN 'email' THEN 'email'"
+"                                        WHEN 'manual_email' THEN 'email'"
+"                                        WHEN 'whatsapp' THEN 'whatsapp'"
+"                                        WHEN 'call_task' THEN 'call' END AS channel,"
+"                            CASE a.type WHEN 'sms' THEN ct.phone"
+"                                        WHEN 'email' THEN ct.email"
+"                                        WHEN 'manual_email' THEN ct.email"
+"                                        WHEN 'whatsapp' THEN coalesce(ct.whatsapp, ct.phone)"
+"                                        WHEN 'call_task' THEN ct.phone END AS address) ch"
+"    ON true"
+"  LEFT JOIN cadence.templates t"
+"    ON t.tenant_id = r.tenant_id AND t.id = ca.config -> a.type ->> 'templateId'"
+" ORDER BY k.ord";
+
+/* Provider accounts of the batch's tenants, defaults first. */
+static const char *const accounts_sql =
+"SELECT tenant_id, id, channel, kind, base_url, credentials, settings,"
+"       rate_per_second, max_concurrency"
+"  FROM cadence.providers WHERE tenant_id = ANY ($1::text[])"
+" ORDER BY tenant_id, channel, is_default DESC, created_at, id";
+
+/*
+ * cadence_idempotency_key
+ *		cadence-<installation>-<action id>: the installation part (from the
+ *		cluster's system identifier and the database) keeps two databases
+ *		that share a provider account from colliding.
+ */
+char *
+cadence_idempotency_key(int64 action_id)
+{
+	uint64		installation = GetSystemIdentifier() ^ ((uint64) MyDatabaseId << 32);
+
+	return psprintf("cadence-%016llx-%lld", (unsigned long long) installation,
+					(long long) action_id);
+}
+
+/*
+ * cadence_dispatch_verdict
+ *		Settle an item (the time is the runner's clock).
+ */
+void
+cadence_dispatch_verdict(DispatchItem *item, DispatchVerdict verdict,
+						 const char *reason, const char *error)
+{
+	item->verdict = verdict;
+	item->reason = reason ? pstrdup(reason) : NULL;
+	item->error = error ? pstrdup(error) : NULL;
+}
+
+/* Copy helpers: SPI results die with SPI_finish, the batch lives on. */
+static char *
+copy_text(HeapTuple tup, TupleDesc desc, int col)
+{
+	return SPI_getvalue(tup, desc, col);
+}
+
+static Jsonb *
+copy_jsonb(HeapTuple tup, TupleDesc desc, int col)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
+
+	return isnull ? NULL : DatumGetJsonbPCopy(d);
+}
+
+/*
+ * lease
+ *		Run one leasing statement; append the leased keys to the arrays.
+ */
+static void
+lease(const char *sql, Datum *params, const char *nulls, List **tenants, List **runs,
+	  List **ids)
+{
+	Oid			types[5] = {TIMESTAMPTZOID, INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID};
+	uint64		i;
+
+	if (SPI_execute_with_args(sql, 5, types, params, nulls, false, 0) != SPI_OK_UPDATE_RETURNING)
+		elog(ERROR, "could not lease due actions");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		bool		isnull;
+
+		*tenants = lappend(*tenants, SPI_getvalue(tup, SPI_tuptable->tupdesc, 1));
+		*runs = lappend(*runs, DatumGetPointer(SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull)));
+		*ids = lappend(*ids, DatumGetPointer(SPI_getbinval(tup, SPI_tuptable->tupdesc, 3, &isnull)));
+	}
+}
+
+/*
+ * load_details
+ *		Fill the items from the details query.
+ */
+static void
+load_details(DispatchBatch *batch, List *tenants, List *runs, List *ids)
+{
+	int			n = list_length(tenants);
+	Datum	   *t = palloc(sizeof(Datum) * n);
+	Datum	   *r = palloc(sizeof(Datum) * n);
+	Datum	   *a = palloc(sizeof(Datum) * n);
+	Oid			types[3] = {TEXTARRAYOID, INT8ARRAYOID, INT8ARRAYOID};
+	Datum		values[3];
+	int			k;
+	uint64		i;
+
+	for (k = 0; k < n; k++)
+	{
+		t[k] = CStringGetTextDatum(list_nth(tenants, k));
+		r[k] = PointerGetDatum(list_nth(runs, k));
+		a[k] = PointerGetDatum(list_nth(ids, k));
+	}
+	values[0] = PointerGetDatum(construct_array(t, n, TEXTOID, -1, false, TYPALIGN_INT));
+	values[1] = PointerGetDatum(construct_array(r, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	values[2] = PointerGetDatum(construct_array(a, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	/* Not read-only: it must see the lease just taken. */
+	if (SPI_execute_with_args(details_sql, 3, types, values, NULL, false, 0) != SPI_OK_SELECT ||
+		SPI_processed != (uint64) n)
+		elog(ERROR, "could not read the leased actions");
+
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		DispatchItem *item = &batch->items[i];
+		MemoryContext old = MemoryContextSwitchTo(batch->mcxt);
+		bool		isnull;
+
+		item->tenant_id = pstrdup(list_nth(tenants, i));
+		item->run_id = DatumGetInt64(PointerGetDatum(list_nth(runs, i)));
+		item->id = DatumGetInt64(PointerGetDatum(list_nth(ids, i)));
+		item->step_number = DatumGetInt32(SPI_getbinval(tup, desc, 1, &isnull));
+		item->type = copy_text(tup, desc, 2);
+		item->attempts = DatumGetInt32(SPI_getbinval(tup, desc, 3, &isnull));
+		item->due_at = DatumGetTimestampTz(SPI_getbinval(tup, desc, 4, &isnull));
+		item->planned_at = DatumGetTimestampTz(SPI_getbinval(tup, desc, 5, &isnull));
+		item->run_status = copy_text(tup, desc, 6);
+		item->cadence_id = copy_text(tup, desc, 7);
+		item->timezone = copy_text(tup, desc, 8);
+		item->assigned_to = copy_text(tup, desc, 9);
+		item->lead_id = copy_text(tup, desc, 10);
+		item->action_name = copy_text(tup, desc, 11);
+		item->config = copy_jsonb(tup, desc, 12);
+		item->settings = copy_jsonb(tup, desc, 13);
+		item->cadence_timezone = copy_text(tup, desc, 14);
+		item->vars = copy_jsonb(tup, desc, 15);
+		item->lead_timezone = copy_text(tup, desc, 16);
+		item->address = copy_text(tup, desc, 17);
+		item->unsubscribed = DatumGetBool(SPI_getbinval(tup, desc, 18, &isnull));
+		item->suppressed = DatumGetBool(SPI_getbinval(tup, desc, 19, &isnull));
+		item->template_subject = copy_text(tup, desc, 20);
+		item->template_html = copy_text(tup, desc, 21);
+		item->template_text = copy_text(tup, desc, 22);
+		item->verdict = VERDICT_SEND;
+		item->happened_at = batch->now;
+		MemoryContextSwitchTo(old);
+	}
+}
+
+/*
+ * load_accounts
+ *		The provider accounts of every tenant in the batch.
+ */
+static void
+load_accounts(DispatchBatch *batch)
+{
+	Datum	   *tenants = palloc(sizeof(Datum) * batch->nitems);
+	Oid			types[1] = {TEXTARRAYOID};
+	Datum		values[1];
+	int			k;
+	uint64		i;
+
+	for (k = 0; k < batch->nitems; k++)
+		tenants[k] = CStringGetTextDatum(batch->items[k].tenant_id);
+	values[0] = PointerGetDatum(construct_array(tenants, batch->nitems, TEXTOID, -1,
+												false, TYPALIGN_INT));
+	if (SPI_execute_with_args(accounts_sql, 1, types, values, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read provider accounts");
+	batch->naccounts = (int) SPI_processed;
+	batch->accounts = MemoryContextAlloc(batch->mcxt,
+										 sizeof(DispatchAccount *) * Max(batch->naccounts, 1));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		MemoryContext old = MemoryContextSwitchTo(batch->mcxt);
+		DispatchAccount *da = palloc0(sizeof(DispatchAccount));
+		bool		isnull;
+		Datum		d;
+
+		da->tenant_id = copy_text(tup, desc, 1);
+		da->acct.id = copy_text(tup, desc, 2);
+		da->channel = copy_text(tup, desc, 3);
+		da->acct.kind = copy_text(tup, desc, 4);
+		da->acct.base_url = copy_text(tup, desc, 5);
+		da->acct.credentials = copy_jsonb(tup, desc, 6);
+		da->acct.settings = copy_jsonb(tup, desc, 7);
+		d = SPI_getbinval(tup, desc, 8, &isnull);
+		da->rate_per_second = isnull ? 0 :
+			DatumGetFloat8(DirectFunctionCall1(numeric_float8, d));
+		d = SPI_getbinval(tup, desc, 9, &isnull);
+		da->max_concurrency = isnull ? 0 : DatumGetInt32(d);
+		da->index = (int) i;
+		batch->accounts[i] = da;
+		MemoryContextSwitchTo(old);
+	}
+}
+
+/*
+ * find_account
+ *		The account of the item's tenant on channel: the one named wanted,
+ *		else the default, else the oldest.  NULL when there is none.
+ */
+static DispatchAccount *
+find_account(const DispatchBatch *batch, const DispatchItem *item,
+			 const char *channel, const char *wanted)
+{
+	int			k;
+
+	for (k = 0; k < batch->naccounts; k++)
+	{
+		DispatchAccount *da = batch->accounts[k];
+
+		if (strcmp(da->tenant_id, item->tenant_id) == 0 &&
+			strcmp(da->channel, channel) == 0 &&
+			(wanted == NULL || strcmp(da->acct.id, wanted) == 0))
+			return da;
+	}
+	return NULL;
+}
+
+/* The parsed sending windows of one cadence, for the send-time checks. */
+typedef struct CadenceRules
+{
+	const char *tenant_id;
+	const char *cadence_id;
+	CadenceWindows windows;		/* businessHours, excludeWeekends, holidays */
+	int			quiet_start[3]; /* per channel (sms, email, whatsapp), minutes */
+	int			quiet_end[3];	/* equal start and end: no quiet hours */
+} CadenceRules;
+
+static const char *const quiet_channels[3] = {"sms", "email", "whatsapp"};
+
+/*
+ * parse_quiet_hours
+ *		settings.quietHours: {"sms": {"start": "21:00", "end": "08:00"}, ...};
+ *		a channel set to null or false has none.  SMS defaults to 21:00-08:00
+ *		in the recipient's zone (TCPA-style calling hours), the others to none.
+ */
+static void
+parse_quiet_hours(Jsonb *settings, CadenceRules *rules)
+{
+	JsonbValue *q = NULL;
+	int			c;
+
+	for (c = 0; c < 3; c++)
+		rules->quiet_start[c] = rules->quiet_end[c] = 0;
+	rules->quiet_start[0] = 21 * 60;
+	rules->quiet_end[0] = 8 * 60;
+	if (settings != NULL && JB_ROOT_IS_OBJECT(settings))
+		q = getKeyJsonValueFromContainer(&settings->root, "quietHours", 10, NULL);
+	if (q == NULL || q->type != jbvBinary || !JsonContainerIsObject(q->val.binary.data))
+		return;
+	for (c = 0; c < 3; c++)
+	{
+		JsonbValue *w = getKeyJsonValueFromContainer(q->val.binary.data, quiet_channels[c],
+													 strlen(quiet_channels[c]), NULL);
+		JsonbValue *s;
+		JsonbValue *e;
+
+		if (w == NULL)
+			continue;
+		rules->quiet_start[c] = rules->quiet_end[c] = 0;
+		if (w->type != jbvBinary || !JsonContainerIsObject(w->val.binary.data))
+			continue;
+		s = getKeyJsonValueFromContainer(w->val.binary.data, "start", 5, NULL);
+		e = getKeyJsonValueFromContainer(w->val.binary.data, "end", 3, NULL);
+		if (s && e && s->type == jbvString && e->type == jbvString)
+		{
+			rules->quiet_start[c] = Max(cadence_parse_hhmm(s->val.string.val, s->val.string.len), 0);
+			rules->quiet_end[c] = Max(cadence_parse_hhmm(e->val.string.val, e->val.string.len), 0);
+		}
+	}
+}
+
+/*
+ * rules_of
+ *		The parsed rules of the item's cadence, parsed once per batch.
+ */
+static const CadenceRules *
+rules_of(List **cache, const DispatchItem *item)
+{
+	ListCell   *lc;
+	CadenceRules *rules;
+
+	foreach(lc, *cache)
+	{
+		rules = lfirst(lc);
+		if (strcmp(rules->cadence_id, item->cadence_id) == 0 &&
+			strcmp(rules->tenant_id, item->tenant_id) == 0)
+			return rules;
+	}
+	rules = palloc0(sizeof(CadenceRules));
+	rules->tenant_id = item->tenant_id;
+	rules->cadence_id = item->cadence_id;
+	cadence_parse_settings_into(item->settings, "settings", &rules->windows);
+	parse_quiet_hours(item->settings, rules);
+	*cache = lappend(*cache, rules);
+	return rules;
+}
+
+/*
+ * open_at
+ *		The first instant from t at which the cadence's business windows
+ *		(in the run's zone) and the channel's quiet hours (in the lead's own
+ *		zone, else the run's) both allow sending, and why it moved.
+ */
+static TimestampTz
+open_at(const CadenceRules *rules, const DispatchItem *item, TimestampTz t,
+		const char **reason)
+{
+	pg_tz	   *run_tz = cadence_lookup_tz(item->timezone);
+	pg_tz	   *lead_tz = item->lead_timezone ?
+		cadence_lookup_tz_noerror(item->lead_timezone) : NULL;
+	int			c;
+	int			round;
+
+	*reason = NULL;
+	for (c = 0; c < 3; c++)
+		if (strcmp(item->type, quiet_channels[c]) == 0)
+			break;
+	for (round = 0; round < 8; round++)
+	{
+		CadenceMoveReason why;
+		TimestampTz u = cadence_next_open(t, run_tz, &rules->windows, &why);
+
+		if (u != t && *reason == NULL)
+			*reason = cadence_move_reason_name(why);
+		t = u;
+		if (c < 3)
+		{
+			u = cadence_quiet_end(t, lead_tz ? lead_tz : run_tz,
+								  rules->quiet_start[c], rules->quiet_end[c]);
+			if (u != t && *reason == NULL)
+				*reason = "quiet_hours";
+			if (u == t)
+				break;
+			t = u;
+		}
+		else
+			break;
+	}
+	return t;
+}
+
+/* Steps done by a person: they wait as pending_manual with a task. */
+static bool
+is_manual(const char *type)
+{
+	return strcmp(type, "call_task") == 0 || strcmp(type, "manual_task") == 0 ||
+		strcmp(type, "manual_email") == 0 || strcmp(type, "linkedin_task") == 0;
+}
+
+/*
+ * decide
+ *		What a leased action needs before any network: everything but the
+ *		limits shared with other runners (limits.c) and the request itself.
+ */
+static void
+decide(DispatchBatch *batch, List **rules_cache, DispatchItem *item)
+{
+	const CadenceRules *rules;
+	const char *why;
+	TimestampTz at;
+
+	if (item->run_status == NULL || item->config == NULL)
+	{
+		cadence_dispatch_verdict(item, VERDICT_SKIPPED, "run_not_found", NULL);
+		return;
+	}
+	if (strcmp(item->run_status, "active") != 0)
+	{
+		if (strcmp(item->run_status, "paused") == 0)
+			cadence_dispatch_verdict(item, VERDICT_RELEASED, NULL, NULL);
+		else
+			cadence_dispatch_verdict(item, VERDICT_SKIPPED, "run_not_active", NULL);
+		return;
+	}
+	if (strcmp(item->type, "manual_task") != 0 && item->vars == NULL)
+	{
+		cadence_dispatch_verdict(item, VERDICT_SKIPPED, "lead_not_found", NULL);
+		return;
+	}
+	if (strcmp(item->type, "manual_task") != 0 && strcmp(item->type, "webhook") != 0 &&
+		(item->unsubscribed || item->suppressed))
+	{
+		cadence_dispatch_verdict(item, VERDICT_SKIPPED,
+								 item->unsubscribed ? "unsubscribed" : "suppressed", NULL);
+		return;
+	}
+	if (is_manual(item->type))
+	{
+		cadence_dispatch_verdict(item, VERDICT_MANUAL, NULL, NULL);
+		return;
+	}
+	if (strcmp(item->type, "sms") != 0 && strcmp(item->type, "email") != 0 &&
+		strcmp(item->type, "whatsapp") != 0 && strcmp(item->type, "webhook") != 0)
+	{
+		cadence_dispatch_verdict(item, VERDICT_SKIPPED, "unsupported_step_type", NULL);
+		return;
+	}
+	if (strcmp(item->type, "webhook") != 0 &&
+		(item->address == NULL || item->address[0] == '\0'))
+	{
+		cadence_dispatch_verdict(item, VERDICT_SKIPPED, "no_address", NULL);
+		return;
+	}
+
+	/* Not outside business hours, not in the lead's quiet hours. */
+	rules = rules_of(rules_cache, item);
+	at = open_at(rules, item, batch->now, &why);
+	if (at > batch->now)
+	{
+		cadence_dispatch_verdict(item, VERDICT_MOVED, why, NULL);
+		item->new_due_at = at;
+		return;
+	}
+
+	item->account = find_account(batch, item, item->type,
+								 cadence_jsonb_string(item->config, "providerId"));
+	if (item->account == NULL)
+	{
+		cadence_dispatch_verdict(item, VERDICT_FAILED, NULL,
+								 psprintf("tenant \"%s\" has no %s provider account",
+										  item->tenant_id, item->type));
+		return;
+	}
+	if (cadence_ai_config(item->config) != NULL)
+	{
+		item->ai_account = find_account(batch, item, "ai",
+										cadence_jsonb_string(cadence_ai_config(item->config),
+															 "providerId"));
+		if (item->ai_account == NULL)
+			item->ai_error = psprintf("tenant \"%s\" has no ai provider account",
+									  item->tenant_id);
+	}
+}
+
+/*
+ * build_guarded
+ *		Render and build an item's requests; an error (a template or account
+ *		the provider cannot use) fails that item only.  Nothing in the build
+ *		touches the database, so no subtransaction is needed to go on.
+ */
+static void
+build_guarded(DispatchBatch *batch, DispatchItem *item)
+{
+	MemoryContext old = MemoryContextSwitchTo(batch->mcxt);
+
+	PG_TRY();
+	{
+		cadence_dispatch_build(batch, item);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(batch->mcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		cadence_dispatch_verdict(item, VERDICT_FAILED, NULL, edata->message);
+		item->req = item->ai_req = NULL;
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * cadence_dispatch_claim
+ *		Lease, read, decide, limit, build; write what needs no network.
+ */
+DispatchBatch *
+cadence_dispatch_claim(MemoryContext mcxt, TimestampTz now, bool realtime, int limit,
+					   const char *tenant_id)
+{
+	DispatchBatch *batch = MemoryContextAllocZero(mcxt, sizeof(DispatchBatch));
+	TimestampTz real_now = GetCurrentTimestamp();
+	Datum		params[5];
+	char		nulls[5] = {' ', ' ', ' ', ' ', tenant_id ? ' ' : 'n'};
+	List	   *tenants = NIL;
+	List	   *runs = NIL;
+	List	   *ids = NIL;
+	List	   *rules_cache = NIL;
+	MemoryContext old;
+	int			k;
+
+	batch->mcxt = mcxt;
+	batch->now = now;
+	batch->realtime = realtime;
+	params[0] = TimestampTzGetDatum(real_now);
+	params[1] = Int32GetDatum(limit);
+	params[2] = TimestampTzGetDatum(real_now + (int64) cadence_lease_seconds * USECS_PER_SEC);
+	params[3] = TimestampTzGetDatum(now);
+	params[4] = tenant_id ? CStringGetTextDatum(tenant_id) : (Datum) 0;
+	lease(lease_expired_sql, params, nulls, &tenants, &runs, &ids);
+	if (list_length(tenants) < limit)
+	{
+		params[1] = Int32GetDatum(limit - list_length(tenants));
+		lease(lease_due_sql, params, nulls, &tenants, &runs, &ids);
+	}
+	batch->nitems = list_length(tenants);
+	if (batch->nitems == 0)
+		return batch;
+	old = MemoryContextSwitchTo(mcxt);
+	batch->items = MemoryContextAllocZero(mcxt, sizeof(DispatchItem) * batch->nitems);
+	for (k = 0; k < batch->nitems; k++)
+		batch->items[k].lease_until = DatumGetTimestampTz(params[2]);
+	load_details(batch, tenants, runs, ids);
+	load_accounts(batch);
+	batch->counts.claimed = batch->nitems;
+	if (cadence_shared)
+	{
+		pg_atomic_fetch_add_u64(&cadence_shared->claimed, batch->nitems);
+		SpinLockAcquire(&cadence_shared->mutex);
+		cadence_shared->last_claim_at = real_now;
+		SpinLockRelease(&cadence_shared->mutex);
+	}
+
+	for (k = 0; k < batch->nitems; k++)
+		decide(batch, &rules_cache, &batch->items[k]);
+	cadence_dispatch_limit(batch);
+	for (k = 0; k < batch->nitems; k++)
+		if (batch->items[k].verdict == VERDICT_SEND)
+			build_guarded(batch, &batch->items[k]);
+	cadence_dispatch_write(batch);
+	MemoryContextSwitchTo(old);
+	return batch;
+}
+
+/*
+ * cadence_dispatch_has_sends
+ *		Is anything left for the network?
+ */
+bool
+cadence_dispatch_has_sends(const DispatchBatch *batch)
+{
+	int			k;
+
+	for (k = 0; k < batch->nitems; k++)
+		if (batch->items[k].verdict == VERDICT_SEND)
+			return true;
+	return false;
+}
+
+/*
+ * cadence_dispatch_next_due
+ *		The earliest due time of scheduled work (0 when there is none), and
+ *		the earliest lease that will run out.
+ */
+TimestampTz
+cadence_dispatch_next_due(void)
+{
+	bool		isnull;
+	Datum		d;
+
+	if (SPI_execute("SELECT least((SELECT min(due_at) FROM cadence.scheduled_actions"
+					"               WHERE status = 'scheduled'),"
+					"              (SELECT min(lease_until) FROM cadence.scheduled_actions"
+					"               WHERE status = 'sending'))",
+					true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the next due time");
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	return isnull ? 0 : DatumGetTimestampTz(d);
+}

@@ -1,0 +1,57 @@
+/*
+ * provider_kinds.h
+ *		The builders and readers of each provider kind, for provider.c to
+ *		dispatch on.  Each file implements one family of wire formats.
+ */
+#ifndef CADENCE_PROVIDER_KINDS_H
+#define CADENCE_PROVIDER_KINDS_H
+
+#include "provider.h"
+
+/* provider_sms.c: Twilio Messages API */
+extern CadenceHttpRequest *cadence_twilio_request(const CadenceAccount *acct,
+												  const CadenceMessage *msg);
+extern void cadence_twilio_reply(const CadenceAccount *acct,
+								 const CadenceHttpRequest *req,
+								 CadenceProviderReply *reply);
+
+/* provider_email.c: Resend, SendGrid v3, Postmark */
+extern CadenceHttpRequest *cadence_resend_request(const CadenceAccount *acct,
+												  const CadenceMessage *msg);
+extern CadenceHttpRequest *cadence_sendgrid_request(const CadenceAccount *acct,
+													const CadenceMessage *msg);
+extern CadenceHttpRequest *cadence_postmark_request(const CadenceAccount *acct,
+													const CadenceMessage *msg);
+extern void cadence_email_reply(const CadenceAccount *acct,
+								const CadenceHttpRequest *req,
+								CadenceProviderReply *reply);
+
+/* provider_smtp.c: a MIME message over SMTP */
+extern CadenceHttpRequest *cadence_smtp_request(const CadenceAccount *acct,
+												const CadenceMessage *msg);
+extern void cadence_smtp_reply(const CadenceAccount *acct,
+							   const CadenceHttpRequest *req,
+							   CadenceProviderReply *reply);
+
+/* provider_whatsapp.c: WhatsApp Cloud API */
+extern CadenceHttpRequest *cadence_whatsapp_request(const CadenceAccount *acct,
+													const CadenceMessage *msg);
+extern void cadence_whatsapp_reply(const CadenceAccount *acct,
+								   const CadenceHttpRequest *req,
+								   CadenceProviderReply *reply);
+
+/* provider_webhook.c: Standard Webhooks */
+extern CadenceHttpRequest *cadence_webhook_request(const CadenceAccount *acct,
+												   const CadenceMessage *msg);
+extern void cadence_webhook_reply(const CadenceAccount *acct,
+								  const CadenceHttpRequest *req,
+								  CadenceProviderReply *reply);
+
+/* provider.c: an error message out of a JSON error body, or the body */
+extern char *cadence_reply_error(const CadenceHttpRequest *req);
+
+/* provider.c: a string at a path of a JSON response body, or NULL */
+extern char *cadence_reply_field(const CadenceHttpRequest *req,
+								 const char *const *path, int depth);
+
+#endif							/* CADENCE_PROVIDER_KINDS_H */

@@ -1,0 +1,198 @@
+/*
+ * shmem.c
+ *		The shared state (see shmem.h), the dispatcher's wake-up at commit
+ *		and what cadence.worker_status() reports.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "funcapi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/proc.h"
+#include "storage/shmem.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+
+#include "cadence.h"
+#include "shmem.h"
+
+PG_FUNCTION_INFO_V1(cadence_worker_status);
+
+CadenceShared *cadence_shared = NULL;
+
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
+/* The current transaction asked to wake the dispatcher at commit. */
+static bool wake_at_commit = false;
+static bool xact_callback_registered = false;
+
+/*
+ * shmem_request
+ *		Ask for room for the shared state.
+ */
+static void
+shmem_request(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	RequestAddinShmemSpace(MAXALIGN(sizeof(CadenceShared)));
+}
+
+/*
+ * shmem_startup
+ *		Create (in the postmaster) or attach to the shared state.
+ */
+static void
+shmem_startup(void)
+{
+	bool		found;
+
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	cadence_shared = ShmemInitStruct("cadence", sizeof(CadenceShared), &found);
+	if (!found)
+	{
+		memset(cadence_shared, 0, sizeof(CadenceShared));
+		SpinLockInit(&cadence_shared->mutex);
+		cadence_shared->dispatcher_procno = -1;
+		pg_atomic_init_u64(&cadence_shared->claimed, 0);
+		pg_atomic_init_u64(&cadence_shared->sent, 0);
+		pg_atomic_init_u64(&cadence_shared->failed, 0);
+		pg_atomic_init_u64(&cadence_shared->retried, 0);
+		pg_atomic_init_u64(&cadence_shared->skipped, 0);
+		pg_atomic_init_u64(&cadence_shared->moved, 0);
+	}
+	LWLockRelease(AddinShmemInitLock);
+}
+
+/*
+ * cadence_shmem_init
+ *		Install the hooks; called from _PG_init while preloading.
+ */
+void
+cadence_shmem_init(void)
+{
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = shmem_request;
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = shmem_startup;
+}
+
+/*
+ * cadence_shared_set_dispatcher
+ *		Record the dispatcher's pid and latch (pid 0: it is gone).
+ */
+void
+cadence_shared_set_dispatcher(pid_t pid)
+{
+	if (cadence_shared == NULL)
+		return;
+	SpinLockAcquire(&cadence_shared->mutex);
+	cadence_shared->dispatcher_pid = pid;
+	cadence_shared->dispatcher_procno = pid ? MyProc->pgprocno : -1;
+	cadence_shared->started_at = pid ? GetCurrentTimestamp() : 0;
+	cadence_shared->in_flight = 0;
+	SpinLockRelease(&cadence_shared->mutex);
+}
+
+/*
+ * at_xact_end
+ *		Set the dispatcher's latch when a transaction that created due work
+ *		commits.
+ */
+static void
+at_xact_end(XactEvent event, void *arg)
+{
+	int			procno;
+
+	if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_PARALLEL_COMMIT &&
+		event != XACT_EVENT_ABORT && event != XACT_EVENT_PARALLEL_ABORT)
+		return;
+	if (wake_at_commit && (event == XACT_EVENT_COMMIT ||
+						   event == XACT_EVENT_PARALLEL_COMMIT))
+	{
+		SpinLockAcquire(&cadence_shared->mutex);
+		procno = cadence_shared->dispatcher_procno;
+		SpinLockRelease(&cadence_shared->mutex);
+		if (procno >= 0)
+			SetLatch(&ProcGlobal->allProcs[procno].procLatch);
+	}
+	wake_at_commit = false;
+}
+
+/*
+ * cadence_wake_dispatcher_at_commit
+ *		Remember to wake the dispatcher when this transaction commits.
+ */
+void
+cadence_wake_dispatcher_at_commit(void)
+{
+	if (cadence_shared == NULL)
+		return;
+	if (!xact_callback_registered)
+	{
+		RegisterXactCallback(at_xact_end, NULL);
+		xact_callback_registered = true;
+	}
+	wake_at_commit = true;
+}
+
+/*
+ * cadence_worker_state(OUT ...) RETURNS record
+ *		The dispatcher's shared state and the counters of every runner since
+ *		the server started; cadence.worker_status() wraps it.
+ */
+Datum
+cadence_worker_status(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Datum		values[13];
+	bool		nulls[13];
+	CadenceShared snap;
+	int			i;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	memset(&snap, 0, sizeof(snap));
+	memset(nulls, 0, sizeof(nulls));
+	if (cadence_shared != NULL)
+	{
+		SpinLockAcquire(&cadence_shared->mutex);
+		snap.dispatcher_pid = cadence_shared->dispatcher_pid;
+		snap.started_at = cadence_shared->started_at;
+		snap.last_claim_at = cadence_shared->last_claim_at;
+		snap.in_flight = cadence_shared->in_flight;
+		SpinLockRelease(&cadence_shared->mutex);
+	}
+	values[0] = BoolGetDatum(snap.dispatcher_pid != 0);
+	values[1] = BoolGetDatum(cadence_shared != NULL);
+	values[2] = cadence_database_name ? CStringGetTextDatum(cadence_database_name) : (Datum) 0;
+	nulls[2] = cadence_database_name == NULL;
+	values[3] = Int32GetDatum(snap.dispatcher_pid);
+	nulls[3] = snap.dispatcher_pid == 0;
+	values[4] = TimestampTzGetDatum(snap.started_at);
+	nulls[4] = snap.started_at == 0;
+	values[5] = TimestampTzGetDatum(snap.last_claim_at);
+	nulls[5] = snap.last_claim_at == 0;
+	values[6] = Int32GetDatum(snap.in_flight);
+	for (i = 7; i < 13; i++)
+		nulls[i] = cadence_shared == NULL;
+	if (cadence_shared != NULL)
+	{
+		values[7] = Int64GetDatum(pg_atomic_read_u64(&cadence_shared->claimed));
+		values[8] = Int64GetDatum(pg_atomic_read_u64(&cadence_shared->sent));
+		values[9] = Int64GetDatum(pg_atomic_read_u64(&cadence_shared->failed));
+		values[10] = Int64GetDatum(pg_atomic_read_u64(&cadence_shared->retried));
+		values[11] = Int64GetDatum(pg_atomic_read_u64(&cadence_shared->skipped));
+		values[12] = Int64GetDatum(pg_atomic_read_u64(&cadence_shared->moved));
+	}
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
+													  values, nulls)));
+}

@@ -1,0 +1,24 @@
+-- pg_temp.wait_for(query, timeout): run query (returning one boolean)
+-- every 50 ms until it is true, for at most timeout; returns whether it
+-- became true.  Each run sees what other sessions (the background worker)
+-- have committed since.  A wait for a condition, never a fixed sleep.
+
+CREATE FUNCTION pg_temp.wait_for(query text, timeout interval DEFAULT '30 s')
+RETURNS boolean
+LANGUAGE plpgsql AS $$
+DECLARE
+	deadline timestamptz := clock_timestamp() + timeout;
+	done boolean;
+BEGIN
+	LOOP
+		EXECUTE query INTO done;
+		IF done THEN
+			RETURN true;
+		END IF;
+		IF clock_timestamp() > deadline THEN
+			RETURN false;
+		END IF;
+		PERFORM pg_sleep(0.05);
+	END LOOP;
+END
+$$;
