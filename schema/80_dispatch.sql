@@ -7,6 +7,11 @@ CREATE FUNCTION cadence.run_due_actions("limit" integer DEFAULT 50,
 										tenant_id text DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE C VOLATILE
+-- Its statements go from arrays of keys to rows by key: see the planning
+-- note in src/dispatch_claim.c.
+SET enable_seqscan = off
+SET enable_bitmapscan = off
+SET enable_mergejoin = off
 AS 'MODULE_PATHNAME', 'cadence_run_due_actions';
 COMMENT ON FUNCTION cadence.run_due_actions(integer, timestamptz, text) IS
 	'Send up to limit actions due at as_of (of one tenant, or of all) and record what happened: {"claimed", "sent", "skipped", "failed", "retried", "moved", "pendingManual"}; safe in several sessions and beside the background worker. For pg_cron: SELECT cadence.run_due_actions(500)';

@@ -18,4 +18,11 @@
 #include "varatt.h"
 #endif
 
+/* ItemPointer <-> Datum conversions arrived in 16. */
+#if PG_VERSION_NUM < 160000
+#include "storage/itemptr.h"
+#define DatumGetItemPointer(X) ((ItemPointer) DatumGetPointer(X))
+#define ItemPointerGetDatum(X) PointerGetDatum(X)
+#endif
+
 #endif							/* CADENCE_COMPAT_H */

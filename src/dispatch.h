@@ -20,6 +20,7 @@
 #define CADENCE_DISPATCH_H
 
 #include "provider.h"
+#include "storage/itemptr.h"
 
 /* What happens to a claimed action. */
 typedef enum DispatchVerdict
@@ -52,6 +53,7 @@ typedef struct DispatchAccount
 typedef struct DispatchItem
 {
 	/* the scheduled action */
+	ItemPointerData ctid;		/* the version this runner leased */
 	char	   *tenant_id;
 	int64		run_id;
 	int64		id;

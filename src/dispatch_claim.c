@@ -21,39 +21,55 @@
 #include "utils/timestamp.h"
 
 #include "cadence.h"
+#include "compat.h"
 #include "dispatch.h"
 #include "provider_util.h"
 #include "schedule.h"
 #include "shmem.h"
 
+/*
+ * How these statements are planned matters more than anything else here.
+ * They start from the batch (a LIMIT, or arrays of keys) and must reach
+ * each row by key: a join that scans or hashes a whole table costs more
+ * than the batch, and a nested loop the wrong way round is quadratic.  The
+ * statistics of a queue table never know how many rows are due or in
+ * flight right now, so the statements leave the planner no such choice:
+ * the scheduled actions are reached by ctid (TID scans), other tables
+ * through LATERAL subqueries that OFFSET 0 keeps from being flattened into
+ * the join (one index probe per key), and runners plan with enable_seqscan,
+ * enable_bitmapscan and enable_mergejoin off (the worker sets them,
+ * run_due_actions carries them).  The leasing statements then walk the due
+ * index in order and stop after the batch, where a bitmap scan would read
+ * every due row and sort them, once per batch.
+ */
+
 /* Lease the batch: leases that ran out first, then due work by due time. */
 static const char *const lease_expired_sql =
-"WITH picked AS (SELECT tenant_id, run_id, id FROM cadence.scheduled_actions"
+"WITH picked AS (SELECT ctid FROM cadence.scheduled_actions"
 "                 WHERE status = 'sending' AND lease_until < $1"
 "                   AND ($5::text IS NULL OR tenant_id = $5)"
 "                 ORDER BY lease_until LIMIT $2 FOR UPDATE SKIP LOCKED)"
 " UPDATE cadence.scheduled_actions a"
 "    SET lease_until = $3, attempts = a.attempts + 1, updated_at = $1"
-"   FROM picked p"
-"  WHERE a.tenant_id = p.tenant_id AND a.run_id = p.run_id AND a.id = p.id"
-" RETURNING a.tenant_id, a.run_id, a.id";
+"  WHERE a.ctid = ANY (ARRAY(SELECT ctid FROM picked))"
+" RETURNING a.ctid, a.tenant_id, a.run_id, a.id, a.step_number, a.type,"
+"           a.attempts, a.due_at, a.planned_at";
 
 static const char *const lease_due_sql =
-"WITH picked AS (SELECT tenant_id, run_id, id FROM cadence.scheduled_actions"
+"WITH picked AS (SELECT ctid FROM cadence.scheduled_actions"
 "                 WHERE status = 'scheduled' AND due_at <= $4"
 "                   AND ($5::text IS NULL OR tenant_id = $5)"
 "                 ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED)"
 " UPDATE cadence.scheduled_actions a"
 "    SET status = 'sending', lease_until = $3, attempts = a.attempts + 1,"
 "        updated_at = $1"
-"   FROM picked p"
-"  WHERE a.tenant_id = p.tenant_id AND a.run_id = p.run_id AND a.id = p.id"
-" RETURNING a.tenant_id, a.run_id, a.id";
+"  WHERE a.ctid = ANY (ARRAY(SELECT ctid FROM picked))"
+" RETURNING a.ctid, a.tenant_id, a.run_id, a.id, a.step_number, a.type,"
+"           a.attempts, a.due_at, a.planned_at";
 
-/* Everything the leased actions need, one row per action, in lease order. */
+/* What the leased actions need, one row per action, in lease order. */
 static const char *const details_sql =
-"SELECT a.step_number, a.type, a.attempts, a.due_at, a.planned_at,"
-"       r.status, r.cadence_id, r.timezone, r.assigned_to, r.lead_id,"
+"SELECT r.status, r.cadence_id, r.timezone, r.assigned_to, r.lead_id,"
 "       ca.name, ca.config, c.settings, c.timezone,"
 "       CASE WHEN ct.id IS NOT NULL THEN"
 "         ct.attributes || jsonb_strip_nulls(jsonb_build_object("
@@ -68,28 +84,32 @@ static const char *const details_sql =
 "                WHERE s.tenant_id = r.tenant_id AND s.channel IN (ch.channel, 'all')"
 "                  AND s.address IN (ct.email, ct.phone, ct.whatsapp)),"
 "       t.subject, t.body_html, t.body_text"
-"  FROM unnest($1::text[], $2::bigint[], $3::bigint[]) WITH ORDINALITY AS k(tenant_id, run_id, id, ord)"
-"  JOIN cadence.scheduled_actions a"
-"    ON a.tenant_id = k.tenant_id AND a.run_id = k.run_id AND a.id = k.id"
-"  LEFT JOIN cadence.runs r ON r.tenant_id = a.tenant_id AND r.id = a.run_id"
-"  LEFT JOIN cadence.cadences c ON c.tenant_id = r.tenant_id AND c.id = r.cadence_id"
-"  LEFT JOIN cadence.cadence_actions ca"
-"    ON ca.tenant_id = r.tenant_id AND ca.cadence_id = r.cadence_id"
-"   AND ca.version = r.cadence_version AND ca.step_number = a.step_number"
-"  LEFT JOIN cadence.contacts ct ON ct.tenant_id = r.tenant_id AND ct.id = r.lead_id"
-"  LEFT JOIN LATERAL (SELECT CASE a.type WHEN 'sms' THEN 'sms'"
+"  FROM unnest($1::text[], $2::bigint[], $3::int[], $4::text[]) WITH ORDINALITY"
+"       AS k(tenant_id, run_id, step_number, type, ord)"
+"  LEFT JOIN LATERAL (SELECT * FROM cadence.runs r"
+"                      WHERE r.tenant_id = k.tenant_id AND r.id = k.run_id OFFSET 0) r ON true"
+"  LEFT JOIN LATERAL (SELECT * FROM cadence.cadences c"
+"                      WHERE c.tenant_id = r.tenant_id AND c.id = r.cadence_id OFFSET 0) c ON true"
+"  LEFT JOIN LATERAL (SELECT * FROM cadence.cadence_actions ca"
+"                      WHERE ca.tenant_id = r.tenant_id AND ca.cadence_id = r.cadence_id"
+"                        AND ca.version = r.cadence_version AND ca.step_number = k.step_number"
+"                     OFFSET 0) ca ON true"
+"  LEFT JOIN LATERAL (SELECT * FROM cadence.contacts ct"
+"                      WHERE ct.tenant_id = r.tenant_id AND ct.id = r.lead_id OFFSET 0) ct ON true"
+"  LEFT JOIN LATERAL (SELECT CASE k.type WHEN 'sms' THEN 'sms'"
 "                                        WHEN 'email' THEN 'email'"
 "                                        WHEN 'manual_email' THEN 'email'"
 "                                        WHEN 'whatsapp' THEN 'whatsapp'"
 "                                        WHEN 'call_task' THEN 'call' END AS channel,"
-"                            CASE a.type WHEN 'sms' THEN ct.phone"
+"                            CASE k.type WHEN 'sms' THEN ct.phone"
 "                                        WHEN 'email' THEN ct.email"
 "                                        WHEN 'manual_email' THEN ct.email"
 "                                        WHEN 'whatsapp' THEN coalesce(ct.whatsapp, ct.phone)"
 "                                        WHEN 'call_task' THEN ct.phone END AS address) ch"
 "    ON true"
-"  LEFT JOIN cadence.templates t"
-"    ON t.tenant_id = r.tenant_id AND t.id = ca.config -> a.type ->> 'templateId'"
+"  LEFT JOIN LATERAL (SELECT * FROM cadence.templates t"
+"                      WHERE t.tenant_id = r.tenant_id"
+"                        AND t.id = ca.config -> k.type ->> 'templateId' OFFSET 0) t ON true"
 " ORDER BY k.ord";
 
 /* Provider accounts of the batch's tenants, defaults first. */
@@ -145,55 +165,66 @@ copy_jsonb(HeapTuple tup, TupleDesc desc, int col)
 
 /*
  * lease
- *		Run one leasing statement; append the leased keys to the arrays.
+ *		Run one leasing statement; append what it leased to *leased (one
+ *		HeapTuple copy per action, in SPI's memory).
  */
 static void
-lease(const char *sql, Datum *params, const char *nulls, List **tenants, List **runs,
-	  List **ids)
+lease(const char *sql, Datum *params, const char *nulls, List **leased, TupleDesc *desc)
 {
 	Oid			types[5] = {TIMESTAMPTZOID, INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID};
 	uint64		i;
 
 	if (SPI_execute_with_args(sql, 5, types, params, nulls, false, 0) != SPI_OK_UPDATE_RETURNING)
 		elog(ERROR, "could not lease due actions");
+	*desc = SPI_tuptable->tupdesc;
 	for (i = 0; i < SPI_processed; i++)
-	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		bool		isnull;
-
-		*tenants = lappend(*tenants, SPI_getvalue(tup, SPI_tuptable->tupdesc, 1));
-		*runs = lappend(*runs, DatumGetPointer(SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull)));
-		*ids = lappend(*ids, DatumGetPointer(SPI_getbinval(tup, SPI_tuptable->tupdesc, 3, &isnull)));
-	}
+		*leased = lappend(*leased, SPI_tuptable->vals[i]);
 }
 
 /*
- * load_details
- *		Fill the items from the details query.
+ * load_items
+ *		The leased actions, then the details of their runs, steps, leads.
  */
 static void
-load_details(DispatchBatch *batch, List *tenants, List *runs, List *ids)
+load_items(DispatchBatch *batch, List *leased, TupleDesc ldesc)
 {
-	int			n = list_length(tenants);
+	int			n = list_length(leased);
 	Datum	   *t = palloc(sizeof(Datum) * n);
 	Datum	   *r = palloc(sizeof(Datum) * n);
-	Datum	   *a = palloc(sizeof(Datum) * n);
-	Oid			types[3] = {TEXTARRAYOID, INT8ARRAYOID, INT8ARRAYOID};
-	Datum		values[3];
+	Datum	   *st = palloc(sizeof(Datum) * n);
+	Datum	   *ty = palloc(sizeof(Datum) * n);
+	Oid			types[4] = {TEXTARRAYOID, INT8ARRAYOID, INT4ARRAYOID, TEXTARRAYOID};
+	Datum		values[4];
+	bool		isnull;
 	int			k;
 	uint64		i;
 
 	for (k = 0; k < n; k++)
 	{
-		t[k] = CStringGetTextDatum(list_nth(tenants, k));
-		r[k] = PointerGetDatum(list_nth(runs, k));
-		a[k] = PointerGetDatum(list_nth(ids, k));
+		HeapTuple	tup = list_nth(leased, k);
+		DispatchItem *item = &batch->items[k];
+
+		item->ctid = *DatumGetItemPointer(SPI_getbinval(tup, ldesc, 1, &isnull));
+		item->tenant_id = SPI_getvalue(tup, ldesc, 2);
+		item->run_id = DatumGetInt64(SPI_getbinval(tup, ldesc, 3, &isnull));
+		item->id = DatumGetInt64(SPI_getbinval(tup, ldesc, 4, &isnull));
+		item->step_number = DatumGetInt32(SPI_getbinval(tup, ldesc, 5, &isnull));
+		item->type = SPI_getvalue(tup, ldesc, 6);
+		item->attempts = DatumGetInt32(SPI_getbinval(tup, ldesc, 7, &isnull));
+		item->due_at = DatumGetTimestampTz(SPI_getbinval(tup, ldesc, 8, &isnull));
+		item->planned_at = DatumGetTimestampTz(SPI_getbinval(tup, ldesc, 9, &isnull));
+		item->verdict = VERDICT_SEND;
+		item->happened_at = batch->now;
+		t[k] = CStringGetTextDatum(item->tenant_id);
+		r[k] = Int64GetDatum(item->run_id);
+		st[k] = Int32GetDatum(item->step_number);
+		ty[k] = CStringGetTextDatum(item->type);
 	}
 	values[0] = PointerGetDatum(construct_array(t, n, TEXTOID, -1, false, TYPALIGN_INT));
 	values[1] = PointerGetDatum(construct_array(r, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	values[2] = PointerGetDatum(construct_array(a, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	/* Not read-only: it must see the lease just taken. */
-	if (SPI_execute_with_args(details_sql, 3, types, values, NULL, false, 0) != SPI_OK_SELECT ||
+	values[2] = PointerGetDatum(construct_array(st, n, INT4OID, 4, true, TYPALIGN_INT));
+	values[3] = PointerGetDatum(construct_array(ty, n, TEXTOID, -1, false, TYPALIGN_INT));
+	if (SPI_execute_with_args(details_sql, 4, types, values, NULL, true, 0) != SPI_OK_SELECT ||
 		SPI_processed != (uint64) n)
 		elog(ERROR, "could not read the leased actions");
 
@@ -202,37 +233,24 @@ load_details(DispatchBatch *batch, List *tenants, List *runs, List *ids)
 		HeapTuple	tup = SPI_tuptable->vals[i];
 		TupleDesc	desc = SPI_tuptable->tupdesc;
 		DispatchItem *item = &batch->items[i];
-		MemoryContext old = MemoryContextSwitchTo(batch->mcxt);
-		bool		isnull;
 
-		item->tenant_id = pstrdup(list_nth(tenants, i));
-		item->run_id = DatumGetInt64(PointerGetDatum(list_nth(runs, i)));
-		item->id = DatumGetInt64(PointerGetDatum(list_nth(ids, i)));
-		item->step_number = DatumGetInt32(SPI_getbinval(tup, desc, 1, &isnull));
-		item->type = copy_text(tup, desc, 2);
-		item->attempts = DatumGetInt32(SPI_getbinval(tup, desc, 3, &isnull));
-		item->due_at = DatumGetTimestampTz(SPI_getbinval(tup, desc, 4, &isnull));
-		item->planned_at = DatumGetTimestampTz(SPI_getbinval(tup, desc, 5, &isnull));
-		item->run_status = copy_text(tup, desc, 6);
-		item->cadence_id = copy_text(tup, desc, 7);
-		item->timezone = copy_text(tup, desc, 8);
-		item->assigned_to = copy_text(tup, desc, 9);
-		item->lead_id = copy_text(tup, desc, 10);
-		item->action_name = copy_text(tup, desc, 11);
-		item->config = copy_jsonb(tup, desc, 12);
-		item->settings = copy_jsonb(tup, desc, 13);
-		item->cadence_timezone = copy_text(tup, desc, 14);
-		item->vars = copy_jsonb(tup, desc, 15);
-		item->lead_timezone = copy_text(tup, desc, 16);
-		item->address = copy_text(tup, desc, 17);
-		item->unsubscribed = DatumGetBool(SPI_getbinval(tup, desc, 18, &isnull));
-		item->suppressed = DatumGetBool(SPI_getbinval(tup, desc, 19, &isnull));
-		item->template_subject = copy_text(tup, desc, 20);
-		item->template_html = copy_text(tup, desc, 21);
-		item->template_text = copy_text(tup, desc, 22);
-		item->verdict = VERDICT_SEND;
-		item->happened_at = batch->now;
-		MemoryContextSwitchTo(old);
+		item->run_status = copy_text(tup, desc, 1);
+		item->cadence_id = copy_text(tup, desc, 2);
+		item->timezone = copy_text(tup, desc, 3);
+		item->assigned_to = copy_text(tup, desc, 4);
+		item->lead_id = copy_text(tup, desc, 5);
+		item->action_name = copy_text(tup, desc, 6);
+		item->config = copy_jsonb(tup, desc, 7);
+		item->settings = copy_jsonb(tup, desc, 8);
+		item->cadence_timezone = copy_text(tup, desc, 9);
+		item->vars = copy_jsonb(tup, desc, 10);
+		item->lead_timezone = copy_text(tup, desc, 11);
+		item->address = copy_text(tup, desc, 12);
+		item->unsubscribed = DatumGetBool(SPI_getbinval(tup, desc, 13, &isnull));
+		item->suppressed = DatumGetBool(SPI_getbinval(tup, desc, 14, &isnull));
+		item->template_subject = copy_text(tup, desc, 15);
+		item->template_html = copy_text(tup, desc, 16);
+		item->template_text = copy_text(tup, desc, 17);
 	}
 }
 
@@ -566,9 +584,8 @@ cadence_dispatch_claim(MemoryContext mcxt, TimestampTz now, bool realtime, int l
 	TimestampTz real_now = GetCurrentTimestamp();
 	Datum		params[5];
 	char		nulls[5] = {' ', ' ', ' ', ' ', tenant_id ? ' ' : 'n'};
-	List	   *tenants = NIL;
-	List	   *runs = NIL;
-	List	   *ids = NIL;
+	List	   *leased = NIL;
+	TupleDesc	ldesc = NULL;
 	List	   *rules_cache = NIL;
 	MemoryContext old;
 	int			k;
@@ -581,20 +598,23 @@ cadence_dispatch_claim(MemoryContext mcxt, TimestampTz now, bool realtime, int l
 	params[2] = TimestampTzGetDatum(real_now + (int64) cadence_lease_seconds * USECS_PER_SEC);
 	params[3] = TimestampTzGetDatum(now);
 	params[4] = tenant_id ? CStringGetTextDatum(tenant_id) : (Datum) 0;
-	lease(lease_expired_sql, params, nulls, &tenants, &runs, &ids);
-	if (list_length(tenants) < limit)
+	lease(lease_expired_sql, params, nulls, &leased, &ldesc);
+	if (list_length(leased) < limit)
 	{
-		params[1] = Int32GetDatum(limit - list_length(tenants));
-		lease(lease_due_sql, params, nulls, &tenants, &runs, &ids);
+		List	   *more = NIL;
+
+		params[1] = Int32GetDatum(limit - list_length(leased));
+		lease(lease_due_sql, params, nulls, &more, &ldesc);
+		leased = list_concat(leased, more);
 	}
-	batch->nitems = list_length(tenants);
+	batch->nitems = list_length(leased);
 	if (batch->nitems == 0)
 		return batch;
 	old = MemoryContextSwitchTo(mcxt);
-	batch->items = MemoryContextAllocZero(mcxt, sizeof(DispatchItem) * batch->nitems);
+	batch->items = palloc0(sizeof(DispatchItem) * batch->nitems);
 	for (k = 0; k < batch->nitems; k++)
 		batch->items[k].lease_until = DatumGetTimestampTz(params[2]);
-	load_details(batch, tenants, runs, ids);
+	load_items(batch, leased, ldesc);
 	load_accounts(batch);
 	batch->counts.claimed = batch->nitems;
 	if (cadence_shared)

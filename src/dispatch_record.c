@@ -5,9 +5,14 @@
  *		manual tasks in one, the runs' advance in one), then the re-plans
  *		of runs whose action happened late.
  *
- * An outcome is written only while the action is still leased by this
- * runner (same lease_until); if the lease ran out and another runner took
- * the action over, that runner's outcome stands.
+ * An action's outcome is written to the row version this runner leased
+ * (its ctid, a TID scan) and only while the lease is still its own: if the
+ * lease ran out and another runner took the action over, or the run was
+ * cancelled meanwhile, the row has moved on and that outcome stands.  A run
+ * is reached by key, so that a concurrent change to it (a pause) is seen
+ * and kept.  See the planning note in dispatch_claim.c; the CASE on a
+ * run's status keeps the planner from scanning the partial index of live
+ * runs instead of probing by key.
  */
 #include "postgres.h"
 
@@ -18,6 +23,7 @@
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 
+#include "compat.h"
 #include "dispatch.h"
 #include "provider_util.h"
 #include "runstate.h"
@@ -52,11 +58,11 @@ static const char *const write_sql =
 "             $5::text[], $6::timestamptz[], $7::text[], $8::int[], $9::text[], $10::text[],"
 "             $11::text[], $12::text[], $13::timestamptz[], $14::text[], $15::text[],"
 "             $16::text[], $17::text[], $18::text[], $19::text[], $20::text[], $21::text[],"
-"             $22::text[], $23::int[], $24::int[])"
+"             $22::text[], $23::int[], $24::int[], $25::tid[])"
 "           AS o(tenant_id, run_id, id, lease, status, due_at, moved_reason, undo,"
 "                provider_id, provider_message_id, skip_reason, error, happened_at,"
 "                recipient, subject, body, html, kind, ai_error, event, lead_id,"
-"                cadence_id, step_number, attempt)),"
+"                cadence_id, step_number, attempt, row_version)),"
 " u AS (UPDATE cadence.scheduled_actions a"
 "          SET status = o.status,"
 "              due_at = coalesce(o.due_at, a.due_at),"
@@ -74,19 +80,17 @@ static const char *const write_sql =
 "                  'providerId', o.provider_id, 'aiError', o.ai_error)) END,"
 "              updated_at = now()"
 "         FROM o"
-"        WHERE a.tenant_id = o.tenant_id AND a.run_id = o.run_id AND a.id = o.id"
-"          AND a.status = 'sending' AND a.lease_until = o.lease"
-"       RETURNING a.tenant_id, a.run_id, a.id),"
-" e AS (INSERT INTO cadence.events (tenant_id, run_id, scheduled_action_id, cadence_id,"
-"                                  lead_id, type, payload)"
-"       SELECT o.tenant_id, o.run_id, o.id, o.cadence_id, o.lead_id, o.event,"
+"        WHERE a.ctid = o.row_version AND a.id = o.id AND a.lease_until = o.lease"
+"       RETURNING a.tenant_id, a.run_id, a.id, o.cadence_id, o.lead_id, o.event,"
 "              jsonb_strip_nulls(jsonb_build_object('stepNumber', o.step_number,"
 "                'attempt', o.attempt, 'providerId', o.provider_id,"
 "                'providerMessageId', o.provider_message_id, 'reason',"
 "                coalesce(o.skip_reason, o.moved_reason), 'error', o.error,"
-"                'dueAt', o.due_at, 'aiError', o.ai_error))"
-"         FROM o JOIN u ON u.tenant_id = o.tenant_id AND u.run_id = o.run_id AND u.id = o.id"
-"        WHERE o.event IS NOT NULL)"
+"                'dueAt', o.due_at, 'aiError', o.ai_error)) AS payload),"
+" e AS (INSERT INTO cadence.events (tenant_id, run_id, scheduled_action_id, cadence_id,"
+"                                  lead_id, type, payload)"
+"       SELECT tenant_id, run_id, id, cadence_id, lead_id, event, payload"
+"         FROM u WHERE event IS NOT NULL)"
 " SELECT u.id FROM u";
 
 /* The manual steps that fell due: one open task each. */
@@ -102,22 +106,20 @@ static const char *const tasks_sql =
  * (scheduled, unless the run is paused) or complete.
  */
 static const char *const advance_sql =
-"WITH f AS (SELECT * FROM unnest($1::text[], $2::bigint[], $3::int[], $4::timestamptz[])"
-"           AS f(tenant_id, run_id, step, happened_at)),"
-" nx AS (SELECT DISTINCT ON (f.tenant_id, f.run_id) f.tenant_id, f.run_id, a.id, a.step_number"
-"          FROM f JOIN cadence.scheduled_actions a"
-"            ON a.tenant_id = f.tenant_id AND a.run_id = f.run_id"
-"         WHERE a.status = 'planned' AND a.step_number > f.step"
-"         ORDER BY f.tenant_id, f.run_id, a.step_number),"
-" r AS (UPDATE cadence.runs r"
+"WITH r AS (UPDATE cadence.runs r"
 "          SET current_step = coalesce(nx.step_number, 0),"
 "              status = CASE WHEN nx.id IS NULL THEN 'completed' ELSE r.status END,"
 "              completed_at = CASE WHEN nx.id IS NULL THEN f.happened_at ELSE r.completed_at END,"
 "              paused_at = CASE WHEN nx.id IS NULL THEN NULL ELSE r.paused_at END,"
 "              last_activity_at = f.happened_at"
-"         FROM f LEFT JOIN nx ON nx.tenant_id = f.tenant_id AND nx.run_id = f.run_id"
-"        WHERE r.tenant_id = f.tenant_id AND r.id = f.run_id"
-"          AND r.status IN ('active', 'paused') AND r.current_step = f.step"
+"         FROM unnest($1::text[], $2::bigint[], $3::int[], $4::timestamptz[])"
+"                AS f(tenant_id, run_id, step, happened_at)"
+"              LEFT JOIN LATERAL (SELECT a.id, a.step_number FROM cadence.scheduled_actions a"
+"                                  WHERE a.tenant_id = f.tenant_id AND a.run_id = f.run_id"
+"                                    AND a.status = 'planned' AND a.step_number > f.step"
+"                                  ORDER BY a.step_number LIMIT 1) nx ON true"
+"        WHERE r.tenant_id = f.tenant_id AND r.id = f.run_id AND r.current_step = f.step"
+"          AND CASE r.status WHEN 'active' THEN true WHEN 'paused' THEN true ELSE false END"
 "       RETURNING r.tenant_id, r.id, r.cadence_id, r.lead_id, r.status, nx.id AS next_id),"
 " s AS (UPDATE cadence.scheduled_actions a SET status = 'scheduled', updated_at = now()"
 "         FROM r WHERE a.tenant_id = r.tenant_id AND a.run_id = r.id AND a.id = r.next_id"
@@ -293,17 +295,18 @@ id_cmp(const void *a, const void *b)
 static void
 write_actions(DispatchBatch *batch)
 {
-	static const Oid elem[24] = {
+	static const Oid elem[25] = {
 		TEXTOID, INT8OID, INT8OID, TIMESTAMPTZOID, TEXTOID, TIMESTAMPTZOID, TEXTOID,
 		INT4OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID,
-		TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT4OID, INT4OID
+		TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT4OID, INT4OID,
+		TIDOID
 	};
 	Columns		c;
 	int64	   *updated;
 	uint64		i;
 	int			k;
 
-	columns_init(&c, 24, batch->nitems);
+	columns_init(&c, 25, batch->nitems);
 	for (k = 0; k < batch->nitems; k++)
 	{
 		DispatchItem *it = &batch->items[k];
@@ -337,6 +340,7 @@ write_actions(DispatchBatch *batch)
 		col_text(&c, 21, it->cadence_id);
 		col_datum(&c, 22, Int32GetDatum(it->step_number), false);
 		col_datum(&c, 23, Int32GetDatum(it->attempts), false);
+		col_datum(&c, 24, ItemPointerGetDatum(&it->ctid), false);
 		c.n++;
 	}
 	if (c.n == 0)

@@ -440,13 +440,14 @@ start_ready(Perform *p)
 
 /*
  * reap_done
- *		Record the transfers libcurl finished.
+ *		Record the transfers libcurl finished; returns how many.
  */
-static void
+static int
 reap_done(Perform *p)
 {
 	CURLMsg    *msg;
 	int			left;
+	int			done = 0;
 
 	while ((msg = curl_multi_info_read(multi, &left)) != NULL)
 	{
@@ -461,7 +462,9 @@ reap_done(Perform *p)
 			p->group_active[group]--;
 		p->active = list_delete_ptr(p->active, t);
 		finish_transfer(t, msg->data.result);
+		done++;
 	}
+	return done;
 }
 
 /*
@@ -475,12 +478,19 @@ run_transfers(Perform *p, void (*poll_cb) (void *), void *poll_arg)
 	{
 		long		wait_ms = start_ready(p);
 		int			running;
+		int			reaped;
 
 		if (p->active == NIL && p->next >= p->nreqs)
 			break;
 		curl_multi_perform(multi, &running);
-		reap_done(p);
-		if (p->active != NIL || p->next < p->nreqs)
+		reaped = reap_done(p);
+
+		/*
+		 * When something finished, go round at once: freed slots are
+		 * filled, or the work is done.  Otherwise wait for the network, or
+		 * (nothing in flight) for the next start slot.
+		 */
+		if (reaped == 0)
 			curl_multi_poll(multi, NULL, 0, (int) Max(wait_ms, 0), NULL);
 		CHECK_FOR_INTERRUPTS();
 		if (poll_cb)

@@ -24,6 +24,7 @@
 #include "utils/date.h"
 #include "utils/timestamp.h"
 
+#include "compat.h"
 #include "dispatch.h"
 #include "schedule.h"
 
@@ -181,33 +182,41 @@ lock_account(const DispatchAccount *da, TimestampTz now, int *others)
 /*
  * mark_inflight
  *		Name the account on the leased actions it will send, so that other
- *		runners count them against its concurrency limit.
+ *		runners count them against its concurrency limit; the items learn
+ *		the new versions of their rows.
  */
 static void
 mark_inflight(DispatchBatch *batch, const DispatchAccount *da)
 {
-	Datum	   *runs = palloc(sizeof(Datum) * batch->nitems);
-	Datum	   *ids = palloc(sizeof(Datum) * batch->nitems);
-	Oid			types[4] = {TEXTOID, TEXTOID, INT8ARRAYOID, INT8ARRAYOID};
-	Datum		values[4];
+	Datum	   *ctids = palloc(sizeof(Datum) * batch->nitems);
+	Oid			types[2] = {TEXTOID, TIDARRAYOID};
+	Datum		values[2];
 	int			n = 0;
 	int			k;
+	uint64		i;
 
 	for (k = 0; k < batch->nitems; k++)
 		if (batch->items[k].verdict == VERDICT_SEND && batch->items[k].account == da)
-		{
-			runs[n] = Int64GetDatum(batch->items[k].run_id);
-			ids[n++] = Int64GetDatum(batch->items[k].id);
-		}
-	values[0] = CStringGetTextDatum(da->tenant_id);
-	values[1] = CStringGetTextDatum(da->acct.id);
-	values[2] = PointerGetDatum(construct_array(runs, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	values[3] = PointerGetDatum(construct_array(ids, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	if (SPI_execute_with_args("UPDATE cadence.scheduled_actions a SET provider_id = $2"
-							  " FROM unnest($3::bigint[], $4::bigint[]) AS u(run_id, id)"
-							  " WHERE a.tenant_id = $1 AND a.run_id = u.run_id AND a.id = u.id",
-							  4, types, values, NULL, false, 0) != SPI_OK_UPDATE)
+			ctids[n++] = ItemPointerGetDatum(&batch->items[k].ctid);
+	values[0] = CStringGetTextDatum(da->acct.id);
+	values[1] = PointerGetDatum(construct_array(ctids, n, TIDOID, sizeof(ItemPointerData),
+												false, TYPALIGN_SHORT));
+	if (SPI_execute_with_args("UPDATE cadence.scheduled_actions SET provider_id = $1"
+							  " WHERE ctid = ANY ($2) RETURNING id, ctid",
+							  2, types, values, NULL, false, 0) != SPI_OK_UPDATE_RETURNING)
 		elog(ERROR, "could not mark the actions of provider account \"%s\"", da->acct.id);
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		int64		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i],
+													 SPI_tuptable->tupdesc, 1, &isnull));
+
+		for (k = 0; k < batch->nitems; k++)
+			if (batch->items[k].id == id)
+				batch->items[k].ctid = *DatumGetItemPointer(SPI_getbinval(SPI_tuptable->vals[i],
+																		  SPI_tuptable->tupdesc,
+																		  2, &isnull));
+	}
 }
 
 /*

@@ -356,6 +356,10 @@ cadence_dispatcher_main(Datum main_arg)
 	BackgroundWorkerInitializeConnection(cadence_database_name,
 										 cadence_role[0] ? cadence_role : NULL, 0);
 	pgstat_report_appname("cadence dispatcher");
+	/* How the dispatch statements must be planned: see dispatch_claim.c. */
+	SetConfigOption("enable_seqscan", "off", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("enable_bitmapscan", "off", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("enable_mergejoin", "off", PGC_SUSET, PGC_S_OVERRIDE);
 	cadence_shared_set_dispatcher(MyProcPid);
 	before_shmem_exit(clear_dispatcher, 0);
 	batch_cxt = AllocSetContextCreate(TopMemoryContext, "cadence dispatch batch",

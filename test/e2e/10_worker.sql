@@ -7,7 +7,7 @@
 \i test/sql/mock.sql
 \i test/sql/wait.sql
 SELECT pg_temp.mock_post('/_mock/reset');
-SELECT plan(22);
+SELECT plan(24);
 
 SELECT ok(pg_temp.wait_for($$SELECT (cadence.worker_status() ->> 'running')::boolean$$),
 		  'the dispatcher runs for this database');
@@ -90,6 +90,26 @@ SELECT ok(pg_temp.wait_for($$SELECT pg_temp.statuses('refused') = '{failed/1}'$$
 SELECT matches((SELECT last_error FROM cadence.scheduled_actions a JOIN cadence.runs r ON r.id = a.run_id
 				 WHERE r.cadence_id = 'refused'), '^HTTP 400: Twilio error 21211',
 			   'with the provider''s own error');
+
+--
+-- A bad row fails alone: an account the provider cannot be called with
+-- (no auth token) fails its action with the reason; the worker goes on.
+--
+INSERT INTO cadence.providers (tenant_id, id, channel, kind, base_url, credentials, settings)
+VALUES ('e2e', 'broken', 'sms', 'twilio', 'http://127.0.0.1:18025', '{"accountSid": "AC1"}',
+		'{"from": "+15005550006"}');
+SELECT pg_temp.cadence('broken', '[{"type": "sms", "scheduleRule": {"kind": "immediately"},
+	"config": {"providerId": "broken", "sms": {"body": "Hi"}}}]');
+SELECT pg_temp.cadence('after-broken', jsonb_build_array(:'sms'::jsonb));
+SELECT cadence.plan_run_for_lead('broken', 'lead-8') > 0;
+SELECT cadence.plan_run_for_lead('after-broken', 'lead-9') > 0;
+SELECT ok(pg_temp.wait_for($$SELECT pg_temp.statuses('broken') = '{failed/1}'
+							   AND pg_temp.statuses('after-broken') = '{sent/1}'$$),
+		  'an action whose account is broken fails, the next one is sent');
+SELECT is((SELECT last_error FROM cadence.scheduled_actions a JOIN cadence.runs r ON r.id = a.run_id
+			WHERE r.cadence_id = 'broken'),
+		  'the credentials of twilio account "broken" has no authToken',
+		  'saying what is missing, never a secret');
 
 --
 -- Quiet hours, checked by the worker at send time in the lead's zone.
