@@ -17,7 +17,7 @@ COMMENT ON FUNCTION cadence.run_due_actions(integer, timestamptz, text) IS
 	'Send up to limit actions due at as_of (of one tenant, or of all) and record what happened: {"claimed", "sent", "skipped", "failed", "retried", "moved", "pendingManual"}; safe in several sessions and beside the background worker. For pg_cron: SELECT cadence.run_due_actions(500)';
 
 CREATE FUNCTION cadence.worker_state(
-	OUT running boolean, OUT preloaded boolean, OUT database text, OUT pid integer,
+	OUT running boolean, OUT preloaded boolean, OUT database text, OUT pids integer[],
 	OUT started_at timestamptz, OUT last_claim_at timestamptz, OUT in_flight integer,
 	OUT claimed bigint, OUT sent bigint, OUT failed bigint, OUT retried bigint,
 	OUT skipped bigint, OUT moved bigint)
@@ -25,7 +25,7 @@ RETURNS record
 LANGUAGE C VOLATILE
 AS 'MODULE_PATHNAME', 'cadence_worker_status';
 COMMENT ON FUNCTION cadence.worker_state() IS
-	'The background dispatcher''s shared state and the counters of every runner since the server started';
+	'The background dispatchers'' shared state and the counters of every runner since the server started';
 
 CREATE FUNCTION cadence.worker_status() RETURNS jsonb
 LANGUAGE sql VOLATILE
@@ -36,7 +36,7 @@ AS $$
 	  FROM cadence.worker_state() AS s
 $$;
 COMMENT ON FUNCTION cadence.worker_status() IS
-	'Whether the background dispatcher runs, its last claim, requests in flight, sent/failed/retried/skipped/moved counters, and the next due time of scheduled work';
+	'Whether the background dispatchers run (their pids), the last claim, requests in flight, sent/failed/retried/skipped/moved counters, and the next due time of scheduled work';
 
 CREATE FUNCTION cadence.render_template(template text, vars jsonb DEFAULT '{}',
 										html boolean DEFAULT false)

@@ -23,6 +23,7 @@ char	   *cadence_user_id = NULL;
 char	   *cadence_database_name = NULL;
 char	   *cadence_role = NULL;
 bool		cadence_enabled = true;
+int			cadence_workers = 1;
 int			cadence_batch_size = 1000;
 int			cadence_max_inflight = 64;
 int			cadence_http_timeout_ms = 10000;
@@ -66,6 +67,11 @@ define_dispatch_settings(void)
 							 gettext_noop("Turn it off to let pg_cron drive cadence.run_due_actions() instead."),
 							 &cadence_enabled, true, PGC_SIGHUP, 0,
 							 NULL, NULL, NULL);
+	DefineCustomIntVariable("cadence.workers",
+							gettext_noop("Background dispatchers sending for cadence.database_name at once."),
+							gettext_noop("Each takes its own batches; more than one pays on machines with cores to spare."),
+							&cadence_workers, 1, 1, CADENCE_MAX_DISPATCHERS, PGC_SIGHUP, 0,
+							NULL, NULL, NULL);
 	DefineCustomIntVariable("cadence.batch_size",
 							gettext_noop("Due actions the background worker claims at a time."),
 							NULL,

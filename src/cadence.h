@@ -13,6 +13,7 @@ extern char *cadence_user_id;
 extern char *cadence_database_name;
 extern char *cadence_role;
 extern bool cadence_enabled;
+extern int	cadence_workers;
 extern int	cadence_batch_size;
 extern int	cadence_max_inflight;
 extern int	cadence_http_timeout_ms;

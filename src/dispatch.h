@@ -175,6 +175,16 @@ extern Jsonb *cadence_ai_config(Jsonb *config);
 /* The idempotency key of a scheduled action: cadence-<installation>-<id>. */
 extern char *cadence_idempotency_key(int64 action_id);
 
+/*
+ * Run one statement through SPI and check what it returned (else an error
+ * saying it could not do what).  Unlike a bare SPI call it leaves the
+ * caller in the memory context it was in: SPI switches to its own, which
+ * ends with the transaction, and a batch outlives that.
+ */
+extern void cadence_dispatch_spi(const char *sql, int nargs, Oid *types, Datum *values,
+								 const char *nulls, bool read_only, int expect,
+								 const char *what);
+
 /* Give an item a final or deferred verdict. */
 extern void cadence_dispatch_verdict(DispatchItem *item, DispatchVerdict verdict,
 									 const char *reason, const char *error);

@@ -135,6 +135,22 @@ cadence_idempotency_key(int64 action_id)
 }
 
 /*
+ * cadence_dispatch_spi
+ *		SPI_execute_with_args, checked, back in the caller's memory context.
+ */
+void
+cadence_dispatch_spi(const char *sql, int nargs, Oid *types, Datum *values,
+					 const char *nulls, bool read_only, int expect, const char *what)
+{
+	MemoryContext mcxt = CurrentMemoryContext;
+	int			rc = SPI_execute_with_args(sql, nargs, types, values, nulls, read_only, 0);
+
+	MemoryContextSwitchTo(mcxt);
+	if (rc != expect)
+		elog(ERROR, "could not %s: %s", what, SPI_result_code_string(rc));
+}
+
+/*
  * cadence_dispatch_verdict
  *		Settle an item (the time is the runner's clock).
  */
@@ -174,8 +190,8 @@ lease(const char *sql, Datum *params, const char *nulls, List **leased, TupleDes
 	Oid			types[5] = {TIMESTAMPTZOID, INT4OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID};
 	uint64		i;
 
-	if (SPI_execute_with_args(sql, 5, types, params, nulls, false, 0) != SPI_OK_UPDATE_RETURNING)
-		elog(ERROR, "could not lease due actions");
+	cadence_dispatch_spi(sql, 5, types, params, nulls, false, SPI_OK_UPDATE_RETURNING,
+						 "lease due actions");
 	*desc = SPI_tuptable->tupdesc;
 	for (i = 0; i < SPI_processed; i++)
 		*leased = lappend(*leased, SPI_tuptable->vals[i]);
@@ -224,9 +240,11 @@ load_items(DispatchBatch *batch, List *leased, TupleDesc ldesc)
 	values[1] = PointerGetDatum(construct_array(r, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 	values[2] = PointerGetDatum(construct_array(st, n, INT4OID, 4, true, TYPALIGN_INT));
 	values[3] = PointerGetDatum(construct_array(ty, n, TEXTOID, -1, false, TYPALIGN_INT));
-	if (SPI_execute_with_args(details_sql, 4, types, values, NULL, true, 0) != SPI_OK_SELECT ||
-		SPI_processed != (uint64) n)
-		elog(ERROR, "could not read the leased actions");
+	cadence_dispatch_spi(details_sql, 4, types, values, NULL, true, SPI_OK_SELECT,
+						 "read the leased actions");
+	if (SPI_processed != (uint64) n)
+		elog(ERROR, "could not read the leased actions: %d asked, %d found", n,
+			 (int) SPI_processed);
 
 	for (i = 0; i < SPI_processed; i++)
 	{
@@ -271,8 +289,8 @@ load_accounts(DispatchBatch *batch)
 		tenants[k] = CStringGetTextDatum(batch->items[k].tenant_id);
 	values[0] = PointerGetDatum(construct_array(tenants, batch->nitems, TEXTOID, -1,
 												false, TYPALIGN_INT));
-	if (SPI_execute_with_args(accounts_sql, 1, types, values, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read provider accounts");
+	cadence_dispatch_spi(accounts_sql, 1, types, values, NULL, true, SPI_OK_SELECT,
+						 "read provider accounts");
 	batch->naccounts = (int) SPI_processed;
 	batch->accounts = MemoryContextAlloc(batch->mcxt,
 										 sizeof(DispatchAccount *) * Max(batch->naccounts, 1));

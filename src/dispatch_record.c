@@ -199,8 +199,8 @@ columns_execute(Columns *c, const char *sql, const Oid *elem_types, int expect)
 		types[k] = get_array_type(elem_types[k]);
 		values[k] = column_array(c, k, elem_types[k]);
 	}
-	if (SPI_execute_with_args(sql, c->ncols, types, values, NULL, false, 0) != expect)
-		elog(ERROR, "could not record the outcomes of a dispatch batch");
+	cadence_dispatch_spi(sql, c->ncols, types, values, NULL, false, expect,
+						 "record the outcomes of a dispatch batch");
 }
 
 /* The task type of a manual step. */
@@ -460,7 +460,12 @@ advance_runs(DispatchBatch *batch, const bool *fresh)
 		if (fresh[k] && verdicts[it->verdict].ends_step &&
 			it->happened_at - it->planned_at > REANCHOR_SLACK_SECS * USECS_PER_SEC &&
 			bsearch(&it->run_id, moved_on, nruns, sizeof(int64), id_cmp) != NULL)
+		{
+			MemoryContext mcxt = CurrentMemoryContext;
+
 			cadence_run_reanchor(it->tenant_id, it->run_id, it->happened_at, &defs);
+			MemoryContextSwitchTo(mcxt);
+		}
 	}
 }
 

@@ -137,19 +137,9 @@ perform(DispatchBatch *batch, bool ai, void (*poll_cb) (void *), void *poll_arg)
 	limits.group_max = group_max;
 	limits.timeout_ms = cadence_http_timeout_ms;
 
-	if (cadence_shared)
-	{
-		SpinLockAcquire(&cadence_shared->mutex);
-		cadence_shared->in_flight = n;
-		SpinLockRelease(&cadence_shared->mutex);
-	}
+	cadence_shared_set_in_flight(n);
 	cadence_http_perform(reqs, n, &limits, poll_cb, poll_arg);
-	if (cadence_shared)
-	{
-		SpinLockAcquire(&cadence_shared->mutex);
-		cadence_shared->in_flight = 0;
-		SpinLockRelease(&cadence_shared->mutex);
-	}
+	cadence_shared_set_in_flight(0);
 }
 
 /*

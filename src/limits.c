@@ -62,15 +62,14 @@ lock_day(const char *tenant_id, const char *cadence_id, DateADT day)
 	values[0] = CStringGetTextDatum(tenant_id);
 	values[1] = CStringGetTextDatum(cadence_id);
 	values[2] = DateADTGetDatum(day);
-	if (SPI_execute_with_args("INSERT INTO cadence.daily_sends (tenant_id, cadence_id, day)"
-							  " VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-							  3, types, values, NULL, false, 0) != SPI_OK_INSERT ||
-		SPI_execute_with_args("SELECT sent FROM cadence.daily_sends"
-							  " WHERE tenant_id = $1 AND cadence_id = $2 AND day = $3"
-							  " FOR UPDATE",
-							  3, types, values, NULL, false, 1) != SPI_OK_SELECT ||
-		SPI_processed != 1)
-		elog(ERROR, "could not lock the daily count of cadence \"%s\"", cadence_id);
+	cadence_dispatch_spi("INSERT INTO cadence.daily_sends (tenant_id, cadence_id, day)"
+						 " VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+						 3, types, values, NULL, false, SPI_OK_INSERT, "count daily sends");
+	cadence_dispatch_spi("SELECT sent FROM cadence.daily_sends"
+						 " WHERE tenant_id = $1 AND cadence_id = $2 AND day = $3 FOR UPDATE",
+						 3, types, values, NULL, false, SPI_OK_SELECT, "lock daily sends");
+	if (SPI_processed != 1)
+		elog(ERROR, "the daily count of cadence \"%s\" is not visible", cadence_id);
 	return DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
 									   1, &isnull));
 }
@@ -89,10 +88,9 @@ add_day(const char *tenant_id, const char *cadence_id, DateADT day, int n)
 	values[1] = CStringGetTextDatum(cadence_id);
 	values[2] = DateADTGetDatum(day);
 	values[3] = Int32GetDatum(n);
-	if (SPI_execute_with_args("UPDATE cadence.daily_sends SET sent = sent + $4"
-							  " WHERE tenant_id = $1 AND cadence_id = $2 AND day = $3",
-							  4, types, values, NULL, false, 0) != SPI_OK_UPDATE)
-		elog(ERROR, "could not count the messages of cadence \"%s\"", cadence_id);
+	cadence_dispatch_spi("UPDATE cadence.daily_sends SET sent = sent + $4"
+						 " WHERE tenant_id = $1 AND cadence_id = $2 AND day = $3",
+						 4, types, values, NULL, false, SPI_OK_UPDATE, "count daily sends");
 }
 
 /*
@@ -160,18 +158,18 @@ lock_account(const DispatchAccount *da, TimestampTz now, int *others)
 	values[0] = CStringGetTextDatum(da->tenant_id);
 	values[1] = CStringGetTextDatum(da->acct.id);
 	values[2] = TimestampTzGetDatum(now);
-	if (SPI_execute_with_args("INSERT INTO cadence.provider_slots (tenant_id, provider_id, next_slot_at)"
-							  " VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-							  3, types, values, NULL, false, 0) != SPI_OK_INSERT ||
-		SPI_execute_with_args("SELECT next_slot_at,"
-							  "  (SELECT count(*) FROM cadence.scheduled_actions a"
-							  "    WHERE a.tenant_id = $1 AND a.provider_id = $2"
-							  "      AND a.status = 'sending' AND a.lease_until > $3)"
-							  " FROM cadence.provider_slots"
-							  " WHERE tenant_id = $1 AND provider_id = $2 FOR UPDATE",
-							  3, types, values, NULL, false, 1) != SPI_OK_SELECT ||
-		SPI_processed != 1)
-		elog(ERROR, "could not lock provider account \"%s\"", da->acct.id);
+	cadence_dispatch_spi("INSERT INTO cadence.provider_slots (tenant_id, provider_id, next_slot_at)"
+						 " VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+						 3, types, values, NULL, false, SPI_OK_INSERT, "lock a provider account");
+	cadence_dispatch_spi("SELECT next_slot_at,"
+						 "  (SELECT count(*) FROM cadence.scheduled_actions a"
+						 "    WHERE a.tenant_id = $1 AND a.provider_id = $2"
+						 "      AND a.status = 'sending' AND a.lease_until > $3)"
+						 " FROM cadence.provider_slots"
+						 " WHERE tenant_id = $1 AND provider_id = $2 FOR UPDATE",
+						 3, types, values, NULL, false, SPI_OK_SELECT, "lock a provider account");
+	if (SPI_processed != 1)
+		elog(ERROR, "the rate slot of provider account \"%s\" is not visible", da->acct.id);
 	next = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
 											 1, &isnull));
 	*others = (int) DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
@@ -201,10 +199,10 @@ mark_inflight(DispatchBatch *batch, const DispatchAccount *da)
 	values[0] = CStringGetTextDatum(da->acct.id);
 	values[1] = PointerGetDatum(construct_array(ctids, n, TIDOID, sizeof(ItemPointerData),
 												false, TYPALIGN_SHORT));
-	if (SPI_execute_with_args("UPDATE cadence.scheduled_actions SET provider_id = $1"
-							  " WHERE ctid = ANY ($2) RETURNING id, ctid",
-							  2, types, values, NULL, false, 0) != SPI_OK_UPDATE_RETURNING)
-		elog(ERROR, "could not mark the actions of provider account \"%s\"", da->acct.id);
+	cadence_dispatch_spi("UPDATE cadence.scheduled_actions SET provider_id = $1"
+						 " WHERE ctid = ANY ($2) RETURNING id, ctid",
+						 2, types, values, NULL, false, SPI_OK_UPDATE_RETURNING,
+						 "mark actions in flight");
 	for (i = 0; i < SPI_processed; i++)
 	{
 		bool		isnull;
@@ -232,10 +230,9 @@ save_slot(const DispatchAccount *da, TimestampTz next)
 	values[0] = CStringGetTextDatum(da->tenant_id);
 	values[1] = CStringGetTextDatum(da->acct.id);
 	values[2] = TimestampTzGetDatum(next);
-	if (SPI_execute_with_args("UPDATE cadence.provider_slots SET next_slot_at = $3"
-							  " WHERE tenant_id = $1 AND provider_id = $2",
-							  3, types, values, NULL, false, 0) != SPI_OK_UPDATE)
-		elog(ERROR, "could not save the rate slot of provider account \"%s\"", da->acct.id);
+	cadence_dispatch_spi("UPDATE cadence.provider_slots SET next_slot_at = $3"
+						 " WHERE tenant_id = $1 AND provider_id = $2",
+						 3, types, values, NULL, false, SPI_OK_UPDATE, "save a rate slot");
 }
 
 /*

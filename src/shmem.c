@@ -14,6 +14,8 @@
 #include "storage/latch.h"
 #include "storage/proc.h"
 #include "storage/shmem.h"
+#include "catalog/pg_type.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
@@ -59,9 +61,12 @@ shmem_startup(void)
 	cadence_shared = ShmemInitStruct("cadence", sizeof(CadenceShared), &found);
 	if (!found)
 	{
+		int			i;
+
 		memset(cadence_shared, 0, sizeof(CadenceShared));
 		SpinLockInit(&cadence_shared->mutex);
-		cadence_shared->dispatcher_procno = -1;
+		for (i = 0; i < CADENCE_MAX_DISPATCHERS; i++)
+			cadence_shared->dispatchers[i].procno = -1;
 		pg_atomic_init_u64(&cadence_shared->claimed, 0);
 		pg_atomic_init_u64(&cadence_shared->sent, 0);
 		pg_atomic_init_u64(&cadence_shared->failed, 0);
@@ -85,26 +90,47 @@ cadence_shmem_init(void)
 	shmem_startup_hook = shmem_startup;
 }
 
+/* The slot of this process when it is a dispatcher, else -1. */
+static int my_slot = -1;
+
 /*
  * cadence_shared_set_dispatcher
- *		Record the dispatcher's pid and latch (pid 0: it is gone).
+ *		Record a dispatcher's pid and latch in its slot (pid 0: it is gone).
  */
 void
-cadence_shared_set_dispatcher(pid_t pid)
+cadence_shared_set_dispatcher(int slot, pid_t pid)
 {
-	if (cadence_shared == NULL)
+	CadenceDispatcherSlot *d;
+
+	if (cadence_shared == NULL || slot < 0 || slot >= CADENCE_MAX_DISPATCHERS)
+		return;
+	d = &cadence_shared->dispatchers[slot];
+	SpinLockAcquire(&cadence_shared->mutex);
+	d->pid = pid;
+	d->procno = pid ? MyProc->pgprocno : -1;
+	d->started_at = pid ? GetCurrentTimestamp() : 0;
+	d->in_flight = 0;
+	SpinLockRelease(&cadence_shared->mutex);
+	my_slot = pid ? slot : -1;
+}
+
+/*
+ * cadence_shared_set_in_flight
+ *		How many requests this dispatcher has out (nothing for a session).
+ */
+void
+cadence_shared_set_in_flight(int n)
+{
+	if (cadence_shared == NULL || my_slot < 0)
 		return;
 	SpinLockAcquire(&cadence_shared->mutex);
-	cadence_shared->dispatcher_pid = pid;
-	cadence_shared->dispatcher_procno = pid ? MyProc->pgprocno : -1;
-	cadence_shared->started_at = pid ? GetCurrentTimestamp() : 0;
-	cadence_shared->in_flight = 0;
+	cadence_shared->dispatchers[my_slot].in_flight = n;
 	SpinLockRelease(&cadence_shared->mutex);
 }
 
 /*
  * at_xact_end
- *		Set the dispatcher's latch when a transaction that created due work
+ *		Set the dispatchers' latches when a transaction that created due work
  *		commits.
  */
 static void
@@ -118,18 +144,23 @@ at_xact_end(XactEvent event, void *arg)
 	if (wake_at_commit && (event == XACT_EVENT_COMMIT ||
 						   event == XACT_EVENT_PARALLEL_COMMIT))
 	{
-		SpinLockAcquire(&cadence_shared->mutex);
-		procno = cadence_shared->dispatcher_procno;
-		SpinLockRelease(&cadence_shared->mutex);
-		if (procno >= 0)
-			SetLatch(&ProcGlobal->allProcs[procno].procLatch);
+		int			i;
+
+		for (i = 0; i < CADENCE_MAX_DISPATCHERS; i++)
+		{
+			SpinLockAcquire(&cadence_shared->mutex);
+			procno = cadence_shared->dispatchers[i].procno;
+			SpinLockRelease(&cadence_shared->mutex);
+			if (procno >= 0)
+				SetLatch(&ProcGlobal->allProcs[procno].procLatch);
+		}
 	}
 	wake_at_commit = false;
 }
 
 /*
  * cadence_wake_dispatcher_at_commit
- *		Remember to wake the dispatcher when this transaction commits.
+ *		Remember to wake the dispatchers when this transaction commits.
  */
 void
 cadence_wake_dispatcher_at_commit(void)
@@ -146,7 +177,7 @@ cadence_wake_dispatcher_at_commit(void)
 
 /*
  * cadence_worker_state(OUT ...) RETURNS record
- *		The dispatcher's shared state and the counters of every runner since
+ *		The dispatchers' shared state and the counters of every runner since
  *		the server started; cadence.worker_status() wraps it.
  */
 Datum
@@ -155,33 +186,43 @@ cadence_worker_status(PG_FUNCTION_ARGS)
 	TupleDesc	tupdesc;
 	Datum		values[13];
 	bool		nulls[13];
-	CadenceShared snap;
+	Datum		pids[CADENCE_MAX_DISPATCHERS];
+	int			npids = 0;
+	TimestampTz started_at = 0;
+	TimestampTz last_claim_at = 0;
+	int			in_flight = 0;
 	int			i;
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
-	memset(&snap, 0, sizeof(snap));
 	memset(nulls, 0, sizeof(nulls));
 	if (cadence_shared != NULL)
 	{
 		SpinLockAcquire(&cadence_shared->mutex);
-		snap.dispatcher_pid = cadence_shared->dispatcher_pid;
-		snap.started_at = cadence_shared->started_at;
-		snap.last_claim_at = cadence_shared->last_claim_at;
-		snap.in_flight = cadence_shared->in_flight;
+		for (i = 0; i < CADENCE_MAX_DISPATCHERS; i++)
+		{
+			CadenceDispatcherSlot *d = &cadence_shared->dispatchers[i];
+
+			if (d->pid == 0)
+				continue;
+			pids[npids++] = Int32GetDatum(d->pid);
+			if (started_at == 0 || d->started_at < started_at)
+				started_at = d->started_at;
+			in_flight += d->in_flight;
+		}
+		last_claim_at = cadence_shared->last_claim_at;
 		SpinLockRelease(&cadence_shared->mutex);
 	}
-	values[0] = BoolGetDatum(snap.dispatcher_pid != 0);
+	values[0] = BoolGetDatum(npids > 0);
 	values[1] = BoolGetDatum(cadence_shared != NULL);
 	values[2] = cadence_database_name ? CStringGetTextDatum(cadence_database_name) : (Datum) 0;
 	nulls[2] = cadence_database_name == NULL;
-	values[3] = Int32GetDatum(snap.dispatcher_pid);
-	nulls[3] = snap.dispatcher_pid == 0;
-	values[4] = TimestampTzGetDatum(snap.started_at);
-	nulls[4] = snap.started_at == 0;
-	values[5] = TimestampTzGetDatum(snap.last_claim_at);
-	nulls[5] = snap.last_claim_at == 0;
-	values[6] = Int32GetDatum(snap.in_flight);
+	values[3] = PointerGetDatum(construct_array(pids, npids, INT4OID, 4, true, TYPALIGN_INT));
+	values[4] = TimestampTzGetDatum(started_at);
+	nulls[4] = started_at == 0;
+	values[5] = TimestampTzGetDatum(last_claim_at);
+	nulls[5] = last_claim_at == 0;
+	values[6] = Int32GetDatum(in_flight);
 	for (i = 7; i < 13; i++)
 		nulls[i] = cadence_shared == NULL;
 	if (cadence_shared != NULL)

@@ -1,8 +1,9 @@
 /*
  * shmem.h
- *		State shared between the dispatcher and every backend: whether the
- *		dispatcher runs, what it is doing, its counters, and its latch, so
- *		that a transaction creating due work can wake it when it commits.
+ *		State shared between the dispatchers and every backend: which
+ *		dispatchers run, what they are doing, the counters, and their
+ *		latches, so that a transaction creating due work can wake them when
+ *		it commits.
  *		Only plain values live here: no pointers into a process's memory, no
  *		CURL handles, no file descriptors.  It exists only when cadence is in
  *		shared_preload_libraries.
@@ -16,14 +17,23 @@
 #include "port/atomics.h"
 #include "storage/spin.h"
 
+/* Dispatchers one server may run (cadence.workers). */
+#define CADENCE_MAX_DISPATCHERS 16
+
+/* One dispatcher's slot. */
+typedef struct CadenceDispatcherSlot
+{
+	pid_t		pid;			/* 0 when not running */
+	int			procno;			/* its PGPROC number, for its latch */
+	TimestampTz started_at;
+	int			in_flight;		/* its requests out right now */
+} CadenceDispatcherSlot;
+
 typedef struct CadenceShared
 {
 	slock_t		mutex;			/* protects the fields up to the counters */
-	pid_t		dispatcher_pid; /* 0 when not running */
-	int			dispatcher_procno;	/* its PGPROC number, for its latch */
-	TimestampTz started_at;
+	CadenceDispatcherSlot dispatchers[CADENCE_MAX_DISPATCHERS];
 	TimestampTz last_claim_at;
-	int			in_flight;		/* requests out right now */
 
 	/* Since the server started, over all runners of this server. */
 	pg_atomic_uint64 claimed;
@@ -40,12 +50,16 @@ extern CadenceShared *cadence_shared;
 /* Reserve and attach the shared state (from _PG_init, when preloading). */
 extern void cadence_shmem_init(void);
 
-/* The dispatcher announces itself, or that it stopped (pid 0). */
-extern void cadence_shared_set_dispatcher(pid_t pid);
+/*
+ * A dispatcher announces itself in its slot, or that it stopped (pid 0);
+ * a running dispatcher reports how many requests it has out.
+ */
+extern void cadence_shared_set_dispatcher(int slot, pid_t pid);
+extern void cadence_shared_set_in_flight(int n);
 
 /*
- * Wake the dispatcher when the current transaction commits; nothing
- * happens if it aborts, or when there is no dispatcher.
+ * Wake the dispatchers when the current transaction commits; nothing
+ * happens if it aborts, or when there is none.
  */
 extern void cadence_wake_dispatcher_at_commit(void);
 

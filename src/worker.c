@@ -3,10 +3,11 @@
  *		The background workers (when cadence is preloaded):
  *
  *		launcher	a static worker connected to no database.  It reads
- *					pg_database and starts the dispatcher while
- *					cadence.database_name exists and cadence.enabled is on,
- *					and starts it again (after a pause) when it stops.
- *		dispatcher	a dynamic worker connected to that database.  It loops:
+ *					pg_database and keeps cadence.workers dispatchers running
+ *					while cadence.database_name exists and cadence.enabled is
+ *					on, starting one again (after a pause) when it stops.
+ *		dispatcher	a dynamic worker connected to that database; several
+ *					share the work through SKIP LOCKED claims.  It loops:
  *					claim a batch and commit, send it with no transaction
  *					open, record the outcomes in one short transaction; when
  *					nothing is due it sleeps on its latch until the next due
@@ -112,10 +113,11 @@ database_exists(const char *name)
 
 /*
  * start_dispatcher
- *		Ask the postmaster for a dispatcher that reports to us when it stops.
+ *		Ask the postmaster for the dispatcher of a slot, reporting to us when
+ *		it stops.
  */
 static BackgroundWorkerHandle *
-start_dispatcher(void)
+start_dispatcher(int slot)
 {
 	BackgroundWorker w;
 	BackgroundWorkerHandle *handle;
@@ -126,14 +128,15 @@ start_dispatcher(void)
 	w.bgw_start_time = BgWorkerStart_RecoveryFinished;
 	w.bgw_restart_time = BGW_NEVER_RESTART;
 	w.bgw_notify_pid = MyProcPid;
+	w.bgw_main_arg = Int32GetDatum(slot);
 	snprintf(w.bgw_library_name, BGW_MAXLEN, "cadence");
 	snprintf(w.bgw_function_name, BGW_MAXLEN, "cadence_dispatcher_main");
-	snprintf(w.bgw_name, BGW_MAXLEN, "cadence dispatcher");
+	snprintf(w.bgw_name, BGW_MAXLEN, "cadence dispatcher %d", slot + 1);
 	snprintf(w.bgw_type, BGW_MAXLEN, "cadence dispatcher");
 	if (!RegisterDynamicBackgroundWorker(&w, &handle))
 	{
 		ereport(LOG,
-				errmsg("cadence launcher could not start the dispatcher"),
+				errmsg("cadence launcher could not start dispatcher %d", slot + 1),
 				errhint("Raise max_worker_processes."));
 		return NULL;
 	}
@@ -144,13 +147,13 @@ start_dispatcher(void)
 
 /*
  * cadence_launcher_main
- *		Keep one dispatcher running while it should.
+ *		Keep cadence.workers dispatchers running while they should.
  */
 void
 cadence_launcher_main(Datum main_arg)
 {
-	BackgroundWorkerHandle *handle = NULL;
-	TimestampTz last_start = 0;
+	BackgroundWorkerHandle *handles[CADENCE_MAX_DISPATCHERS] = {0};
+	TimestampTz last_start[CADENCE_MAX_DISPATCHERS] = {0};
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
@@ -160,7 +163,9 @@ cadence_launcher_main(Datum main_arg)
 
 	for (;;)
 	{
-		pid_t		pid;
+		bool		exists = false;
+		bool		checked = false;
+		int			i;
 
 		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending)
@@ -168,17 +173,30 @@ cadence_launcher_main(Datum main_arg)
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
 		}
-		if (handle != NULL && GetBackgroundWorkerPid(handle, &pid) == BGWH_STOPPED)
+		for (i = 0; i < CADENCE_MAX_DISPATCHERS; i++)
 		{
-			pfree(handle);
-			handle = NULL;
-		}
-		if (handle == NULL && cadence_enabled &&
-			TimestampDifferenceExceeds(last_start, GetCurrentTimestamp(), RESTART_PAUSE_MS) &&
-			database_exists(cadence_database_name))
-		{
-			last_start = GetCurrentTimestamp();
-			handle = start_dispatcher();
+			pid_t		pid;
+
+			if (handles[i] != NULL && GetBackgroundWorkerPid(handles[i], &pid) == BGWH_STOPPED)
+			{
+				pfree(handles[i]);
+				handles[i] = NULL;
+			}
+			if (handles[i] != NULL && i >= cadence_workers)
+				TerminateBackgroundWorker(handles[i]);
+			if (handles[i] != NULL || i >= cadence_workers || !cadence_enabled ||
+				!TimestampDifferenceExceeds(last_start[i], GetCurrentTimestamp(), RESTART_PAUSE_MS))
+				continue;
+			if (!checked)
+			{
+				exists = database_exists(cadence_database_name);
+				checked = true;
+			}
+			if (exists)
+			{
+				last_start[i] = GetCurrentTimestamp();
+				handles[i] = start_dispatcher(i);
+			}
 		}
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 RESTART_PAUSE_MS, PG_WAIT_EXTENSION);
@@ -333,12 +351,12 @@ nap(long ms)
 
 /*
  * clear_dispatcher
- *		On exit: there is no dispatcher any more.
+ *		On exit: this slot's dispatcher is gone.
  */
 static void
 clear_dispatcher(int code, Datum arg)
 {
-	cadence_shared_set_dispatcher(0);
+	cadence_shared_set_dispatcher(DatumGetInt32(arg), 0);
 }
 
 /*
@@ -360,8 +378,8 @@ cadence_dispatcher_main(Datum main_arg)
 	SetConfigOption("enable_seqscan", "off", PGC_SUSET, PGC_S_OVERRIDE);
 	SetConfigOption("enable_bitmapscan", "off", PGC_SUSET, PGC_S_OVERRIDE);
 	SetConfigOption("enable_mergejoin", "off", PGC_SUSET, PGC_S_OVERRIDE);
-	cadence_shared_set_dispatcher(MyProcPid);
-	before_shmem_exit(clear_dispatcher, 0);
+	cadence_shared_set_dispatcher(DatumGetInt32(main_arg), MyProcPid);
+	before_shmem_exit(clear_dispatcher, main_arg);
 	batch_cxt = AllocSetContextCreate(TopMemoryContext, "cadence dispatch batch",
 									  ALLOCSET_DEFAULT_SIZES);
 

@@ -11,7 +11,7 @@ SELECT plan(24);
 
 SELECT ok(pg_temp.wait_for($$SELECT (cadence.worker_status() ->> 'running')::boolean$$),
 		  'the dispatcher runs for this database');
-SELECT is((SELECT backend_type FROM pg_stat_activity WHERE pid = (cadence.worker_status() ->> 'pid')::int),
+SELECT is((SELECT backend_type FROM pg_stat_activity WHERE pid = (cadence.worker_status() -> 'pids' ->> 0)::int),
 		  'cadence dispatcher', 'it shows in pg_stat_activity');
 
 INSERT INTO cadence.providers (tenant_id, id, channel, kind, base_url, credentials, settings, is_default) VALUES
