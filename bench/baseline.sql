@@ -82,9 +82,10 @@ BEGIN
 			due := date_trunc('hour', due) + interval '1 hour';
 		END LOOP;
 		INSERT INTO cadence.scheduled_actions (tenant_id, run_id, cadence_id, cadence_version,
-			action_id, step_number, day_number, type, due_at)
+			action_id, step_number, day_number, type, due_at, planned_at, status)
 		VALUES (c.tenant_id, v_run, p_cadence, c.version, a.action_id, a.step_number,
-				a.day_number, a.type, due);
+				a.day_number, a.type, due, due,
+				CASE WHEN n = 0 THEN 'scheduled' ELSE 'planned' END);
 		prev := due;
 		n := n + 1;
 	END LOOP;

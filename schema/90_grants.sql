@@ -13,6 +13,9 @@ BEGIN
 	EXECUTE format('GRANT USAGE ON SCHEMA cadence TO %s', role);
 	EXECUTE format('GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA cadence TO %s', role);
 	EXECUTE format('REVOKE EXECUTE ON FUNCTION cadence.grant_access(regrole) FROM %s', role);
+	-- Sending reads provider credentials: it is for the worker, pg_cron and
+	-- the database owner, not for application roles.
+	EXECUTE format('REVOKE EXECUTE ON FUNCTION cadence.run_due_actions(integer, timestamptz, text) FROM %s', role);
 	FOREACH t IN ARRAY ARRAY['members', 'cadences', 'cadence_days',
 							 'cadence_actions', 'contacts', 'suppressions',
 							 'holidays', 'templates', 'runs', 'scheduled_actions',

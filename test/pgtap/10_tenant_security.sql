@@ -2,7 +2,7 @@
 -- non-superuser role taken with SET LOCAL ROLE, the caller's identity in
 -- request.jwt.claims set with set_config(..., true).
 BEGIN;
-SELECT plan(28);
+SELECT plan(29);
 
 -- The application role, as a DBA would set it up, and pgTAP's own
 -- bookkeeping made usable by it.
@@ -113,6 +113,10 @@ SELECT is((SELECT kind FROM cadence.providers WHERE id = 'twilio-main'), 'twilio
 		  'the tenant sees its provider account');
 SELECT throws_ok($$SELECT credentials FROM cadence.providers$$, '42501', NULL,
 				 'but cannot read its credentials');
+
+-- Sending is for the worker and pg_cron, not for application roles.
+SELECT throws_ok($$SELECT cadence.run_due_actions()$$, '42501', NULL,
+				 'an application role cannot run the dispatcher');
 
 -- The audit log is append-only.
 SELECT throws_ok($$DELETE FROM cadence.events$$, '42501', NULL,
