@@ -23,7 +23,7 @@ REGRESS_OPTS = --inputdir=. --load-extension=cadence
 PG_CPPFLAGS  = -Isrc -Wall -Wextra -Werror -Wno-unused-parameter \
                -Wno-missing-field-initializers -Wno-sign-compare \
                -DCADENCE_VERSION='"$(EXTVERSION)"'
-SHLIB_LINK   = -lcurl
+SHLIB_LINK   = -lcurl -lcrypto
 
 PG_CONFIG   ?= pg_config
 PGXS        := $(shell $(PG_CONFIG) --pgxs)

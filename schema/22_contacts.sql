@@ -25,12 +25,20 @@ COMMENT ON TABLE cadence.contacts IS
 	'Leads: names, addresses per channel, IANA time zone, company, owner, status, tags, free attributes, global opt-out';
 CREATE INDEX contacts_last_activity_idx
 	ON cadence.contacts (tenant_id, last_activity_at);
+-- How an inbound message (a reply, a STOP, a meeting booked) finds its lead,
+-- and a reply finds the lead's colleagues (settings.pauseCompanyOnReply).
+CREATE INDEX contacts_email_idx ON cadence.contacts (tenant_id, lower(email));
+CREATE INDEX contacts_phone_idx ON cadence.contacts (tenant_id, phone);
+CREATE INDEX contacts_whatsapp_idx ON cadence.contacts (tenant_id, whatsapp);
+CREATE INDEX contacts_company_idx ON cadence.contacts (tenant_id, lower(company))
+	WHERE company IS NOT NULL;
 
 CREATE TABLE cadence.suppressions (
 	tenant_id	text COLLATE "C" NOT NULL,
 	channel		text NOT NULL
 				CHECK (channel IN ('sms', 'email', 'whatsapp', 'call', 'all')),
-	address		text COLLATE "C" NOT NULL,
+	address		text COLLATE "C" NOT NULL
+				CHECK (address = lower(address) AND address <> ''),
 	reason		text NOT NULL DEFAULT 'manual'
 				CHECK (reason IN ('manual', 'unsubscribe', 'bounce',
 								  'spam_report', 'stop_keyword', 'invalid')),
@@ -38,7 +46,7 @@ CREATE TABLE cadence.suppressions (
 	PRIMARY KEY (tenant_id, channel, address)
 );
 COMMENT ON TABLE cadence.suppressions IS
-	'Do-not-contact list per channel and address (email, phone, WhatsApp number); channel all blocks every channel';
+	'Do-not-contact list per channel and address (email in lower case, phone or WhatsApp number in E.164); channel all blocks every channel';
 
 CREATE TABLE cadence.holidays (
 	tenant_id	text COLLATE "C" NOT NULL,

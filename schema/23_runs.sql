@@ -4,10 +4,14 @@
 -- The two state machines, written down once:
 --
 --   run:               active --pause--> paused --resume--> active
+--                      active --auto-reply--> paused (resume_at set: a
+--                                      runner resumes it then)
 --                      active --last action done--> completed
 --                      active|paused --cancel--> cancelled
---                      active|paused --exit condition--> replied | bounced |
---                                      unsubscribed | meeting_booked
+--                      active|paused --exit condition, or a condition
+--                                      step that stops--> replied | bounced |
+--                                      unsubscribed | meeting_booked |
+--                                      completed | cancelled
 --                      active --unrecoverable error--> failed
 --                      Every state but active and paused is final.
 --
@@ -22,10 +26,13 @@
 --                                limit--> scheduled (later due_at)
 --                      scheduled|sending --manual step due--> pending_manual
 --                      pending_manual --done by a person--> completed
+--                      sending --condition or lead action step
+--                                carried out by the runner--> completed
 --                      scheduled --run paused--> planned (scheduled again
 --                                when it resumes)
 --                      planned|scheduled|pending_manual --run ended-->
---                                cancelled (skipped when skipped past)
+--                                cancelled (skipped when skipped past, or
+--                                jumped over by a condition step)
 --                      sent, skipped, failed, completed, cancelled are final
 --                      (a sent action still collects opened/clicked/replied).
 --
@@ -53,6 +60,7 @@ CREATE TABLE cadence.runs (
 	trigger_at			timestamptz NOT NULL,
 	enrolled_at			timestamptz NOT NULL DEFAULT now(),
 	paused_at			timestamptz,
+	resume_at			timestamptz,
 	completed_at		timestamptz,
 	last_activity_at	timestamptz,
 	metadata			jsonb NOT NULL DEFAULT '{}'
@@ -71,6 +79,8 @@ COMMENT ON COLUMN cadence.runs.first_day IS
 	'The cadence day planned on the trigger day: 1, or later for a run enrolled at a later step';
 COMMENT ON COLUMN cadence.runs.timezone IS
 	'The zone the run is planned in: the cadence''s, or the lead''s own in recipient time';
+COMMENT ON COLUMN cadence.runs.resume_at IS
+	'When a paused run resumes by itself (an out-of-office reply until a return date); NULL: only resume_run resumes it';
 -- At most one live run of a cadence per lead, even under concurrent
 -- enrollment; also how an event about a lead finds the lead's live runs.
 CREATE UNIQUE INDEX runs_one_live_per_lead
@@ -78,6 +88,9 @@ CREATE UNIQUE INDEX runs_one_live_per_lead
 	WHERE status IN ('active', 'paused');
 -- Enrollment listings and statistics of one cadence.
 CREATE INDEX runs_cadence_status_idx ON cadence.runs (tenant_id, cadence_id, status);
+-- Paused runs that resume by themselves, for the runners.
+CREATE INDEX runs_resume_idx ON cadence.runs (resume_at)
+	WHERE status = 'paused' AND resume_at IS NOT NULL;
 
 -- scheduled_actions and events name their run by (tenant_id, run_id)
 -- without a foreign key: the planner writes a run and all its actions in
@@ -116,9 +129,11 @@ CREATE TABLE cadence.scheduled_actions (
 	last_error			text,
 	sent_at				timestamptz,
 	completed_at		timestamptz,
+	delivered_at		timestamptz,
 	opened_at			timestamptz,
 	clicked_at			timestamptz,
 	replied_at			timestamptz,
+	bounced_at			timestamptz,
 	created_at			timestamptz NOT NULL DEFAULT now(),
 	updated_at			timestamptz NOT NULL DEFAULT now(),
 	-- An action is addressed through its run: the key also serves every
@@ -132,6 +147,10 @@ COMMENT ON COLUMN cadence.scheduled_actions.planned_at IS
 	'When the plan puts the action; due_at starts equal and moves with retries and send-time limits, and an action done much later than planned re-plans the steps after it';
 COMMENT ON COLUMN cadence.scheduled_actions.attempts IS
 	'Sending attempts so far; every attempt carries the same idempotency key, cadence-<installation>-<id>';
+COMMENT ON COLUMN cadence.scheduled_actions.variant IS
+	'The A/B variant the run got for this step: the same for the run on every attempt';
+COMMENT ON COLUMN cadence.scheduled_actions.replied_at IS
+	'First reply to this message (an auto-reply does not count); opened_at, clicked_at, delivered_at and bounced_at alike come from provider webhooks';
 COMMENT ON COLUMN cadence.scheduled_actions.rendered IS
 	'What was sent: recipient, subject, text, provider account and kind, the AI rewrite if any; never credentials';
 -- The dispatcher's hot path: due work across all tenants, oldest first.
@@ -144,6 +163,9 @@ CREATE INDEX scheduled_actions_lease_idx ON cadence.scheduled_actions (lease_unt
 CREATE INDEX scheduled_actions_inflight_idx
 	ON cadence.scheduled_actions (tenant_id, provider_id)
 	WHERE status = 'sending';
+-- What a webhook names: our idempotency key (the action's id), or the
+-- provider's message id.
+CREATE INDEX scheduled_actions_id_idx ON cadence.scheduled_actions (id);
 CREATE INDEX scheduled_actions_provider_msg_idx
 	ON cadence.scheduled_actions (provider_message_id)
 	WHERE provider_message_id IS NOT NULL;
@@ -175,13 +197,19 @@ CREATE TABLE cadence.events (
 							'cadence.created', 'cadence.updated', 'cadence.versioned',
 							'cadence.activated', 'cadence.deactivated',
 							'cadence.deleted', 'cadence.duplicated',
+							'cadence.variant_winner',
 							'run.enrolled', 'run.paused', 'run.resumed',
 							'run.cancelled', 'run.completed', 'run.exited',
-							'run.skipped_to', 'run.failed',
+							'run.skipped_to', 'run.branched', 'run.failed',
 							'action.rescheduled', 'action.sending', 'action.sent',
 							'action.retry', 'action.failed', 'action.skipped',
 							'action.pending_manual', 'action.completed',
-							'action.cancelled', 'action.engagement')),
+							'action.executed', 'action.cancelled',
+							'action.engagement',
+							'lead.replied', 'lead.opted_out', 'lead.opted_in',
+							'lead.help', 'lead.meeting_booked', 'lead.assigned',
+							'lead.stage_changed', 'lead.updated',
+							'user.notified')),
 	payload				jsonb NOT NULL DEFAULT '{}',
 	created_at			timestamptz NOT NULL DEFAULT now(),
 	PRIMARY KEY (tenant_id, id)

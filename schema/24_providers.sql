@@ -5,11 +5,12 @@ CREATE TABLE cadence.providers (
 	tenant_id			text COLLATE "C" NOT NULL,
 	id					text COLLATE "C" NOT NULL DEFAULT gen_random_uuid()::text,
 	channel				text NOT NULL
-						CHECK (channel IN ('sms', 'email', 'whatsapp', 'webhook', 'ai')),
+						CHECK (channel IN ('sms', 'email', 'whatsapp', 'webhook', 'ai',
+										   'calendar')),
 	kind				text NOT NULL
 						CHECK (kind IN ('twilio', 'resend', 'sendgrid', 'postmark',
 										'smtp', 'whatsapp_cloud', 'webhook',
-										'anthropic')),
+										'anthropic', 'calendly')),
 	base_url			text NOT NULL,
 	credentials			jsonb NOT NULL DEFAULT '{}'
 						CHECK (jsonb_typeof(credentials) = 'object'),
@@ -24,6 +25,6 @@ CREATE TABLE cadence.providers (
 COMMENT ON TABLE cadence.providers IS
 	'Per-tenant provider accounts per channel: kind, base URL, credentials (hidden from ordinary roles), rate and concurrency limits';
 COMMENT ON COLUMN cadence.providers.credentials IS
-	'API keys and secrets; never granted to application roles, never copied into events or views';
+	'API keys and secrets, and the secrets that sign the provider''s webhooks (authToken, webhookSecret, appSecret, signingKey); never granted to application roles, never copied into events or views';
 CREATE UNIQUE INDEX providers_one_default_per_channel
 	ON cadence.providers (tenant_id, channel) WHERE is_default;

@@ -37,12 +37,13 @@ CREATE POLICY cadences_change ON cadence.cadences FOR UPDATE
 CREATE POLICY cadences_remove ON cadence.cadences FOR DELETE
 	USING (cadence.can_write_cadence(tenant_id, owner_id));
 
--- Days and actions follow the write rights of their cadence.
+-- Days, actions and declared A/B winners follow the write rights of their
+-- cadence.
 DO $$
 DECLARE
 	t text;
 BEGIN
-	FOREACH t IN ARRAY ARRAY['cadence_days', 'cadence_actions'] LOOP
+	FOREACH t IN ARRAY ARRAY['cadence_days', 'cadence_actions', 'variant_winners'] LOOP
 		EXECUTE format('ALTER TABLE cadence.%I ENABLE ROW LEVEL SECURITY', t);
 		EXECUTE format($p$
 			CREATE POLICY %1$s_read ON cadence.%1$I FOR SELECT
@@ -61,15 +62,16 @@ BEGIN
 END
 $$;
 
--- Leads, templates, runs and their history, and the runners' shared
--- counters: any member of the tenant.
+-- Leads, templates, runs and their history, what came back, and the
+-- runners' shared counters: any member of the tenant.
 DO $$
 DECLARE
 	t text;
 BEGIN
 	FOREACH t IN ARRAY ARRAY['contacts', 'suppressions', 'holidays', 'templates',
 							 'runs', 'scheduled_actions', 'events', 'tasks',
-							 'provider_slots', 'daily_sends'] LOOP
+							 'provider_slots', 'daily_sends', 'inbound_events',
+							 'step_stats'] LOOP
 		EXECUTE format('ALTER TABLE cadence.%I ENABLE ROW LEVEL SECURITY', t);
 		EXECUTE format($p$
 			CREATE POLICY %1$s_tenant ON cadence.%1$I FOR ALL

@@ -49,11 +49,13 @@ AS 'MODULE_PATHNAME', 'cadence_complete_manual_step';
 COMMENT ON FUNCTION cadence.complete_manual_step(bigint, integer, text, text, timestamptz) IS
 	'A person did the run''s current manual step (call, manual email, task): record notes and outcome and go on';
 
-CREATE FUNCTION cadence.pause_run(run_id bigint) RETURNS jsonb
+CREATE FUNCTION cadence.pause_run(run_id bigint, resume_at timestamptz DEFAULT NULL,
+								  reason text DEFAULT NULL)
+RETURNS jsonb
 LANGUAGE C VOLATILE
 AS 'MODULE_PATHNAME', 'cadence_pause_run';
-COMMENT ON FUNCTION cadence.pause_run(bigint) IS
-	'Pause an active run: nothing of it is dispatched until it resumes';
+COMMENT ON FUNCTION cadence.pause_run(bigint, timestamptz, text) IS
+	'Pause an active run: nothing of it is dispatched until it resumes, by resume_run or, when resume_at is given, by a runner at that time';
 
 CREATE FUNCTION cadence.resume_run(run_id bigint, resume_at timestamptz DEFAULT now())
 RETURNS jsonb
@@ -68,6 +70,13 @@ LANGUAGE C VOLATILE
 AS 'MODULE_PATHNAME', 'cadence_cancel_run';
 COMMENT ON FUNCTION cadence.cancel_run(bigint, text) IS
 	'End a run; its open actions and tasks are cancelled';
+
+CREATE FUNCTION cadence.exit_run(run_id bigint, status text, reason text DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'cadence_exit_run';
+COMMENT ON FUNCTION cadence.exit_run(bigint, text, text) IS
+	'End an active or paused run with an outcome (replied, meeting_booked, bounced, unsubscribed, completed, failed, cancelled) and a reason; its open actions and tasks are cancelled';
 
 CREATE FUNCTION cadence.skip_to_step(run_id bigint, step_number integer,
 									 at timestamptz DEFAULT now())

@@ -239,8 +239,10 @@ $$;
 -- path): quietHours {"sms": {"start": "21:00", "end": "08:00"} | null |
 -- false, ...} per channel (sms, email, whatsapp); maxContactsPerDay, a
 -- whole number of at least 1; timezoneMode cadence or recipient;
--- holidayCalendar, fromEmail and fromName, strings.  Scheduling keys are
--- checked by validate_settings (C).
+-- holidayCalendar, fromEmail and fromName, strings; and those read when
+-- something comes back: pauseCompanyOnReply, a boolean, and
+-- autoReplyPauseDays, 1 to 366.  Scheduling keys are checked by
+-- validate_settings (C).
 CREATE FUNCTION cadence.validate_send_settings(settings jsonb, path text) RETURNS void
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
@@ -285,15 +287,23 @@ BEGIN
 	PERFORM cadence.json_field(settings, 'holidayCalendar', path, 'string');
 	PERFORM cadence.json_field(settings, 'fromEmail', path, 'string');
 	PERFORM cadence.json_field(settings, 'fromName', path, 'string');
+	PERFORM cadence.json_field(settings, 'pauseCompanyOnReply', path, 'boolean');
+	IF (cadence.json_field(settings, 'autoReplyPauseDays', path, 'integer'))::int
+	   NOT BETWEEN 1 AND 366 THEN
+		RAISE EXCEPTION '%.autoReplyPauseDays must be between 1 and 366, got %', path,
+			settings -> 'autoReplyPauseDays'
+			USING ERRCODE = '23514';
+	END IF;
 END
 $$;
 
 -- What each action type needs in its config (path is the config's path):
---   sms       sms.body, or sms.templateId (a cadence.templates row)
---   email     email.subject and email.bodyHtml or email.bodyText,
---             or email.templateId
---   whatsapp  whatsapp.body, or whatsapp.template.name
---   webhook   webhook.url, an http or https URL
+--   sms          sms.body, or sms.templateId (a cadence.templates row)
+--   email        email.subject and email.bodyHtml or email.bodyText,
+--                or email.templateId
+--   whatsapp     whatsapp.body, or whatsapp.template.name
+--   webhook      webhook.url, an http or https URL
+--   lead_action  leadAction, see validate_lead_action
 -- Other types need nothing; their config is free-form.
 CREATE FUNCTION cadence.validate_action_config(action_type text, config jsonb, path text)
 RETURNS void
@@ -317,6 +327,11 @@ BEGIN
 								   cadence.json_path(path, 'aiPersonalization'), 'string');
 	ELSIF config ? 'aiPersonalization' THEN
 		PERFORM cadence.json_field(config, 'aiPersonalization', path, 'boolean');
+	END IF;
+	IF action_type = 'lead_action' THEN
+		PERFORM cadence.validate_lead_action(
+			cadence.json_field(config, 'leadAction', path, 'object', required => true),
+			cadence.json_path(path, 'leadAction'));
 	END IF;
 	IF action_type NOT IN ('sms', 'email', 'whatsapp', 'webhook') THEN
 		RETURN;
@@ -358,32 +373,6 @@ BEGIN
 				USING ERRCODE = '22023';
 		END IF;
 	END IF;
-END
-$$;
-
--- variants: A/B variants of an action, an array of objects each with a
--- unique string id (recorded on the scheduled action that used it) and an
--- optional non-negative weight; their other members are the variant's own.
-CREATE FUNCTION cadence.validate_variants(variants jsonb, path text) RETURNS void
-LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	i int;
-	p text;
-	seen jsonb := '[]';
-BEGIN
-	FOR i IN 0 .. jsonb_array_length(variants) - 1 LOOP
-		p := format('%s[%s]', path, i);
-		PERFORM cadence.expect_type(variants -> i, p, 'object');
-		seen := cadence.assert_unique(seen,
-			cadence.json_field(variants -> i, 'id', p, 'string', required => true),
-			'variant id', cadence.json_path(p, 'id'));
-		IF (cadence.json_field(variants -> i, 'weight', p, 'number'))::numeric < 0 THEN
-			RAISE EXCEPTION '%.weight must not be negative, got %', p, variants -> i -> 'weight'
-				USING ERRCODE = '23514';
-		END IF;
-	END LOOP;
 END
 $$;
 
@@ -432,10 +421,16 @@ BEGIN
 
 	variants := cadence.json_field(action, 'variants', path, 'array');
 	IF variants IS NOT NULL THEN
-		PERFORM cadence.validate_variants(variants, cadence.json_path(path, 'variants'));
+		PERFORM cadence.validate_variants(variants, action_type, config,
+										  cadence.json_path(path, 'variants'));
 	END IF;
 
-	condition := cadence.json_field(action, 'condition', path, 'object');
+	condition := cadence.json_field(action, 'condition', path, 'object',
+									required => action_type = 'condition');
+	IF condition IS NOT NULL THEN
+		PERFORM cadence.validate_condition(condition, action_type = 'condition',
+										   cadence.json_path(path, 'condition'));
+	END IF;
 
 	RETURN jsonb_build_object('id', action_id, 'type', action_type,
 							  'scheduleRule', rule, 'config', config)
@@ -751,6 +746,7 @@ BEGIN
 		v_days := cadence.normalize_days(
 			cadence.json_field(body, 'days', '', 'array', required => true), 'days');
 	END IF;
+	PERFORM cadence.validate_jumps(v_days);
 
 	RETURN jsonb_build_object('name', v_name, 'timezone', v_zone, 'trigger', v_trigger,
 							  'settings', v_settings, 'exitConditions', v_exit,

@@ -14,13 +14,32 @@ SET enable_bitmapscan = off
 SET enable_mergejoin = off
 AS 'MODULE_PATHNAME', 'cadence_run_due_actions';
 COMMENT ON FUNCTION cadence.run_due_actions(integer, timestamptz, text) IS
-	'Send up to limit actions due at as_of (of one tenant, or of all) and record what happened: {"claimed", "sent", "skipped", "failed", "retried", "moved", "pendingManual"}; safe in several sessions and beside the background worker. For pg_cron: SELECT cadence.run_due_actions(500)';
+	'Resume the paused runs whose time has come, send up to limit actions due at as_of (of one tenant, or of all) and record what happened: {"claimed", "sent", "skipped", "failed", "retried", "moved", "pendingManual", "executed", "resumed"}; safe in several sessions and beside the background worker. For pg_cron: SELECT cadence.run_due_actions(500)';
+
+CREATE FUNCTION cadence.idempotency_key(action_id bigint) RETURNS text
+LANGUAGE C STABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'cadence_idempotency_key_sql';
+COMMENT ON FUNCTION cadence.idempotency_key(bigint) IS
+	'The idempotency key every request of a scheduled action carries, cadence-<installation>-<id>; e-mail goes out with Message-ID <key@sender''s host>';
+
+CREATE FUNCTION cadence.hmac(message bytea, key bytea, algorithm text) RETURNS bytea
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'cadence_hmac';
+COMMENT ON FUNCTION cadence.hmac(bytea, bytea, text) IS
+	'HMAC-SHA1 (algorithm sha1) or HMAC-SHA256 (sha256) of message under key, as webhook signatures use them';
+
+CREATE FUNCTION cadence.verify_ecdsa(message bytea, signature bytea, public_key text)
+RETURNS boolean
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'cadence_verify_ecdsa';
+COMMENT ON FUNCTION cadence.verify_ecdsa(bytea, bytea, text) IS
+	'Whether signature (DER) is an ECDSA signature of SHA-256(message) under public_key (base64 DER or PEM), as SendGrid signs its event webhook';
 
 CREATE FUNCTION cadence.worker_state(
 	OUT running boolean, OUT preloaded boolean, OUT database text, OUT pids integer[],
 	OUT started_at timestamptz, OUT last_claim_at timestamptz, OUT in_flight integer,
 	OUT claimed bigint, OUT sent bigint, OUT failed bigint, OUT retried bigint,
-	OUT skipped bigint, OUT moved bigint)
+	OUT skipped bigint, OUT moved bigint, OUT executed bigint)
 RETURNS record
 LANGUAGE C VOLATILE
 AS 'MODULE_PATHNAME', 'cadence_worker_status';
@@ -33,10 +52,13 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT to_jsonb(s) || jsonb_build_object('next_due_at',
 		(SELECT min(a.due_at) FROM cadence.scheduled_actions a WHERE a.status = 'scheduled'))
+		|| jsonb_build_object('next_resume_at',
+		(SELECT min(r.resume_at) FROM cadence.runs r
+		  WHERE r.status = 'paused' AND r.resume_at IS NOT NULL))
 	  FROM cadence.worker_state() AS s
 $$;
 COMMENT ON FUNCTION cadence.worker_status() IS
-	'Whether the background dispatchers run (their pids), the last claim, requests in flight, sent/failed/retried/skipped/moved counters, and the next due time of scheduled work';
+	'Whether the background dispatchers run (their pids), the last claim, requests in flight, sent/failed/retried/skipped/moved/executed counters, and the next due time of scheduled work or of a paused run that resumes';
 
 CREATE FUNCTION cadence.render_template(template text, vars jsonb DEFAULT '{}',
 										html boolean DEFAULT false)

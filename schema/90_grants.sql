@@ -19,13 +19,15 @@ BEGIN
 	FOREACH t IN ARRAY ARRAY['members', 'cadences', 'cadence_days',
 							 'cadence_actions', 'contacts', 'suppressions',
 							 'holidays', 'templates', 'runs', 'scheduled_actions',
-							 'tasks'] LOOP
+							 'tasks', 'variant_winners'] LOOP
 		EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON cadence.%I TO %s', t, role);
 	END LOOP;
-	-- The runners' counters are theirs to change.
+	-- The runners' counters are theirs to change; ingest_webhook, which runs
+	-- as its caller, adds engagement to the step counters.
 	EXECUTE format('GRANT SELECT ON cadence.provider_slots, cadence.daily_sends TO %s', role);
-	-- The audit log is append-only.
-	EXECUTE format('GRANT SELECT, INSERT ON cadence.events TO %s', role);
+	EXECUTE format('GRANT SELECT, INSERT, UPDATE ON cadence.step_stats TO %s', role);
+	-- The audit log and the record of webhooks applied are append-only.
+	EXECUTE format('GRANT SELECT, INSERT ON cadence.events, cadence.inbound_events TO %s', role);
 	-- Every provider column but the credentials.
 	EXECUTE format('GRANT SELECT (tenant_id, id, channel, kind, base_url, settings,
 								  rate_per_second, max_concurrency, is_default,
@@ -47,7 +49,8 @@ BEGIN
 							   'cadence_actions', 'contacts', 'suppressions',
 							   'holidays', 'templates', 'runs', 'scheduled_actions',
 							   'events', 'tasks', 'providers', 'provider_slots',
-							   'daily_sends', 'runs_id_seq',
+							   'daily_sends', 'inbound_events', 'step_stats',
+							   'variant_winners', 'runs_id_seq',
 							   'scheduled_actions_id_seq', 'events_id_seq',
 							   'tasks_id_seq'] LOOP
 		PERFORM pg_catalog.pg_extension_config_dump('cadence.' || rel, '');

@@ -101,7 +101,7 @@ SELECT * FROM pg_temp.bad('{"id": "keep", "name": "Keep me", "days": [{"dayNumbe
 SELECT * FROM pg_temp.bad('{"id": "keep", "name": "Keep me", "days": [{"dayNumber": 1, "actions": [{"id": "a1", "type": "webhook", "scheduleRule": {"kind": "immediately"}, "config": {"webhook": {"url": "ftp://example.com/hook"}}}]}]}');
 -- A/B variants need unique ids and non-negative weights.
 SELECT * FROM pg_temp.bad('{"id": "keep", "name": "Keep me", "days": [{"dayNumber": 1, "actions": [{"id": "a1", "type": "sms", "scheduleRule": {"kind": "immediately"}, "config": {"sms": {"body": "x"}}, "variants": [{"id": "A", "weight": 1}, {"id": "A", "weight": 1}]}]}]}');
-SELECT * FROM pg_temp.bad('{"id": "keep", "name": "Keep me", "days": [{"dayNumber": 1, "actions": [{"id": "a1", "type": "sms", "scheduleRule": {"kind": "immediately"}, "config": {"sms": {"body": "x"}}, "variants": [{"id": "A", "weight": -1}]}]}]}');
+SELECT * FROM pg_temp.bad('{"id": "keep", "name": "Keep me", "days": [{"dayNumber": 1, "actions": [{"id": "a1", "type": "sms", "scheduleRule": {"kind": "immediately"}, "config": {"sms": {"body": "x"}}, "variants": [{"id": "A", "weight": -1}, {"id": "B"}]}]}]}');
 
 --
 -- Settings.

@@ -60,6 +60,10 @@ CREATE FUNCTION pg_temp.action_of(cid text) RETURNS cadence.scheduled_actions LA
 $$;
 -- Does the mock's record carry this action's idempotency key and did its
 -- answer's id become the action's provider_message_id?
+-- The Message-ID every e-mail carries, which replies name: <key@sender's host>.
+CREATE FUNCTION pg_temp.message_id_ok(id text, r jsonb) RETURNS boolean LANGUAGE sql AS $$
+	SELECT id = '<' || (r ->> 'idempotencyKey') || '@acme.test>'
+$$;
 CREATE FUNCTION pg_temp.matches(r jsonb, a cadence.scheduled_actions) RETURNS text LANGUAGE sql AS $$
 	SELECT format('key %s, id %s',
 		CASE WHEN r ->> 'idempotencyKey' ~ ('^cadence-[0-9a-f]{16}-' || a.id || '$') THEN 'cadence-<installation>-' || 'id' ELSE 'WRONG ' || (r ->> 'idempotencyKey') END,
@@ -79,21 +83,25 @@ SELECT r ->> 'method' AS method, r ->> 'path' AS path, r ->> 'status' AS status,
 
 --
 -- Email: Resend (JSON, bearer token, Idempotency-Key header).  Values are
--- HTML-escaped in the HTML body, not in the subject.
+-- HTML-escaped in the HTML body, not in the subject.  Every e-mail names
+-- its Message-ID.
 --
 SELECT pg_temp.send('email-resend', '{"type": "email", "config": {"email": {"subject": "{{company}} + Acme", "bodyHtml": "<p>Hi {{firstName}}, about {{company}}</p>", "bodyText": "Hi {{firstName}}"}}}');
 SELECT r ->> 'path' AS path, r ->> 'status' AS status,
 	   r -> 'headers' ->> 'authorization' AS authorization,
 	   r -> 'headers' ->> 'idempotency-key' = r ->> 'idempotencyKey' AS idempotency_header,
-	   jsonb_pretty(r -> 'json') AS body, pg_temp.matches(r, pg_temp.action_of('email-resend')) AS action
+	   jsonb_pretty((r -> 'json') - 'headers') AS body,
+	   pg_temp.message_id_ok(r -> 'json' -> 'headers' ->> 'Message-ID', r) AS message_id,
+	   pg_temp.matches(r, pg_temp.action_of('email-resend')) AS action
   FROM pg_temp.mock_requests('resend') AS r;
 
 -- SendGrid v3 mail/send: 202 with no body; the id comes from X-Message-Id.
 SELECT pg_temp.send('email-sendgrid', '{"type": "email", "config": {"providerId": "sendgrid", "email": {"subject": "Hello {{firstName}}", "bodyHtml": "<p>Hi</p>", "bodyText": "Hi"}}}');
 SELECT r ->> 'path' AS path, r ->> 'status' AS status,
 	   r -> 'headers' ->> 'authorization' AS authorization,
-	   jsonb_pretty((r -> 'json') - 'custom_args') AS body,
+	   jsonb_pretty((r -> 'json') - 'custom_args' - 'headers') AS body,
 	   r -> 'json' -> 'custom_args' ->> 'cadence_idempotency_key' = r ->> 'idempotencyKey' AS key_in_custom_args,
+	   pg_temp.message_id_ok(r -> 'json' -> 'headers' ->> 'Message-ID', r) AS message_id,
 	   pg_temp.matches(r, pg_temp.action_of('email-sendgrid')) AS action
   FROM pg_temp.mock_requests('sendgrid') AS r;
 
@@ -103,6 +111,7 @@ SELECT r ->> 'path' AS path, r ->> 'status' AS status,
 	   r -> 'headers' ->> 'x-postmark-server-token' AS token_header,
 	   jsonb_pretty((r -> 'json') - 'Headers') AS body,
 	   r -> 'json' -> 'Headers' -> 0 ->> 'Value' ~ '^cadence-' AS key_header,
+	   pg_temp.message_id_ok(r -> 'json' -> 'Headers' -> 1 ->> 'Value', r) AS message_id,
 	   CASE WHEN (pg_temp.action_of('email-postmark')).provider_message_id = r ->> 'providerId' THEN 'kept' END AS id
   FROM pg_temp.mock_requests('postmark') AS r;
 

@@ -20,6 +20,7 @@ PG_MODULE_MAGIC;
 
 char	   *cadence_tenant_id = NULL;
 char	   *cadence_user_id = NULL;
+bool		cadence_notify = true;
 char	   *cadence_database_name = NULL;
 char	   *cadence_role = NULL;
 bool		cadence_enabled = true;
@@ -36,7 +37,8 @@ void		_PG_init(void);
 
 /*
  * define_session_settings
- *		Who the session is, for applications without PostgREST.
+ *		Who the session is, for applications without PostgREST, and whether
+ *		it publishes events.
  */
 static void
 define_session_settings(void)
@@ -51,6 +53,11 @@ define_session_settings(void)
 							   gettext_noop("Matched against cadence.members.user_id to decide what the session may change."),
 							   &cadence_user_id, "", PGC_USERSET, 0,
 							   NULL, NULL, NULL);
+	DefineCustomBoolVariable("cadence.notify",
+							 gettext_noop("Publish run and step events with pg_notify (sequence.enrollment.created, ...)."),
+							 gettext_noop("Turn off in a session that loads many runs nobody listens to."),
+							 &cadence_notify, true, PGC_USERSET, 0,
+							 NULL, NULL, NULL);
 }
 
 /*

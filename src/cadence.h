@@ -9,6 +9,9 @@
 extern char *cadence_tenant_id;
 extern char *cadence_user_id;
 
+/* Whether events are published with pg_notify (read by SQL). */
+extern bool cadence_notify;
+
 /* The dispatcher (background worker) and the runner. */
 extern char *cadence_database_name;
 extern char *cadence_role;

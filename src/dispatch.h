@@ -3,8 +3,9 @@
  *		Sending due actions, in three steps that the background worker
  *		(worker.c) and cadence.run_due_actions() (runner.c) both run:
  *
- *		claim	in a transaction: lease a batch of due actions, decide what
- *				each one needs (send, skip, move, manual task), apply the
+ *		claim	in a transaction: lease a batch of due actions, lock their
+ *				runs, decide what each one needs (send, skip, move, manual
+ *				task), carry out condition and lead action steps, apply the
  *				limits (quiet hours, daily caps, provider rate and
  *				concurrency), render and build the provider requests, and
  *				record every outcome that needed no network
@@ -15,6 +16,13 @@
  * The worker commits between the steps, so a batch survives as leases; the
  * runner does all three in its caller's transaction.  A batch lives in one
  * memory context that the caller resets afterwards.
+ *
+ * Locks are taken runs first, then their actions, as the run state machine
+ * and ingest_webhook take them: a claim skips the actions whose run another
+ * transaction holds (they stay due), and the record step locks the batch's
+ * runs, in key order, before it writes an action.  So a runner that has
+ * sent never waits for a lock while holding one another waits for, and
+ * never loses what it sent to a deadlock.
  */
 #ifndef CADENCE_DISPATCH_H
 #define CADENCE_DISPATCH_H
@@ -33,7 +41,11 @@ typedef enum DispatchVerdict
 	VERDICT_MOVED,				/* scheduled again later, not an attempt:
 								 * quiet hours, daily cap, rate limit */
 	VERDICT_RELEASED,			/* back to planned: the run was paused */
-	VERDICT_MANUAL				/* waits for a person: pending_manual, task */
+	VERDICT_MANUAL,				/* waits for a person: pending_manual, task */
+	VERDICT_EXECUTE,			/* a condition or lead action step, carried
+								 * out in the claim (dispatch_logic.c) */
+	VERDICT_BUSY				/* left as it was: another transaction holds
+								 * its run */
 } DispatchVerdict;
 
 /* A provider account of a tenant in the batch. */
@@ -71,7 +83,10 @@ typedef struct DispatchItem
 	char	   *timezone;		/* the run's zone */
 	char	   *assigned_to;
 	char	   *action_name;
-	Jsonb	   *config;			/* the step's config */
+	Jsonb	   *config;			/* the step's config, its A/B variant's
+								 * members laid over it */
+	char	   *variant;		/* the run's A/B variant of the step, or NULL */
+	Jsonb	   *condition;		/* the step's condition, or NULL */
 	Jsonb	   *settings;		/* the cadence's settings */
 	Jsonb	   *vars;			/* template variables of the lead, NULL if
 								 * the lead is gone */
@@ -114,6 +129,8 @@ typedef struct DispatchCounts
 	int			retried;
 	int			moved;
 	int			manual;
+	int			executed;
+	int			resumed;		/* paused runs whose resume_at came */
 } DispatchCounts;
 
 typedef struct DispatchBatch
@@ -162,6 +179,20 @@ extern TimestampTz cadence_dispatch_next_due(void);
 
 /* Write the outcomes of items whose verdict is not SEND (dispatch_record.c). */
 extern void cadence_dispatch_write(DispatchBatch *batch);
+
+/*
+ * Lock the runs of the batch's items that are still to be written, runs
+ * before actions (see above): skip_locked for a claim, which holds its
+ * actions already (an item whose run is held becomes VERDICT_BUSY); in key
+ * order, waiting, for the record step of a worker.
+ */
+extern void cadence_dispatch_lock_runs(DispatchBatch *batch, bool skip_locked);
+
+/*
+ * Carry out the batch's condition and lead action steps, and check the
+ * conditions of other steps (dispatch_logic.c).
+ */
+extern void cadence_dispatch_execute(DispatchBatch *batch);
 
 /* Apply daily caps and provider rate and concurrency limits (limits.c). */
 extern void cadence_dispatch_limit(DispatchBatch *batch);

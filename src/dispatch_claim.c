@@ -3,11 +3,13 @@
  *		The first step of dispatch (see dispatch.h): lease due actions, read
  *		what they need, and decide each one.
  *
- * A claim is two statements: one leases the batch (FOR UPDATE SKIP LOCKED,
- * so concurrent runners never take the same action), one reads the run,
- * step, cadence settings, lead and template of every leased action.  The
- * decisions follow in C, then the limits (limits.c), then the writes of
- * everything that needs no network (dispatch_record.c).
+ * A claim is three statements: one leases the batch (FOR UPDATE SKIP
+ * LOCKED, so concurrent runners never take the same action), one locks
+ * their runs (skipping those another transaction holds, see dispatch.h),
+ * one reads the run, step, A/B variant, cadence settings, lead and template
+ * of every leased action.  The decisions follow in C, then the condition
+ * and lead action steps (dispatch_logic.c), the limits (limits.c), and the
+ * writes of everything that needs no network (dispatch_record.c).
  */
 #include "postgres.h"
 
@@ -24,6 +26,7 @@
 #include "compat.h"
 #include "dispatch.h"
 #include "provider_util.h"
+#include "runstate.h"
 #include "schedule.h"
 #include "shmem.h"
 
@@ -67,23 +70,37 @@ static const char *const lease_due_sql =
 " RETURNING a.ctid, a.tenant_id, a.run_id, a.id, a.step_number, a.type,"
 "           a.attempts, a.due_at, a.planned_at";
 
+/*
+ * The runs of the batch that exist but another transaction holds: their
+ * actions wait for another claim.  The others are locked.
+ */
+static const char *const lock_runs_skip_sql =
+"SELECT k.ord::int FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS k(tenant_id, run_id, ord)"
+" WHERE EXISTS (SELECT 1 FROM cadence.runs r WHERE r.tenant_id = k.tenant_id AND r.id = k.run_id)"
+"   AND NOT EXISTS (SELECT 1 FROM (SELECT 1 FROM cadence.runs r"
+"                                   WHERE r.tenant_id = k.tenant_id AND r.id = k.run_id"
+"                                   FOR UPDATE SKIP LOCKED) l)";
+
+/* The runs of the batch, locked in the order given (key order). */
+static const char *const lock_runs_wait_sql =
+"SELECT k.ord::int FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS k(tenant_id, run_id, ord)"
+"  CROSS JOIN LATERAL (SELECT 1 FROM cadence.runs r"
+"                       WHERE r.tenant_id = k.tenant_id AND r.id = k.run_id"
+"                       FOR UPDATE OFFSET 0) l";
+
 /* What the leased actions need, one row per action, in lease order. */
 static const char *const details_sql =
 "SELECT r.status, r.cadence_id, r.timezone, r.assigned_to, r.lead_id,"
-"       ca.name, ca.config, c.settings, c.timezone,"
+"       ca.name, v.config, c.settings, c.timezone,"
 "       CASE WHEN ct.id IS NOT NULL THEN"
-"         ct.attributes || jsonb_strip_nulls(jsonb_build_object("
-"           'leadId', ct.id, 'firstName', ct.first_name, 'lastName', ct.last_name,"
-"           'fullName', nullif(concat_ws(' ', ct.first_name, ct.last_name), ''),"
-"           'email', ct.email, 'phone', ct.phone, 'whatsapp', ct.whatsapp,"
-"           'company', ct.company, 'timezone', ct.timezone, 'ownerId', ct.owner_id,"
-"           'status', ct.status, 'tags', to_jsonb(ct.tags), 'attributes', ct.attributes,"
-"           'assignedTo', r.assigned_to, 'run', r.metadata)) END,"
+"         cadence.template_vars(ct.id, ct.first_name, ct.last_name, ct.email, ct.phone,"
+"           ct.whatsapp, ct.company, ct.timezone, ct.owner_id, ct.status, ct.tags,"
+"           ct.attributes, r.assigned_to, r.metadata) END,"
 "       ct.timezone, ch.address, coalesce(ct.unsubscribed, false),"
 "       EXISTS (SELECT 1 FROM cadence.suppressions s"
 "                WHERE s.tenant_id = r.tenant_id AND s.channel IN (ch.channel, 'all')"
-"                  AND s.address IN (ct.email, ct.phone, ct.whatsapp)),"
-"       t.subject, t.body_html, t.body_text"
+"                  AND s.address IN (lower(ct.email), ct.phone, ct.whatsapp)),"
+"       t.subject, t.body_html, t.body_text, v.variant, ca.condition"
 "  FROM unnest($1::text[], $2::bigint[], $3::int[], $4::text[]) WITH ORDINALITY"
 "       AS k(tenant_id, run_id, step_number, type, ord)"
 "  LEFT JOIN LATERAL (SELECT * FROM cadence.runs r"
@@ -94,6 +111,13 @@ static const char *const details_sql =
 "                      WHERE ca.tenant_id = r.tenant_id AND ca.cadence_id = r.cadence_id"
 "                        AND ca.version = r.cadence_version AND ca.step_number = k.step_number"
 "                     OFFSET 0) ca ON true"
+"  LEFT JOIN LATERAL (SELECT CASE WHEN p.v IS NULL THEN ca.config"
+"                                 ELSE cadence.variant_config(ca.config, k.type, p.v) END AS config,"
+"                            p.v ->> 'id' AS variant"
+"                       FROM (SELECT CASE WHEN ca.variants IS NOT NULL THEN"
+"                                      cadence.step_variant(r.tenant_id, r.cadence_id, ca.action_id,"
+"                                                           ca.variants, r.id, r.enrolled_at)"
+"                                    END AS v) p) v ON true"
 "  LEFT JOIN LATERAL (SELECT * FROM cadence.contacts ct"
 "                      WHERE ct.tenant_id = r.tenant_id AND ct.id = r.lead_id OFFSET 0) ct ON true"
 "  LEFT JOIN LATERAL (SELECT CASE k.type WHEN 'sms' THEN 'sms'"
@@ -109,7 +133,7 @@ static const char *const details_sql =
 "    ON true"
 "  LEFT JOIN LATERAL (SELECT * FROM cadence.templates t"
 "                      WHERE t.tenant_id = r.tenant_id"
-"                        AND t.id = ca.config -> k.type ->> 'templateId' OFFSET 0) t ON true"
+"                        AND t.id = v.config -> k.type ->> 'templateId' OFFSET 0) t ON true"
 " ORDER BY k.ord";
 
 /* Provider accounts of the batch's tenants, defaults first. */
@@ -269,6 +293,66 @@ load_items(DispatchBatch *batch, List *leased, TupleDesc ldesc)
 		item->template_subject = copy_text(tup, desc, 15);
 		item->template_html = copy_text(tup, desc, 16);
 		item->template_text = copy_text(tup, desc, 17);
+		item->variant = copy_text(tup, desc, 18);
+		item->condition = copy_jsonb(tup, desc, 19);
+	}
+}
+
+/* Items in run key order, for locking runs the way every writer does. */
+static int
+item_run_cmp(const void *a, const void *b)
+{
+	const DispatchItem *x = *(DispatchItem *const *) a;
+	const DispatchItem *y = *(DispatchItem *const *) b;
+	int			c = strcmp(x->tenant_id, y->tenant_id);
+
+	if (c != 0)
+		return c;
+	return (x->run_id > y->run_id) - (x->run_id < y->run_id);
+}
+
+/*
+ * cadence_dispatch_lock_runs
+ *		Lock the runs of the items whose outcome is yet to be written.
+ */
+void
+cadence_dispatch_lock_runs(DispatchBatch *batch, bool skip_locked)
+{
+	DispatchItem **order = palloc(sizeof(DispatchItem *) * Max(batch->nitems, 1));
+	Datum	   *t = palloc(sizeof(Datum) * Max(batch->nitems, 1));
+	Datum	   *r = palloc(sizeof(Datum) * Max(batch->nitems, 1));
+	Oid			types[2] = {TEXTARRAYOID, INT8ARRAYOID};
+	Datum		values[2];
+	int			n = 0;
+	int			k;
+	uint64		i;
+
+	for (k = 0; k < batch->nitems; k++)
+		if (!batch->items[k].written)
+			order[n++] = &batch->items[k];
+	if (n == 0)
+		return;
+	if (!skip_locked)
+		qsort(order, n, sizeof(DispatchItem *), item_run_cmp);
+	for (k = 0; k < n; k++)
+	{
+		t[k] = CStringGetTextDatum(order[k]->tenant_id);
+		r[k] = Int64GetDatum(order[k]->run_id);
+	}
+	values[0] = PointerGetDatum(construct_array(t, n, TEXTOID, -1, false, TYPALIGN_INT));
+	values[1] = PointerGetDatum(construct_array(r, n, INT8OID, 8, FLOAT8PASSBYVAL,
+												TYPALIGN_DOUBLE));
+	cadence_dispatch_spi(skip_locked ? lock_runs_skip_sql : lock_runs_wait_sql, 2, types,
+						 values, NULL, false, SPI_OK_SELECT, "lock the runs of a batch");
+	if (!skip_locked)
+		return;
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		int			ord = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i],
+													  SPI_tuptable->tupdesc, 1, &isnull));
+
+		cadence_dispatch_verdict(order[ord - 1], VERDICT_BUSY, NULL, NULL);
 	}
 }
 
@@ -468,6 +552,13 @@ open_at(const CadenceRules *rules, const DispatchItem *item, TimestampTz t,
 	return t;
 }
 
+/* Steps the runner carries out itself, in the database. */
+static bool
+is_logic(const char *type)
+{
+	return strcmp(type, "condition") == 0 || strcmp(type, "lead_action") == 0;
+}
+
 /* Steps done by a person: they wait as pending_manual with a task. */
 static bool
 is_manual(const char *type)
@@ -488,6 +579,8 @@ decide(DispatchBatch *batch, List **rules_cache, DispatchItem *item)
 	const char *why;
 	TimestampTz at;
 
+	if (item->verdict == VERDICT_BUSY)
+		return;
 	if (item->run_status == NULL || item->config == NULL)
 	{
 		cadence_dispatch_verdict(item, VERDICT_SKIPPED, "run_not_found", NULL);
@@ -499,6 +592,11 @@ decide(DispatchBatch *batch, List **rules_cache, DispatchItem *item)
 			cadence_dispatch_verdict(item, VERDICT_RELEASED, NULL, NULL);
 		else
 			cadence_dispatch_verdict(item, VERDICT_SKIPPED, "run_not_active", NULL);
+		return;
+	}
+	if (is_logic(item->type))
+	{
+		cadence_dispatch_verdict(item, VERDICT_EXECUTE, NULL, NULL);
 		return;
 	}
 	if (strcmp(item->type, "manual_task") != 0 && item->vars == NULL)
@@ -616,6 +714,9 @@ cadence_dispatch_claim(MemoryContext mcxt, TimestampTz now, bool realtime, int l
 	params[2] = TimestampTzGetDatum(real_now + (int64) cadence_lease_seconds * USECS_PER_SEC);
 	params[3] = TimestampTzGetDatum(now);
 	params[4] = tenant_id ? CStringGetTextDatum(tenant_id) : (Datum) 0;
+	old = CurrentMemoryContext;
+	batch->counts.resumed = cadence_run_resume_due(now, limit);
+	MemoryContextSwitchTo(old);
 	lease(lease_expired_sql, params, nulls, &leased, &ldesc);
 	if (list_length(leased) < limit)
 	{
@@ -633,6 +734,7 @@ cadence_dispatch_claim(MemoryContext mcxt, TimestampTz now, bool realtime, int l
 	for (k = 0; k < batch->nitems; k++)
 		batch->items[k].lease_until = DatumGetTimestampTz(params[2]);
 	load_items(batch, leased, ldesc);
+	cadence_dispatch_lock_runs(batch, true);
 	load_accounts(batch);
 	batch->counts.claimed = batch->nitems;
 	if (cadence_shared)
@@ -645,6 +747,7 @@ cadence_dispatch_claim(MemoryContext mcxt, TimestampTz now, bool realtime, int l
 
 	for (k = 0; k < batch->nitems; k++)
 		decide(batch, &rules_cache, &batch->items[k]);
+	cadence_dispatch_execute(batch);
 	cadence_dispatch_limit(batch);
 	for (k = 0; k < batch->nitems; k++)
 		if (batch->items[k].verdict == VERDICT_SEND)
@@ -671,8 +774,8 @@ cadence_dispatch_has_sends(const DispatchBatch *batch)
 
 /*
  * cadence_dispatch_next_due
- *		The earliest due time of scheduled work (0 when there is none), and
- *		the earliest lease that will run out.
+ *		The earliest due time of scheduled work (0 when there is none), of
+ *		a lease that will run out, or of a paused run that resumes.
  */
 TimestampTz
 cadence_dispatch_next_due(void)
@@ -683,7 +786,9 @@ cadence_dispatch_next_due(void)
 	if (SPI_execute("SELECT least((SELECT min(due_at) FROM cadence.scheduled_actions"
 					"               WHERE status = 'scheduled'),"
 					"              (SELECT min(lease_until) FROM cadence.scheduled_actions"
-					"               WHERE status = 'sending'))",
+					"               WHERE status = 'sending'),"
+					"              (SELECT min(resume_at) FROM cadence.runs"
+					"               WHERE status = 'paused' AND resume_at IS NOT NULL))",
 					true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the next due time");
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);

@@ -2,8 +2,8 @@
  * dispatch_record.c
  *		The writing step of dispatch: every outcome of a batch in a few
  *		set-based statements (the actions and their events in one, the
- *		manual tasks in one, the runs' advance in one), then the re-plans
- *		of runs whose action happened late.
+ *		manual tasks in one, the runs' advance in one, the step counters in
+ *		one), then the re-plans of runs whose action happened late.
  *
  * An action's outcome is written to the row version this runner leased
  * (its ctid, a TID scan) and only while the lease is still its own: if the
@@ -50,6 +50,8 @@ static const VerdictInfo verdicts[] = {
 	[VERDICT_MOVED] = {"scheduled", "action.rescheduled", true, false},
 	[VERDICT_RELEASED] = {"planned", NULL, true, false},
 	[VERDICT_MANUAL] = {"pending_manual", "action.pending_manual", true, false},
+	[VERDICT_EXECUTE] = {NULL, NULL, false, false},
+	[VERDICT_BUSY] = {"scheduled", NULL, true, false},
 };
 
 /* One statement: the actions, their audit rows; returns what it updated. */
@@ -58,11 +60,11 @@ static const char *const write_sql =
 "             $5::text[], $6::timestamptz[], $7::text[], $8::int[], $9::text[], $10::text[],"
 "             $11::text[], $12::text[], $13::timestamptz[], $14::text[], $15::text[],"
 "             $16::text[], $17::text[], $18::text[], $19::text[], $20::text[], $21::text[],"
-"             $22::text[], $23::int[], $24::int[], $25::tid[])"
+"             $22::text[], $23::int[], $24::int[], $25::tid[], $26::text[])"
 "           AS o(tenant_id, run_id, id, lease, status, due_at, moved_reason, undo,"
 "                provider_id, provider_message_id, skip_reason, error, happened_at,"
 "                recipient, subject, body, html, kind, ai_error, event, lead_id,"
-"                cadence_id, step_number, attempt, row_version)),"
+"                cadence_id, step_number, attempt, row_version, variant)),"
 " u AS (UPDATE cadence.scheduled_actions a"
 "          SET status = o.status,"
 "              due_at = coalesce(o.due_at, a.due_at),"
@@ -73,6 +75,7 @@ static const char *const write_sql =
 "              provider_message_id = coalesce(o.provider_message_id, a.provider_message_id),"
 "              skip_reason = o.skip_reason,"
 "              last_error = coalesce(o.error, a.last_error),"
+"              variant = coalesce(o.variant, a.variant),"
 "              sent_at = CASE WHEN o.status = 'sent' THEN o.happened_at ELSE a.sent_at END,"
 "              rendered = CASE WHEN o.kind IS NULL THEN a.rendered ELSE"
 "                jsonb_strip_nulls(jsonb_build_object('to', o.recipient, 'subject', o.subject,"
@@ -86,12 +89,30 @@ static const char *const write_sql =
 "                'attempt', o.attempt, 'providerId', o.provider_id,"
 "                'providerMessageId', o.provider_message_id, 'reason',"
 "                coalesce(o.skip_reason, o.moved_reason), 'error', o.error,"
-"                'dueAt', o.due_at, 'aiError', o.ai_error)) AS payload),"
+"                'dueAt', o.due_at, 'aiError', o.ai_error, 'variant', o.variant)) AS payload),"
 " e AS (INSERT INTO cadence.events (tenant_id, run_id, scheduled_action_id, cadence_id,"
 "                                  lead_id, type, payload)"
 "       SELECT tenant_id, run_id, id, cadence_id, lead_id, event, payload"
 "         FROM u WHERE event IS NOT NULL)"
 " SELECT u.id FROM u";
+
+/*
+ * The step counters of the final outcomes, one row per step and variant,
+ * taken in key order so that concurrent runners queue instead of
+ * deadlocking.
+ */
+static const char *const stats_sql =
+"INSERT INTO cadence.step_stats AS s (tenant_id, cadence_id, step_number, variant,"
+"                                     sent, failed, skipped)"
+" SELECT o.tenant_id, o.cadence_id, o.step_number, coalesce(o.variant, ''),"
+"        count(*) FILTER (WHERE o.status = 'sent'), count(*) FILTER (WHERE o.status = 'failed'),"
+"        count(*) FILTER (WHERE o.status = 'skipped')"
+"   FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[])"
+"        AS o(tenant_id, cadence_id, step_number, variant, status)"
+"  GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
+" ON CONFLICT (tenant_id, cadence_id, step_number, variant) DO UPDATE"
+"    SET sent = s.sent + excluded.sent, failed = s.failed + excluded.failed,"
+"        skipped = s.skipped + excluded.skipped";
 
 /* The manual steps that fell due: one open task each. */
 static const char *const tasks_sql =
@@ -272,6 +293,8 @@ count(DispatchBatch *batch, const DispatchItem *item)
 			batch->counts.manual++;
 			break;
 		case VERDICT_SEND:
+		case VERDICT_EXECUTE:
+		case VERDICT_BUSY:
 			break;
 	}
 	if (counter)
@@ -295,18 +318,18 @@ id_cmp(const void *a, const void *b)
 static void
 write_actions(DispatchBatch *batch)
 {
-	static const Oid elem[25] = {
+	static const Oid elem[26] = {
 		TEXTOID, INT8OID, INT8OID, TIMESTAMPTZOID, TEXTOID, TIMESTAMPTZOID, TEXTOID,
 		INT4OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID,
 		TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT4OID, INT4OID,
-		TIDOID
+		TIDOID, TEXTOID
 	};
 	Columns		c;
 	int64	   *updated;
 	uint64		i;
 	int			k;
 
-	columns_init(&c, 25, batch->nitems);
+	columns_init(&c, 26, batch->nitems);
 	for (k = 0; k < batch->nitems; k++)
 	{
 		DispatchItem *it = &batch->items[k];
@@ -314,7 +337,7 @@ write_actions(DispatchBatch *batch)
 		bool		moves = it->verdict == VERDICT_MOVED || it->verdict == VERDICT_RETRY;
 		bool		built = it->req != NULL;
 
-		if (it->written || it->verdict == VERDICT_SEND)
+		if (it->written || it->verdict == VERDICT_SEND || it->verdict == VERDICT_EXECUTE)
 			continue;
 		col_text(&c, 0, it->tenant_id);
 		col_datum(&c, 1, Int64GetDatum(it->run_id), false);
@@ -341,6 +364,7 @@ write_actions(DispatchBatch *batch)
 		col_datum(&c, 22, Int32GetDatum(it->step_number), false);
 		col_datum(&c, 23, Int32GetDatum(it->attempts), false);
 		col_datum(&c, 24, ItemPointerGetDatum(&it->ctid), false);
+		col_text(&c, 25, it->variant);
 		c.n++;
 	}
 	if (c.n == 0)
@@ -360,7 +384,7 @@ write_actions(DispatchBatch *batch)
 	{
 		DispatchItem *it = &batch->items[k];
 
-		if (!it->written && it->verdict != VERDICT_SEND &&
+		if (!it->written && it->verdict != VERDICT_SEND && it->verdict != VERDICT_EXECUTE &&
 			bsearch(&it->id, updated, SPI_processed, sizeof(int64), id_cmp) != NULL)
 		{
 			it->written = true;
@@ -470,6 +494,35 @@ advance_runs(DispatchBatch *batch, const bool *fresh)
 }
 
 /*
+ * count_steps
+ *		Add the final outcomes written just now to the step counters.
+ */
+static void
+count_steps(DispatchBatch *batch, const bool *fresh)
+{
+	static const Oid elem[5] = {TEXTOID, TEXTOID, INT4OID, TEXTOID, TEXTOID};
+	Columns		c;
+	int			k;
+
+	columns_init(&c, 5, batch->nitems);
+	for (k = 0; k < batch->nitems; k++)
+	{
+		DispatchItem *it = &batch->items[k];
+
+		if (!fresh[k] || !verdicts[it->verdict].ends_step || it->cadence_id == NULL)
+			continue;
+		col_text(&c, 0, it->tenant_id);
+		col_text(&c, 1, it->cadence_id);
+		col_datum(&c, 2, Int32GetDatum(it->step_number), false);
+		col_text(&c, 3, it->variant);
+		col_text(&c, 4, verdicts[it->verdict].status);
+		c.n++;
+	}
+	if (c.n > 0)
+		columns_execute(&c, stats_sql, elem, SPI_OK_INSERT);
+}
+
+/*
  * cadence_dispatch_write
  *		Write every settled outcome not yet written.
  */
@@ -486,6 +539,7 @@ cadence_dispatch_write(DispatchBatch *batch)
 		before[k] = !before[k] && batch->items[k].written;
 	write_tasks(batch, before);
 	advance_runs(batch, before);
+	count_steps(batch, before);
 	/* A run that moved on may have its next step due already. */
 	cadence_wake_dispatcher_at_commit();
 }
@@ -499,6 +553,7 @@ cadence_dispatch_record(DispatchBatch *batch)
 {
 	MemoryContext old = MemoryContextSwitchTo(batch->mcxt);
 
+	cadence_dispatch_lock_runs(batch, false);
 	cadence_dispatch_write(batch);
 	MemoryContextSwitchTo(old);
 }

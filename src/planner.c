@@ -220,7 +220,7 @@ load_leads(const CadenceDef *def, LeadResult *results, int n)
 							  "SELECT u.ord::int, c.timezone, c.unsubscribed,"
 							  "  EXISTS (SELECT 1 FROM cadence.suppressions s"
 							  "          WHERE s.tenant_id = c.tenant_id AND s.channel = 'all'"
-							  "            AND s.address IN (c.email, c.phone, c.whatsapp))"
+							  "            AND s.address IN (lower(c.email), c.phone, c.whatsapp))"
 							  " FROM unnest($2::text[]) WITH ORDINALITY AS u(id, ord)"
 							  " JOIN cadence.contacts c ON c.tenant_id = $1 AND c.id = u.id",
 							  2, types, values, NULL, true, 0) != SPI_OK_SELECT)

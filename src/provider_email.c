@@ -43,7 +43,8 @@ json_request(const CadenceAccount *acct, const CadenceMessage *msg, const char *
 
 /*
  * cadence_resend_request
- *		POST {base}/emails, Authorization: Bearer <apiKey>, Idempotency-Key.
+ *		POST {base}/emails, Authorization: Bearer <apiKey>, Idempotency-Key;
+ *		the Message-ID (which replies name) as a header, as for every email.
  */
 CadenceHttpRequest *
 cadence_resend_request(const CadenceAccount *acct, const CadenceMessage *msg)
@@ -65,6 +66,10 @@ cadence_resend_request(const CadenceAccount *acct, const CadenceMessage *msg)
 	cadence_json_string(b, "html", msg->html);
 	cadence_json_string(b, "text", msg->text);
 	cadence_json_string(b, "reply_to", msg->reply_to);
+	cadence_json_key(b, "headers");
+	appendStringInfoChar(b, '{');
+	cadence_json_string(b, "Message-ID", cadence_email_message_id(msg, from));
+	appendStringInfoChar(b, '}');
 	appendStringInfoChar(b, '}');
 	return req;
 }
@@ -120,6 +125,10 @@ cadence_sendgrid_request(const CadenceAccount *acct, const CadenceMessage *msg)
 		appendStringInfoChar(b, '}');
 	}
 	appendStringInfoChar(b, ']');
+	cadence_json_key(b, "headers");
+	appendStringInfoChar(b, '{');
+	cadence_json_string(b, "Message-ID", cadence_email_message_id(msg, from));
+	appendStringInfoChar(b, '}');
 	cadence_json_key(b, "custom_args");
 	appendStringInfoChar(b, '{');
 	cadence_json_string(b, "cadence_idempotency_key", msg->idempotency_key);
@@ -155,6 +164,8 @@ cadence_postmark_request(const CadenceAccount *acct, const CadenceMessage *msg)
 	cadence_json_key(b, "Headers");
 	appendStringInfoString(b, "[{\"Name\":\"X-Cadence-Idempotency-Key\"");
 	cadence_json_string(b, "Value", msg->idempotency_key);
+	appendStringInfoString(b, "},{\"Name\":\"Message-ID\"");
+	cadence_json_string(b, "Value", cadence_email_message_id(msg, from));
 	appendStringInfoString(b, "}]}");
 	return req;
 }

@@ -83,18 +83,6 @@ rfc5322_date(int64 unix_secs)
 }
 
 /*
- * message_id
- *		<idempotency-key@host of the sender>.
- */
-static char *
-message_id(const CadenceMessage *msg, const char *from)
-{
-	const char *at = strrchr(from, '@');
-
-	return psprintf("<%s@%s>", msg->idempotency_key, at ? at + 1 : "cadence.invalid");
-}
-
-/*
  * cadence_smtp_request
  *		base_url smtp://host:port (STARTTLS when offered) or smtps://;
  *		credentials username, password (optional); settings from, fromName.
@@ -125,7 +113,7 @@ cadence_smtp_request(const CadenceAccount *acct, const CadenceMessage *msg)
 		appendStringInfo(b, "Reply-To: %s\r\n", msg->reply_to);
 	appendStringInfo(b, "Subject: %s\r\n", header_text(msg->subject ? msg->subject : ""));
 	appendStringInfo(b, "Date: %s\r\n", rfc5322_date(msg->timestamp));
-	appendStringInfo(b, "Message-ID: %s\r\n", message_id(msg, from));
+	appendStringInfo(b, "Message-ID: %s\r\n", cadence_email_message_id(msg, from));
 	appendStringInfo(b, "X-Cadence-Idempotency-Key: %s\r\n", msg->idempotency_key);
 	appendStringInfoString(b, "MIME-Version: 1.0\r\n");
 	appendStringInfo(b, "Content-Type: multipart/alternative; boundary=\"%s\"\r\n\r\n", boundary);

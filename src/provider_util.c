@@ -220,3 +220,17 @@ cadence_mailbox(const char *name, const char *address)
 	}
 	return psprintf("%s <%s>", name, address);
 }
+
+/*
+ * cadence_email_message_id
+ *		The Message-ID cadence gives an email: <idempotency-key@host of the
+ *		sender>.  A reply names it in In-Reply-To and References, which is
+ *		how ingest_webhook finds the step that was answered.
+ */
+char *
+cadence_email_message_id(const CadenceMessage *msg, const char *from)
+{
+	const char *at = from ? strrchr(from, '@') : NULL;
+
+	return psprintf("<%s@%s>", msg->idempotency_key, at ? at + 1 : "cadence.invalid");
+}

@@ -2,7 +2,7 @@
  * provider_util.h
  *		Small helpers the provider wire formats and the dispatcher share
  *		(provider_util.c): jsonb members, a JSON and form body writer, URLs,
- *		base64, mailboxes.
+ *		base64, mailboxes, Message-IDs.
  */
 #ifndef CADENCE_PROVIDER_UTIL_H
 #define CADENCE_PROVIDER_UTIL_H
@@ -44,5 +44,10 @@ extern char *cadence_unbase64(const char *text, int *len);
 
 /* "Name <address>", or the address alone. */
 extern char *cadence_mailbox(const char *name, const char *address);
+
+/* The Message-ID of an email: <idempotency key@the sender's host>. */
+struct CadenceMessage;
+extern char *cadence_email_message_id(const struct CadenceMessage *msg,
+									  const char *from);
 
 #endif							/* CADENCE_PROVIDER_UTIL_H */

@@ -8,11 +8,9 @@
  */
 #include "postgres.h"
 
-#include "common/hmac.h"
-#include "common/sha2.h"
-
 #include "provider_kinds.h"
 #include "provider_util.h"
+#include "signature.h"
 
 /*
  * signature
@@ -21,17 +19,10 @@
 static char *
 signature(const char *key, int keylen, const char *content, int len)
 {
-	pg_hmac_ctx *ctx = pg_hmac_create(PG_SHA256);
 	uint8		mac[PG_SHA256_DIGEST_LENGTH];
+	int			maclen = cadence_hmac_compute(false, key, keylen, content, len, mac);
 
-	if (ctx == NULL ||
-		pg_hmac_init(ctx, (const uint8 *) key, keylen) < 0 ||
-		pg_hmac_update(ctx, (const uint8 *) content, len) < 0 ||
-		pg_hmac_final(ctx, mac, sizeof(mac)) < 0)
-		elog(ERROR, "could not compute a webhook signature: %s",
-			 ctx ? pg_hmac_error(ctx) : "out of memory");
-	pg_hmac_free(ctx);
-	return psprintf("v1,%s", cadence_base64((const char *) mac, sizeof(mac)));
+	return psprintf("v1,%s", cadence_base64((const char *) mac, maclen));
 }
 
 /*

@@ -2,7 +2,7 @@
  * runner.c
  *		cadence.run_due_actions(limit, as_of): one dispatch batch from any
  *		session, the way pg_cron drives cadence without the background
- *		worker.  Claim, send and record all happen in the caller's
+ *		worker; and cadence.idempotency_key(), the key its requests carry.  Claim, send and record all happen in the caller's
  *		transaction: the claimed actions stay locked by it (other runners skip
  *		them), and if the session dies they are simply due again.
  */
@@ -19,13 +19,15 @@
 #include "dispatch.h"
 
 PG_FUNCTION_INFO_V1(cadence_run_due_actions);
+PG_FUNCTION_INFO_V1(cadence_idempotency_key_sql);
 
 /*
  * cadence.run_due_actions(limit int, as_of timestamptz, tenant_id text)
  *		RETURNS jsonb
- *		Send up to limit actions due at as_of (the runner's clock: quiet
- *		hours, caps and retries are reckoned from it), of one tenant or of
- *		every tenant the caller sees, and say what happened.
+ *		Resume the paused runs whose time has come and send up to limit
+ *		actions due at as_of (the runner's clock: quiet hours, caps and
+ *		retries are reckoned from it), of one tenant or of every tenant the
+ *		caller sees, and say what happened.
  */
 Datum
 cadence_run_due_actions(PG_FUNCTION_ARGS)
@@ -58,8 +60,21 @@ cadence_run_due_actions(PG_FUNCTION_ARGS)
 	MemoryContextDelete(mcxt);
 
 	json = psprintf("{\"claimed\": %d, \"sent\": %d, \"skipped\": %d, \"failed\": %d,"
-					" \"retried\": %d, \"moved\": %d, \"pendingManual\": %d}",
+					" \"retried\": %d, \"moved\": %d, \"pendingManual\": %d,"
+					" \"executed\": %d, \"resumed\": %d}",
 					counts.claimed, counts.sent, counts.skipped, counts.failed,
-					counts.retried, counts.moved, counts.manual);
+					counts.retried, counts.moved, counts.manual, counts.executed,
+					counts.resumed);
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(json)));
+}
+
+/*
+ * cadence.idempotency_key(action_id bigint) RETURNS text
+ *		The key every request of a scheduled action carries (and that comes
+ *		back in webhooks: SendGrid's custom_args, the Message-ID of e-mail).
+ */
+Datum
+cadence_idempotency_key_sql(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(cadence_idempotency_key(PG_GETARG_INT64(0))));
 }

@@ -24,6 +24,7 @@ PG_FUNCTION_INFO_V1(cadence_complete_manual_step);
 PG_FUNCTION_INFO_V1(cadence_pause_run);
 PG_FUNCTION_INFO_V1(cadence_resume_run);
 PG_FUNCTION_INFO_V1(cadence_cancel_run);
+PG_FUNCTION_INFO_V1(cadence_exit_run);
 PG_FUNCTION_INFO_V1(cadence_skip_to_step);
 
 /* A run locked for a transition. */
@@ -187,8 +188,8 @@ require_status(const RunState *run, const char *a, const char *b,
 			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 			 errmsg("cannot %s run %lld: it is %s", what, (long long) run->id,
 					run->status),
-			 errhint("Only a run that is %s%s%s can be %sed.", a, b ? " or " : "",
-					 b ? b : "", what)));
+			 errhint("This needs a run that is %s%s%s.", a, b ? " or " : "",
+					 b ? b : "")));
 }
 
 /*
@@ -300,10 +301,33 @@ next_open_step(const RunState *run, int32 step_number)
 }
 
 /*
+ * move_on
+ *		The run's current step is over (at `at`): re-plan the rest from then,
+ *		or complete the run after its last action.
+ */
+static void
+move_on(RunState *run, TimestampTz at)
+{
+	int			next = next_open_step(run, run->current_step);
+
+	if (next >= 0)
+	{
+		replan(run, next, at);
+		return;
+	}
+	exec_run(run, "UPDATE cadence.runs SET status = 'completed', current_step = 0,"
+			 " completed_at = $3, last_activity_at = $3"
+			 " WHERE tenant_id = $1 AND id = $2",
+			 1, (Oid[]) {TIMESTAMPTZOID}, (Datum[]) {TimestampTzGetDatum(at)}, NULL,
+			 SPI_OK_UPDATE);
+	run->status = "completed";
+	run_event(run, "run.completed", "'{}'::jsonb", 0, NULL, NULL, NULL);
+}
+
+/*
  * finish_step
  *		Complete the run's current step at `at` (a sent action keeps its
- *		status and gets its completion time), close its task, then re-plan
- *		the rest from `at` or complete the run after its last action.
+ *		status and gets its completion time), close its task, and move on.
  */
 static void
 finish_step(RunState *run, TimestampTz at, const char *notes,
@@ -312,7 +336,6 @@ finish_step(RunState *run, TimestampTz at, const char *notes,
 	Oid			types[4] = {INT4OID, TIMESTAMPTZOID, TEXTOID, TEXTOID};
 	Datum		values[4];
 	char		nulls[4] = {' ', ' ', notes ? ' ' : 'n', outcome ? ' ' : 'n'};
-	int			next;
 
 	values[0] = Int32GetDatum(run->current_step);
 	values[1] = TimestampTzGetDatum(at);
@@ -337,18 +360,7 @@ finish_step(RunState *run, TimestampTz at, const char *notes,
 			  "jsonb_strip_nulls(jsonb_build_object('stepNumber', $3, 'completedAt', $4,"
 			  " 'notes', $5, 'outcome', $6))",
 			  4, types, values, nulls);
-
-	next = next_open_step(run, run->current_step);
-	if (next >= 0)
-	{
-		replan(run, next, at);
-		return;
-	}
-	exec_run(run, "UPDATE cadence.runs SET status = 'completed', current_step = 0,"
-			 " completed_at = $3, last_activity_at = $3"
-			 " WHERE tenant_id = $1 AND id = $2",
-			 1, types + 1, values + 1, NULL, SPI_OK_UPDATE);
-	run_event(run, "run.completed", "'{}'::jsonb", 0, NULL, NULL, NULL);
+	move_on(run, at);
 }
 
 /*
@@ -383,6 +395,38 @@ close_open_actions(const RunState *run, int32 before_step, const char *status,
 }
 
 /*
+ * end_run
+ *		End an active or paused run with a final status: what was still to
+ *		happen is cancelled (skip reason run_<status>), and an event says why
+ *		(run.cancelled for a cancellation, else run.exited).
+ */
+static void
+end_run(RunState *run, const char *status, const char *reason)
+{
+	Oid			types[2] = {TEXTOID, TEXTOID};
+	Datum		values[2];
+	char		nulls[2] = {' ', reason ? ' ' : 'n'};
+	bool		cancelled = strcmp(status, "cancelled") == 0;
+
+	values[0] = CStringGetTextDatum(status);
+	values[1] = reason ? CStringGetTextDatum(reason) : (Datum) 0;
+	close_open_actions(run, 0, "cancelled", psprintf("run_%s", status));
+	exec_run(run, "UPDATE cadence.runs SET status = $3, current_step = 0,"
+			 " exit_reason = coalesce($4, $3), completed_at = now(),"
+			 " paused_at = NULL, resume_at = NULL, last_activity_at = now()"
+			 " WHERE tenant_id = $1 AND id = $2",
+			 2, types, values, nulls, SPI_OK_UPDATE);
+	run->status = pstrdup(status);
+	if (cancelled)
+		run_event(run, "run.cancelled", "jsonb_strip_nulls(jsonb_build_object('reason', $4))",
+				  2, types, values, nulls);
+	else
+		run_event(run, "run.exited",
+				  "jsonb_strip_nulls(jsonb_build_object('status', $3, 'reason', $4))",
+				  2, types, values, nulls);
+}
+
+/*
  * cadence_run_reanchor
  *		The run has moved on to its current step after an action that ended
  *		at happened_at, later than planned: re-plan what is left from then,
@@ -399,6 +443,94 @@ cadence_run_reanchor(const char *tenant_id, int64 run_id,
 	if (k >= 0 && (strcmp(run->status, "active") == 0 ||
 				   strcmp(run->status, "paused") == 0))
 		replan(run, k, happened_at);
+}
+
+/*
+ * cadence_run_execute_step
+ *		The run's current step is a condition or a lead action whose action
+ *		the caller leased: cadence.execute_logic_step() evaluates it (or
+ *		does what the lead action says) and names the branch; the action is
+ *		completed with that outcome, and the run goes on to its next step,
+ *		jumps forward to a later one (skipping what lies between), or ends.
+ */
+bool
+cadence_run_execute_step(const char *tenant_id, int64 run_id, int64 action_id,
+						 TimestampTz at, List **defs)
+{
+	RunState   *run = lock_run_in(tenant_id, run_id, defs);
+	Oid			types[3] = {INT8OID, TIMESTAMPTZOID, JSONBOID};
+	Datum		values[3];
+	HeapTuple	tup;
+	TupleDesc	desc;
+	bool		isnull;
+	bool		to_null;
+	char	   *branch;
+	int32		to;
+	char	   *status;
+	char	   *reason;
+	Datum		d;
+
+	if (strcmp(run->status, "active") != 0)
+		return false;
+	values[0] = Int64GetDatum(action_id);
+	exec_run(run, "SELECT o.outcome, o.outcome #>> '{branch,action}',"
+			 "       (o.outcome #>> '{branch,toStep}')::int,"
+			 "       o.outcome #>> '{branch,status}', o.outcome #>> '{branch,reason}'"
+			 "  FROM cadence.scheduled_actions a"
+			 "  JOIN cadence.runs r ON r.tenant_id = a.tenant_id AND r.id = a.run_id"
+			 "  JOIN cadence.cadence_actions ca ON ca.tenant_id = a.tenant_id"
+			 "   AND ca.cadence_id = r.cadence_id AND ca.version = r.cadence_version"
+			 "   AND ca.step_number = a.step_number"
+			 " CROSS JOIN LATERAL cadence.execute_logic_step(a.tenant_id, a.run_id,"
+			 "       a.step_number, a.type, ca.config, ca.condition) AS o(outcome)"
+			 " WHERE a.tenant_id = $1 AND a.run_id = $2 AND a.id = $3"
+			 "   AND a.step_number = r.current_step AND a.status = 'sending'",
+			 1, types, values, NULL, SPI_OK_SELECT);
+	if (SPI_processed == 0)
+		return false;
+	tup = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	values[2] = SPI_datumTransfer(SPI_getbinval(tup, desc, 1, &isnull), false, -1);
+	branch = SPI_getvalue(tup, desc, 2);
+	d = SPI_getbinval(tup, desc, 3, &to_null);
+	to = to_null ? 0 : DatumGetInt32(d);
+	status = SPI_getvalue(tup, desc, 4);
+	reason = SPI_getvalue(tup, desc, 5);
+
+	values[1] = TimestampTzGetDatum(at);
+	exec_run(run, "UPDATE cadence.scheduled_actions"
+			 " SET status = 'completed', lease_until = NULL, completed_at = $4,"
+			 "     rendered = $5, updated_at = now()"
+			 " WHERE tenant_id = $1 AND run_id = $2 AND id = $3",
+			 3, types, values, NULL, SPI_OK_UPDATE);
+	run_event(run, "action.executed",
+			  "jsonb_build_object('stepNumber', (SELECT step_number"
+			  "   FROM cadence.scheduled_actions WHERE tenant_id = $1 AND run_id = $2 AND id = $3))"
+			  " || $5",
+			  3, types, values, NULL);
+
+	if (strcmp(branch, "jump") == 0)
+	{
+		int32		from = run->current_step;
+		int			k = cadence_def_step_index(run->def, to);
+
+		if (to_null || k < 0 || to <= from)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("step %d of run %lld cannot jump to step %d", from,
+							(long long) run->id, to),
+					 errdetail("A condition jumps forward, to a later step of the cadence.")));
+		close_open_actions(run, to, "skipped", "branched_past");
+		replan(run, k, at);
+		run_event(run, "run.branched", "jsonb_build_object('fromStep', $3, 'toStep', $4)",
+				  2, (Oid[]) {INT4OID, INT4OID},
+				  (Datum[]) {Int32GetDatum(from), Int32GetDatum(to)}, NULL);
+	}
+	else if (strcmp(branch, "stop") == 0)
+		end_run(run, status ? status : "completed", reason);
+	else
+		move_on(run, at);
+	return true;
 }
 
 /*
@@ -470,60 +602,62 @@ cadence_complete_manual_step(PG_FUNCTION_ARGS)
 }
 
 /*
- * cadence.pause_run(run_id bigint) RETURNS jsonb
+ * cadence.pause_run(run_id bigint, resume_at timestamptz, reason text)
+ *		RETURNS jsonb
  *		Nothing of a paused run is dispatched; its due times stay as they
- *		were until it resumes.
+ *		were until it resumes, by resume_run or, when resume_at is given, by
+ *		a runner at that time.
  */
 Datum
 cadence_pause_run(PG_FUNCTION_ARGS)
 {
 	RunState   *run;
+	Oid			types[2] = {TIMESTAMPTZOID, TEXTOID};
+	Datum		values[2];
+	char		nulls[2];
 	Datum		result;
 
 	require_args(fcinfo, 1);
+	values[0] = PG_ARGISNULL(1) ? (Datum) 0 : PG_GETARG_DATUM(1);
+	values[1] = PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2);
+	nulls[0] = PG_ARGISNULL(1) ? 'n' : ' ';
+	nulls[1] = PG_ARGISNULL(2) ? 'n' : ' ';
 	SPI_connect();
 	run = lock_run(PG_GETARG_INT64(0));
 	require_status(run, "active", NULL, "pause");
 	exec_run(run, "UPDATE cadence.runs SET status = 'paused', paused_at = now(),"
-			 " last_activity_at = now() WHERE tenant_id = $1 AND id = $2",
-			 0, NULL, NULL, NULL, SPI_OK_UPDATE);
+			 " resume_at = $3, last_activity_at = now() WHERE tenant_id = $1 AND id = $2",
+			 1, types, values, nulls, SPI_OK_UPDATE);
 	exec_run(run, "UPDATE cadence.scheduled_actions SET status = 'planned', updated_at = now()"
 			 " WHERE tenant_id = $1 AND run_id = $2 AND status = 'scheduled'",
 			 0, NULL, NULL, NULL, SPI_OK_UPDATE);
-	run_event(run, "run.paused", "'{}'::jsonb", 0, NULL, NULL, NULL);
+	run_event(run, "run.paused",
+			  "jsonb_strip_nulls(jsonb_build_object('resumeAt', $3, 'reason', $4))",
+			  2, types, values, nulls);
 	result = summary(run);
 	SPI_finish();
 	PG_RETURN_DATUM(result);
 }
 
 /*
- * cadence.resume_run(run_id bigint, resume_at timestamptz) RETURNS jsonb
- *		What is left moves later by as long as the run was paused, so the
- *		spacing between steps stays; each time is then moved into the
- *		cadence's open windows and kept in step order.
+ * resume
+ *		Make a paused run active again at `at`: what is left moves later by
+ *		as long as the run was paused, so the spacing between steps stays;
+ *		each time is then moved into the cadence's open windows and kept in
+ *		step order.
  */
-Datum
-cadence_resume_run(PG_FUNCTION_ARGS)
+static void
+resume(RunState *run, TimestampTz at)
 {
-	RunState   *run;
-	TimestampTz at = PG_GETARG_TIMESTAMPTZ(1);
-	int64		shift;
+	int64		shift = Max(at - run->paused_at, 0);
 	TimestampTz prev;
-	pg_tz	   *tz;
+	pg_tz	   *tz = cadence_lookup_tz(run->timezone);
 	Oid			types[3] = {INT8ARRAYOID, TIMESTAMPTZARRAYOID, INT8OID};
 	Datum		values[3];
 	Datum	   *ids;
 	Datum	   *dues;
 	uint64		i;
 	uint64		n;
-	Datum		result;
-
-	require_args(fcinfo, 2);
-	SPI_connect();
-	run = lock_run(PG_GETARG_INT64(0));
-	require_status(run, "paused", NULL, "resume");
-	shift = Max(at - run->paused_at, 0);
-	tz = cadence_lookup_tz(run->timezone);
 
 	exec_run(run, "SELECT id, due_at FROM cadence.scheduled_actions"
 			 " WHERE tenant_id = $1 AND run_id = $2 AND status IN ('planned', 'scheduled')"
@@ -562,14 +696,72 @@ cadence_resume_run(PG_FUNCTION_ARGS)
 			 " WHERE a.tenant_id = $1 AND a.id = u.id AND a.run_id = $2",
 			 2, types, values, NULL, SPI_OK_UPDATE);
 	exec_run(run, "UPDATE cadence.runs SET status = 'active', paused_at = NULL,"
-			 " last_activity_at = now() WHERE tenant_id = $1 AND id = $2",
+			 " resume_at = NULL, last_activity_at = now() WHERE tenant_id = $1 AND id = $2",
 			 0, NULL, NULL, NULL, SPI_OK_UPDATE);
+	run->status = "active";
 	cadence_wake_dispatcher_at_commit();
 	run_event(run, "run.resumed", "jsonb_build_object('pausedSeconds', $3)",
 			  1, types + 2, values + 2, NULL);
+}
+
+/*
+ * cadence.resume_run(run_id bigint, resume_at timestamptz) RETURNS jsonb
+ *		Resume a paused run (see resume).
+ */
+Datum
+cadence_resume_run(PG_FUNCTION_ARGS)
+{
+	RunState   *run;
+	Datum		result;
+
+	require_args(fcinfo, 2);
+	SPI_connect();
+	run = lock_run(PG_GETARG_INT64(0));
+	require_status(run, "paused", NULL, "resume");
+	resume(run, PG_GETARG_TIMESTAMPTZ(1));
 	result = summary(run);
 	SPI_finish();
 	PG_RETURN_DATUM(result);
+}
+
+/*
+ * cadence_run_resume_due
+ *		Resume up to limit paused runs whose resume_at has come by now, each
+ *		at its resume_at; runs another session holds are left for later.
+ */
+int
+cadence_run_resume_due(TimestampTz now, int limit)
+{
+	Oid			types[2] = {TIMESTAMPTZOID, INT4OID};
+	Datum		values[2] = {TimestampTzGetDatum(now), Int32GetDatum(limit)};
+	List	   *defs = NIL;
+	uint64		n;
+	uint64		i;
+	char	  **tenants;
+	int64	   *ids;
+	TimestampTz *ats;
+
+	if (SPI_execute_with_args("SELECT tenant_id, id, resume_at FROM cadence.runs"
+							  " WHERE status = 'paused' AND resume_at <= $1"
+							  " ORDER BY resume_at LIMIT $2 FOR UPDATE SKIP LOCKED",
+							  2, types, values, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the runs due to resume");
+	n = SPI_processed;
+	tenants = palloc(sizeof(char *) * Max(n, 1));
+	ids = palloc(sizeof(int64) * Max(n, 1));
+	ats = palloc(sizeof(TimestampTz) * Max(n, 1));
+	for (i = 0; i < n; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		bool		isnull;
+
+		tenants[i] = SPI_getvalue(tup, SPI_tuptable->tupdesc, 1);
+		ids[i] = DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull));
+		ats[i] = DatumGetTimestampTz(SPI_getbinval(tup, SPI_tuptable->tupdesc, 3, &isnull));
+	}
+	for (i = 0; i < n; i++)
+		resume(lock_run_in(tenants[i], ids[i], &defs), ats[i]);
+	return (int) n;
 }
 
 /*
@@ -580,25 +772,49 @@ Datum
 cadence_cancel_run(PG_FUNCTION_ARGS)
 {
 	RunState   *run;
-	Oid			types[1] = {TEXTOID};
-	Datum		values[1];
-	char		nulls[1];
 	Datum		result;
 
 	require_args(fcinfo, 1);
 	SPI_connect();
 	run = lock_run(PG_GETARG_INT64(0));
 	require_status(run, "active", "paused", "cancel");
-	values[0] = PG_ARGISNULL(1) ? (Datum) 0 : PG_GETARG_DATUM(1);
-	nulls[0] = PG_ARGISNULL(1) ? 'n' : ' ';
-	close_open_actions(run, 0, "cancelled", "run_cancelled");
-	exec_run(run, "UPDATE cadence.runs SET status = 'cancelled', current_step = 0,"
-			 " exit_reason = coalesce($3, 'cancelled'), completed_at = now(),"
-			 " paused_at = NULL, last_activity_at = now()"
-			 " WHERE tenant_id = $1 AND id = $2",
-			 1, types, values, nulls, SPI_OK_UPDATE);
-	run_event(run, "run.cancelled", "jsonb_strip_nulls(jsonb_build_object('reason', $3))",
-			  1, types, values, nulls);
+	end_run(run, "cancelled", PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1)));
+	result = summary(run);
+	SPI_finish();
+	PG_RETURN_DATUM(result);
+}
+
+/*
+ * cadence.exit_run(run_id bigint, status text, reason text) RETURNS jsonb
+ *		End the run with an outcome: replied, meeting_booked, bounced,
+ *		unsubscribed, completed, failed or cancelled.
+ */
+Datum
+cadence_exit_run(PG_FUNCTION_ARGS)
+{
+	static const char *const outcomes[] = {
+		"replied", "meeting_booked", "bounced", "unsubscribed", "completed",
+		"failed", "cancelled"
+	};
+	RunState   *run;
+	char	   *status;
+	int			k;
+	Datum		result;
+
+	require_args(fcinfo, 2);
+	status = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	for (k = 0; k < lengthof(outcomes); k++)
+		if (strcmp(status, outcomes[k]) == 0)
+			break;
+	if (k == lengthof(outcomes))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a run cannot end as \"%s\"", status),
+				 errhint("A run ends as replied, meeting_booked, bounced, unsubscribed, completed, failed or cancelled.")));
+	SPI_connect();
+	run = lock_run(PG_GETARG_INT64(0));
+	require_status(run, "active", "paused", "end");
+	end_run(run, status, PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2)));
 	result = summary(run);
 	SPI_finish();
 	PG_RETURN_DATUM(result);

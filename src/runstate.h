@@ -16,4 +16,18 @@
 extern void cadence_run_reanchor(const char *tenant_id, int64 run_id,
 								 TimestampTz happened_at, List **defs);
 
+/*
+ * Resume up to limit paused runs whose resume_at has come by now; returns
+ * how many.
+ */
+extern int	cadence_run_resume_due(TimestampTz now, int limit);
+
+/*
+ * Carry out the condition or lead action step whose scheduled action
+ * action_id (leased by the caller) is the run's current step, at `at`, and
+ * take its branch.  False when the run is no longer at that step.
+ */
+extern bool cadence_run_execute_step(const char *tenant_id, int64 run_id,
+									 int64 action_id, TimestampTz at, List **defs);
+
 #endif							/* CADENCE_RUNSTATE_H */

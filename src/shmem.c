@@ -73,6 +73,7 @@ shmem_startup(void)
 		pg_atomic_init_u64(&cadence_shared->retried, 0);
 		pg_atomic_init_u64(&cadence_shared->skipped, 0);
 		pg_atomic_init_u64(&cadence_shared->moved, 0);
+		pg_atomic_init_u64(&cadence_shared->executed, 0);
 	}
 	LWLockRelease(AddinShmemInitLock);
 }
@@ -184,8 +185,8 @@ Datum
 cadence_worker_status(PG_FUNCTION_ARGS)
 {
 	TupleDesc	tupdesc;
-	Datum		values[13];
-	bool		nulls[13];
+	Datum		values[14];
+	bool		nulls[14];
 	Datum		pids[CADENCE_MAX_DISPATCHERS];
 	int			npids = 0;
 	TimestampTz started_at = 0;
@@ -223,7 +224,7 @@ cadence_worker_status(PG_FUNCTION_ARGS)
 	values[5] = TimestampTzGetDatum(last_claim_at);
 	nulls[5] = last_claim_at == 0;
 	values[6] = Int32GetDatum(in_flight);
-	for (i = 7; i < 13; i++)
+	for (i = 7; i < 14; i++)
 		nulls[i] = cadence_shared == NULL;
 	if (cadence_shared != NULL)
 	{
@@ -233,6 +234,7 @@ cadence_worker_status(PG_FUNCTION_ARGS)
 		values[10] = Int64GetDatum(pg_atomic_read_u64(&cadence_shared->retried));
 		values[11] = Int64GetDatum(pg_atomic_read_u64(&cadence_shared->skipped));
 		values[12] = Int64GetDatum(pg_atomic_read_u64(&cadence_shared->moved));
+		values[13] = Int64GetDatum(pg_atomic_read_u64(&cadence_shared->executed));
 	}
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
 													  values, nulls)));

@@ -42,6 +42,7 @@ typedef struct CadenceShared
 	pg_atomic_uint64 retried;
 	pg_atomic_uint64 skipped;
 	pg_atomic_uint64 moved;
+	pg_atomic_uint64 executed;	/* condition and lead action steps */
 } CadenceShared;
 
 /* The shared state, or NULL when cadence was not preloaded. */

@@ -1,0 +1,662 @@
+-- What comes back, applied: cadence.ingest_webhook() takes a provider's
+-- webhook (or an app event), reads it into signals (85_webhook_formats),
+-- finds what each is about, checks the signature (86_webhook_auth), and in
+-- the caller's transaction records the engagement, keeps the do-not-contact
+-- list, and ends, pauses or resumes runs by their cadence's exit
+-- conditions.  A redelivery is recognised by the provider's event id and
+-- applied once.
+--
+-- Locks follow the order every writer of runs keeps (see src/dispatch.h):
+-- every run a delivery may change is locked first, in key order, before
+-- any of it is changed; the step counters last, in key order.
+
+-- What a signal is about, once found.
+CREATE TYPE cadence.signal_match AS (
+	kind			text,		-- the signal's kind, settled (a YES from a
+								-- number that opted out is an opt-in)
+	tenant_id		text,
+	provider_id		text,		-- the account that sent the message it is about
+	action_tenant	text,		-- the scheduled action it is about
+	run_id			bigint,
+	action_id		bigint,
+	step_number		integer,
+	cadence_id		text,
+	variant			text,
+	lead_ids		text[],		-- the leads it is about
+	run_ids			bigint[],	-- the live runs it may end or pause
+	company_run_ids	bigint[]	-- live runs of the lead's colleagues
+								-- (settings.pauseCompanyOnReply)
+);
+
+-- Whether a cadence's exit conditions end a run on key: onReply,
+-- onMeetingBooked, onBounce and onUnsubscribe are on unless set to false;
+-- onAutoReply (an out-of-office ends the run like a reply) is off unless
+-- set to true.
+CREATE FUNCTION cadence.exits_on(exit_conditions jsonb, key text) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT coalesce((exit_conditions ->> key)::boolean, key <> 'onAutoReply')
+$$;
+
+-- The scheduled action a signal names (by our idempotency key, the
+-- provider's message id, or an e-mail's thread ids), within scope (a
+-- tenant, or NULL for any).
+CREATE FUNCTION cadence.find_action(s cadence.signal, scope text)
+RETURNS cadence.scheduled_actions
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	a cadence.scheduled_actions;
+	v_id text;
+BEGIN
+	IF s.action_id IS NOT NULL THEN
+		SELECT * INTO a FROM cadence.scheduled_actions x
+		 WHERE x.id = s.action_id AND (scope IS NULL OR x.tenant_id = scope);
+		IF FOUND THEN
+			RETURN a;
+		END IF;
+	END IF;
+	IF s.message_id IS NOT NULL THEN
+		SELECT * INTO a FROM cadence.scheduled_actions x
+		 WHERE x.provider_message_id = s.message_id AND (scope IS NULL OR x.tenant_id = scope)
+		 ORDER BY x.id LIMIT 1;
+		IF FOUND THEN
+			RETURN a;
+		END IF;
+	END IF;
+	FOREACH v_id IN ARRAY coalesce(s.thread_ids, '{}') LOOP
+		SELECT * INTO a FROM cadence.scheduled_actions x
+		 WHERE x.id = cadence.action_of_key(split_part(v_id, '@', 1))
+		   AND (scope IS NULL OR x.tenant_id = scope);
+		IF FOUND THEN
+			RETURN a;
+		END IF;
+		SELECT * INTO a FROM cadence.scheduled_actions x
+		 WHERE x.provider_message_id IN (v_id, '<' || v_id || '>', split_part(v_id, '@', 1))
+		   AND (scope IS NULL OR x.tenant_id = scope)
+		 ORDER BY x.id LIMIT 1;
+		IF FOUND THEN
+			RETURN a;
+		END IF;
+	END LOOP;
+	RETURN NULL;
+END
+$$;
+
+-- The tenants a signal with no message of ours can be about: the
+-- caller's; else those whose provider account received it (the Twilio
+-- AccountSid, the WhatsApp phone number id, the address an e-mail was sent
+-- to).
+CREATE FUNCTION cadence.signal_tenants(s cadence.signal, scope text) RETURNS text[]
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT CASE WHEN scope IS NOT NULL THEN ARRAY[scope] ELSE ARRAY(
+		SELECT DISTINCT p.tenant_id FROM cadence.providers p
+		 WHERE (s.source = 'twilio' AND p.kind = 'twilio' AND p.credentials ->> 'accountSid' = s.account)
+			OR (s.source = 'whatsapp' AND p.kind = 'whatsapp_cloud'
+				AND p.settings ->> 'phoneNumberId' = s.account)
+			OR (s.channel = 'email' AND p.channel = 'email'
+				AND lower(p.settings ->> 'from') = s.account)
+		 ORDER BY 1) END
+$$;
+
+-- What a signal is about: its message (and so tenant, run and lead), or
+-- its leads by address or id; and the live runs it may end or pause.
+CREATE FUNCTION cadence.match_signal(s cadence.signal, scope text) RETURNS cadence.signal_match
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	m cadence.signal_match;
+	a cadence.scheduled_actions;
+	v_tenants text[];
+BEGIN
+	m.kind := s.kind;
+	IF s.kind = 'ignored' THEN
+		RETURN m;
+	END IF;
+	a := cadence.find_action(s, scope);
+	IF a.id IS NOT NULL THEN
+		m.tenant_id := a.tenant_id;
+		m.provider_id := a.provider_id;
+		m.action_tenant := a.tenant_id;
+		m.run_id := a.run_id;
+		m.action_id := a.id;
+		m.step_number := a.step_number;
+		m.cadence_id := a.cadence_id;
+		m.variant := coalesce(a.variant, '');
+		SELECT ARRAY[r.lead_id] INTO m.lead_ids
+		  FROM cadence.runs r WHERE r.tenant_id = a.tenant_id AND r.id = a.run_id;
+	ELSIF s.lead_id IS NOT NULL THEN
+		m.tenant_id := s.tenant_id;
+		IF NOT EXISTS (SELECT 1 FROM cadence.contacts c
+						WHERE c.tenant_id = s.tenant_id AND c.id = s.lead_id) THEN
+			RAISE EXCEPTION 'lead "%" does not exist in tenant "%"', s.lead_id, s.tenant_id
+				USING ERRCODE = 'P0002';
+		END IF;
+		m.lead_ids := ARRAY[s.lead_id];
+	ELSIF s.address IS NOT NULL AND s.kind IN ('replied', 'opted_out', 'opted_in', 'opted_in_or_replied',
+											   'help', 'complained', 'unsubscribed', 'meeting_booked') THEN
+		v_tenants := cadence.signal_tenants(s, scope);
+		SELECT c.tenant_id, array_agg(c.id ORDER BY c.id) INTO m.tenant_id, m.lead_ids
+		  FROM cadence.contacts c
+		 WHERE c.tenant_id = ANY (v_tenants)
+		   AND CASE WHEN s.channel = 'email' OR s.source = 'calendly' THEN lower(c.email) = s.address
+					ELSE c.phone = s.address OR c.whatsapp = s.address END
+		 GROUP BY c.tenant_id ORDER BY c.tenant_id LIMIT 1;
+		IF m.tenant_id IS NULL AND cardinality(v_tenants) = 1 THEN
+			m.tenant_id := v_tenants[1];
+		END IF;
+	END IF;
+	IF m.tenant_id IS NULL THEN
+		RETURN m;
+	END IF;
+
+	IF m.kind = 'opted_in_or_replied' THEN
+		m.kind := CASE WHEN EXISTS (SELECT 1 FROM cadence.suppressions x
+									 WHERE x.tenant_id = m.tenant_id AND x.channel = s.channel
+									   AND x.address = s.address AND x.reason = 'stop_keyword')
+					   THEN 'opted_in' ELSE 'replied' END;
+	END IF;
+
+	-- The live runs it may end or pause: the message's own for a bounce,
+	-- and for a reply to a message; every one of the lead's otherwise.
+	m.run_ids := CASE
+		WHEN m.kind = 'bounced' OR (m.kind = 'replied' AND m.run_id IS NOT NULL) THEN
+			ARRAY(SELECT r.id FROM cadence.runs r
+				   WHERE r.tenant_id = m.tenant_id AND r.id = m.run_id
+					 AND r.status IN ('active', 'paused'))
+		WHEN m.kind IN ('replied', 'complained', 'unsubscribed', 'opted_out', 'meeting_booked') THEN
+			ARRAY(SELECT r.id FROM cadence.runs r
+				   WHERE r.tenant_id = m.tenant_id AND r.lead_id = ANY (m.lead_ids)
+					 AND r.status IN ('active', 'paused') ORDER BY r.id)
+		ELSE '{}' END;
+	IF m.kind = 'replied' THEN
+		m.company_run_ids := ARRAY(
+			SELECT o.id FROM cadence.contacts me
+			  JOIN cadence.contacts co ON co.tenant_id = me.tenant_id
+			   AND lower(co.company) = lower(me.company) AND co.id <> ALL (m.lead_ids)
+			  JOIN cadence.runs o ON o.tenant_id = co.tenant_id AND o.lead_id = co.id
+			   AND o.status = 'active'
+			 WHERE me.tenant_id = m.tenant_id AND me.id = ANY (m.lead_ids)
+			   AND me.company IS NOT NULL AND me.company <> ''
+			   AND EXISTS (SELECT 1 FROM cadence.runs r
+							 JOIN cadence.cadences c ON c.tenant_id = r.tenant_id AND c.id = r.cadence_id
+							WHERE r.tenant_id = m.tenant_id AND r.id = ANY (m.run_ids)
+							  AND (c.settings ->> 'pauseCompanyOnReply')::boolean)
+			 ORDER BY o.id);
+	END IF;
+	RETURN m;
+END
+$$;
+
+-- Set a scheduled action's engagement column (delivered_at, opened_at,
+-- clicked_at, replied_at, bounced_at) unless it is set: true the first
+-- time.
+CREATE FUNCTION cadence.mark_engagement(tenant_id text, run_id bigint, action_id bigint,
+										col text, at timestamptz)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n int;
+BEGIN
+	EXECUTE format('UPDATE cadence.scheduled_actions SET %1$I = $4, updated_at = now()'
+				   ' WHERE tenant_id = $1 AND run_id = $2 AND id = $3 AND %1$I IS NULL', col)
+		USING tenant_id, run_id, action_id, at;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	RETURN n > 0;
+END
+$$;
+
+-- Put an address on the do-not-contact list (kept as it is when already on).
+CREATE FUNCTION cadence.suppress(tenant_id text, channel text, address text, reason text)
+RETURNS void
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	INSERT INTO cadence.suppressions (tenant_id, channel, address, reason)
+	SELECT tenant_id, channel, lower(address), reason WHERE coalesce(address, '') <> ''
+	ON CONFLICT DO NOTHING
+$$;
+
+-- End each of the runs that is still live, when its cadence's exit
+-- conditions say so for key; returns [{runId, status}] of those ended.
+CREATE FUNCTION cadence.exit_runs(tenant_id text, run_ids bigint[], key text, status text,
+								  reason text)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_run bigint;
+	v_ended jsonb := '[]';
+BEGIN
+	FOR v_run IN
+		SELECT r.id FROM cadence.runs r
+		  JOIN cadence.cadences c ON c.tenant_id = r.tenant_id AND c.id = r.cadence_id
+		 WHERE r.tenant_id = exit_runs.tenant_id AND r.id = ANY (run_ids)
+		   AND r.status IN ('active', 'paused')
+		   AND cadence.exits_on(c.exit_conditions, key)
+		 ORDER BY r.id
+	LOOP
+		PERFORM cadence.exit_run(v_run, status, reason);
+		v_ended := v_ended || jsonb_build_object('runId', v_run, 'status', status);
+	END LOOP;
+	RETURN v_ended;
+END
+$$;
+
+-- A lead-level event (lead.*) for each lead.
+CREATE FUNCTION cadence.lead_event(tenant_id text, lead_ids text[], type text, payload jsonb)
+RETURNS void
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	INSERT INTO cadence.events (tenant_id, lead_id, type, payload)
+	SELECT tenant_id, l, type, payload FROM unnest(lead_ids) AS l
+$$;
+
+-- A reply (or an auto-reply) to the runs m is about.  A human reply marks
+-- the message answered (the one replied to, else the run's latest sent,
+-- on the same channel when there is one), ends the run when its cadence
+-- exits on replies, and pauses the lead's colleagues' runs when the
+-- cadence says so.  An auto-reply pauses the run until the return date
+-- the text gives (at the same time of day), else for
+-- settings.autoReplyPauseDays (7), or ends it when exitConditions
+-- onAutoReply is set.  Returns what it did and the counters to add.
+CREATE FUNCTION cadence.apply_reply(s cadence.signal, m cadence.signal_match)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_auto text := cadence.auto_reply_signal(coalesce(s.headers, '{}'), s.subject, s.body);
+	v_run record;
+	v_action record;
+	v_runs jsonb := '[]';
+	v_counts jsonb := '[]';
+	v_resume timestamptz;
+	v_back date;
+	v_pause_company boolean := false;
+	v_detail jsonb := jsonb_strip_nulls(coalesce(s.detail, '{}')
+		|| jsonb_build_object('source', s.source, 'text', left(s.body, 500), 'autoReply', v_auto));
+BEGIN
+	UPDATE cadence.contacts c SET last_activity_at = greatest(c.last_activity_at, s.occurred_at)
+	 WHERE c.tenant_id = m.tenant_id AND c.id = ANY (m.lead_ids) AND v_auto IS NULL;
+
+	-- The message replied to, when the reply named it, even if its run is over.
+	IF m.action_id IS NOT NULL AND v_auto IS NULL
+	   AND cadence.mark_engagement(m.action_tenant, m.run_id, m.action_id, 'replied_at', s.occurred_at) THEN
+		v_counts := v_counts || jsonb_build_object('t', m.tenant_id, 'c', m.cadence_id,
+			's', m.step_number, 'v', m.variant, 'f', 'replied');
+	END IF;
+
+	FOR v_run IN
+		SELECT r.id, r.status, r.cadence_id, r.timezone, c.exit_conditions, c.settings
+		  FROM cadence.runs r JOIN cadence.cadences c ON c.tenant_id = r.tenant_id AND c.id = r.cadence_id
+		 WHERE r.tenant_id = m.tenant_id AND r.id = ANY (m.run_ids) AND r.status IN ('active', 'paused')
+		 ORDER BY r.id
+	LOOP
+		IF m.action_id IS NULL AND v_auto IS NULL THEN
+			SELECT a.id, a.step_number, a.variant INTO v_action
+			  FROM cadence.scheduled_actions a
+			 WHERE a.tenant_id = m.tenant_id AND a.run_id = v_run.id AND a.status = 'sent'
+			 ORDER BY (a.type = s.channel) DESC, a.sent_at DESC LIMIT 1;
+			IF FOUND AND cadence.mark_engagement(m.tenant_id, v_run.id, v_action.id, 'replied_at',
+												 s.occurred_at) THEN
+				v_counts := v_counts || jsonb_build_object('t', m.tenant_id, 'c', v_run.cadence_id,
+					's', v_action.step_number, 'v', coalesce(v_action.variant, ''), 'f', 'replied');
+			END IF;
+		END IF;
+		INSERT INTO cadence.events (tenant_id, run_id, scheduled_action_id, cadence_id, lead_id, type, payload)
+		SELECT m.tenant_id, v_run.id, CASE WHEN v_run.id = m.run_id THEN m.action_id END,
+			   v_run.cadence_id, r.lead_id, 'action.engagement',
+			   jsonb_build_object('kind', CASE WHEN v_auto IS NULL THEN 'replied' ELSE 'auto_replied' END)
+			   || v_detail
+		  FROM cadence.runs r WHERE r.tenant_id = m.tenant_id AND r.id = v_run.id;
+
+		IF v_auto IS NULL OR cadence.exits_on(v_run.exit_conditions, 'onAutoReply') THEN
+			IF cadence.exits_on(v_run.exit_conditions, 'onReply') THEN
+				PERFORM cadence.exit_run(v_run.id, 'replied', coalesce(v_auto, 'reply'));
+				v_runs := v_runs || jsonb_build_object('runId', v_run.id, 'status', 'replied');
+			END IF;
+			v_pause_company := v_pause_company OR v_auto IS NULL
+				AND coalesce((v_run.settings ->> 'pauseCompanyOnReply')::boolean, false);
+		ELSIF v_run.status = 'active' THEN
+			v_back := cadence.auto_reply_return_date(s.body, s.occurred_at, v_run.timezone);
+			v_resume := CASE WHEN v_back IS NOT NULL
+				THEN (v_back + (s.occurred_at AT TIME ZONE v_run.timezone)::time) AT TIME ZONE v_run.timezone
+				ELSE s.occurred_at + make_interval(days =>
+					coalesce((v_run.settings ->> 'autoReplyPauseDays')::int, 7)) END;
+			PERFORM cadence.pause_run(v_run.id, greatest(v_resume, now()), 'auto_reply');
+			v_runs := v_runs || jsonb_build_object('runId', v_run.id, 'status', 'paused',
+				'resumeAt', greatest(v_resume, now()));
+		END IF;
+	END LOOP;
+
+	IF v_pause_company THEN
+		FOR v_run IN SELECT r.id FROM cadence.runs r
+					  WHERE r.tenant_id = m.tenant_id AND r.id = ANY (m.company_run_ids)
+						AND r.status = 'active'
+					  ORDER BY r.id LOOP
+			PERFORM cadence.pause_run(v_run.id, NULL, 'company_replied');
+			v_runs := v_runs || jsonb_build_object('runId', v_run.id, 'status', 'paused',
+												   'reason', 'company_replied');
+		END LOOP;
+	END IF;
+
+	IF cardinality(m.run_ids) = 0 AND m.action_id IS NULL THEN
+		PERFORM cadence.lead_event(m.tenant_id, m.lead_ids, 'lead.replied', v_detail);
+	END IF;
+	RETURN jsonb_build_object('runs', v_runs, 'counts', v_counts, 'autoReply', v_auto);
+END
+$$;
+
+-- Apply one matched signal; returns what it did and the counters to add.
+CREATE FUNCTION cadence.apply_signal(s cadence.signal, m cadence.signal_match)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_col text;
+	v_counts jsonb := '[]';
+	v_runs jsonb := '[]';
+	v_channel text := coalesce(s.channel, 'email');
+	v_detail jsonb := jsonb_strip_nulls(coalesce(s.detail, '{}') || jsonb_build_object('source', s.source));
+	v_result jsonb;
+BEGIN
+	-- Engagement on the message: its column, once, and its counter.
+	v_col := CASE m.kind WHEN 'delivered' THEN 'delivered_at' WHEN 'opened' THEN 'opened_at'
+						 WHEN 'clicked' THEN 'clicked_at' WHEN 'bounced' THEN 'bounced_at' END;
+	IF v_col IS NOT NULL AND m.action_id IS NOT NULL THEN
+		IF m.kind = 'clicked'
+		   AND cadence.mark_engagement(m.action_tenant, m.run_id, m.action_id, 'opened_at', s.occurred_at) THEN
+			v_counts := v_counts || jsonb_build_object('t', m.tenant_id, 'c', m.cadence_id,
+				's', m.step_number, 'v', m.variant, 'f', 'opened');
+		END IF;
+		IF cadence.mark_engagement(m.action_tenant, m.run_id, m.action_id, v_col, s.occurred_at) THEN
+			v_counts := v_counts || jsonb_build_object('t', m.tenant_id, 'c', m.cadence_id,
+				's', m.step_number, 'v', m.variant, 'f', m.kind);
+		END IF;
+	END IF;
+	IF m.action_id IS NOT NULL AND m.kind NOT IN ('replied') THEN
+		INSERT INTO cadence.events (tenant_id, run_id, scheduled_action_id, cadence_id, lead_id, type, payload)
+		VALUES (m.tenant_id, m.run_id, m.action_id, m.cadence_id, m.lead_ids[1], 'action.engagement',
+				jsonb_build_object('kind', m.kind) || v_detail);
+	END IF;
+
+	CASE m.kind
+	WHEN 'bounced' THEN
+		PERFORM cadence.suppress(m.tenant_id, v_channel, s.address, 'bounce');
+		v_runs := cadence.exit_runs(m.tenant_id, m.run_ids, 'onBounce', 'bounced', 'bounce');
+	WHEN 'complained', 'unsubscribed', 'opted_out' THEN
+		PERFORM cadence.suppress(m.tenant_id, v_channel, s.address,
+			CASE m.kind WHEN 'complained' THEN 'spam_report' WHEN 'unsubscribed' THEN 'unsubscribe'
+						ELSE 'stop_keyword' END);
+		IF m.action_id IS NULL THEN
+			PERFORM cadence.lead_event(m.tenant_id, m.lead_ids, 'lead.opted_out',
+									   jsonb_build_object('kind', m.kind) || v_detail);
+		END IF;
+		v_runs := cadence.exit_runs(m.tenant_id, m.run_ids, 'onUnsubscribe', 'unsubscribed', m.kind);
+	WHEN 'opted_in' THEN
+		DELETE FROM cadence.suppressions x
+		 WHERE x.tenant_id = m.tenant_id AND x.channel = v_channel AND x.address = lower(s.address)
+		   AND x.reason = 'stop_keyword';
+		PERFORM cadence.lead_event(m.tenant_id, m.lead_ids, 'lead.opted_in', v_detail);
+	WHEN 'help' THEN
+		PERFORM cadence.lead_event(m.tenant_id, m.lead_ids, 'lead.help', v_detail);
+	WHEN 'replied' THEN
+		v_result := cadence.apply_reply(s, m);
+		v_runs := v_result -> 'runs';
+		v_counts := v_counts || (v_result -> 'counts');
+	WHEN 'meeting_booked' THEN
+		UPDATE cadence.contacts c SET last_activity_at = greatest(c.last_activity_at, s.occurred_at)
+		 WHERE c.tenant_id = m.tenant_id AND c.id = ANY (m.lead_ids);
+		PERFORM cadence.lead_event(m.tenant_id, m.lead_ids, 'lead.meeting_booked', v_detail);
+		v_runs := cadence.exit_runs(m.tenant_id, m.run_ids, 'onMeetingBooked', 'meeting_booked',
+									'meeting_booked');
+	WHEN 'lead_assigned' THEN
+		UPDATE cadence.contacts c SET owner_id = s.detail ->> 'assignedTo', updated_at = now()
+		 WHERE c.tenant_id = m.tenant_id AND c.id = s.lead_id;
+		PERFORM cadence.lead_event(m.tenant_id, m.lead_ids, 'lead.assigned', v_detail);
+		v_runs := cadence.enroll_on_trigger(s.lead_id, 'lead_assigned', s.detail ->> 'assignedTo',
+											s.occurred_at);
+	WHEN 'stage_changed' THEN
+		UPDATE cadence.contacts c SET status = s.detail ->> 'stage', updated_at = now(),
+			   last_activity_at = greatest(c.last_activity_at, s.occurred_at)
+		 WHERE c.tenant_id = m.tenant_id AND c.id = s.lead_id;
+		PERFORM cadence.lead_event(m.tenant_id, m.lead_ids, 'lead.stage_changed', v_detail);
+		v_runs := cadence.enroll_on_trigger(s.lead_id, 'stage_changed', s.detail ->> 'stage',
+											s.occurred_at);
+	ELSE
+		NULL;	-- delivered, opened, clicked, delivery_failed: the engagement above
+	END CASE;
+	RETURN jsonb_build_object('runs', v_runs, 'counts', v_counts);
+END
+$$;
+
+-- Add engagement counted while applying (objects {t, c, s, v, f}) to
+-- cadence.step_stats, in key order.
+CREATE FUNCTION cadence.add_step_counts(counts jsonb) RETURNS void
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	INSERT INTO cadence.step_stats AS st (tenant_id, cadence_id, step_number, variant,
+										  delivered, opened, clicked, replied, bounced)
+	SELECT x ->> 't', x ->> 'c', (x ->> 's')::int, coalesce(x ->> 'v', ''),
+		   count(*) FILTER (WHERE x ->> 'f' = 'delivered'), count(*) FILTER (WHERE x ->> 'f' = 'opened'),
+		   count(*) FILTER (WHERE x ->> 'f' = 'clicked'), count(*) FILTER (WHERE x ->> 'f' = 'replied'),
+		   count(*) FILTER (WHERE x ->> 'f' = 'bounced')
+	  FROM jsonb_array_elements(counts) AS x
+	 GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+	ON CONFLICT (tenant_id, cadence_id, step_number, variant) DO UPDATE
+	   SET delivered = st.delivered + excluded.delivered, opened = st.opened + excluded.opened,
+		   clicked = st.clicked + excluded.clicked, replied = st.replied + excluded.replied,
+		   bounced = st.bounced + excluded.bounced
+$$;
+
+-- The provider accounts a delivery's signature is checked against, for
+-- the tenants it was matched to.
+CREATE FUNCTION cadence.webhook_accounts(provider text, payload jsonb, tenants text[],
+										 senders text[])
+RETURNS SETOF cadence.providers
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT p.* FROM cadence.providers p
+	 WHERE p.tenant_id = ANY (tenants)
+	   AND CASE provider
+			WHEN 'twilio' THEN p.kind = 'twilio' AND p.credentials ->> 'accountSid' = payload ->> 'AccountSid'
+			WHEN 'whatsapp' THEN p.kind = 'whatsapp_cloud'
+				AND p.settings ->> 'phoneNumberId' IN (
+					SELECT c -> 'value' -> 'metadata' ->> 'phone_number_id'
+					  FROM jsonb_array_elements(payload -> 'entry') AS e,
+						   jsonb_array_elements(e -> 'changes') AS c)
+			WHEN 'resend' THEN p.kind = 'resend'
+				AND (p.id = ANY (senders) OR NOT EXISTS (SELECT 1 FROM unnest(senders) x WHERE x IS NOT NULL))
+			WHEN 'sendgrid' THEN p.kind = 'sendgrid'
+				AND (p.id = ANY (senders) OR NOT EXISTS (SELECT 1 FROM unnest(senders) x WHERE x IS NOT NULL))
+			ELSE false END
+	 ORDER BY p.tenant_id, p.id
+$$;
+
+-- The tenant of a Calendly delivery when the caller names none: the one
+-- whose calendly account's signing key verifies it.
+CREATE FUNCTION cadence.calendly_tenant(raw text, payload jsonb, headers jsonb) RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p cadence.providers;
+BEGIN
+	FOR p IN SELECT * FROM cadence.providers x
+			  WHERE x.kind = 'calendly' AND coalesce(x.credentials ->> 'signingKey', '') <> ''
+			  ORDER BY x.tenant_id, x.id
+	LOOP
+		BEGIN
+			PERFORM cadence.verify_webhook('calendly', raw, payload, headers, NULL,
+										   p.credentials, p.settings);
+			RETURN p.tenant_id;
+		EXCEPTION WHEN invalid_authorization_specification THEN
+			NULL;	-- another tenant's key
+		END;
+	END LOOP;
+	IF FOUND THEN
+		PERFORM cadence.refuse_webhook('calendly', 'no calendly account''s signing key verifies it');
+	END IF;
+	RAISE EXCEPTION 'cannot tell which tenant this Calendly webhook is for'
+		USING ERRCODE = '42501',
+			  HINT = 'Call ingest_webhook with the tenant set (cadence.tenant_id, or a JWT), or give the tenant''s calendly account a signingKey.';
+END
+$$;
+
+-- cadence.ingest_webhook(provider, payload, headers, url): see README.
+CREATE FUNCTION cadence.ingest_webhook(provider text, payload jsonb, headers jsonb DEFAULT '{}',
+									   url text DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_scope text := cadence.current_tenant();
+	v_saved text := current_setting('cadence.tenant_id', true);
+	v_headers jsonb := cadence.header_map(headers);
+	v_raw text;
+	v_body jsonb;
+	v_signals cadence.signal[];
+	v_matches cadence.signal_match[];
+	v_fresh boolean[];
+	v_signature text := 'unsigned';
+	v_check text;
+	v_account cadence.providers;
+	v_results jsonb := '[]';
+	v_counts jsonb := '[]';
+	v_applied jsonb;
+	v_outcome text;
+	v_tally jsonb := '{"applied": 0, "duplicates": 0, "unmatched": 0, "ignored": 0}';
+	i int;
+BEGIN
+	IF provider IS NULL OR provider NOT IN ('twilio', 'sendgrid', 'resend', 'postmark',
+											'sendgrid_inbound', 'calendly', 'whatsapp', 'app') THEN
+		RAISE EXCEPTION 'unknown webhook provider "%"', provider
+			USING ERRCODE = '22023',
+				  HINT = 'Providers: twilio, sendgrid, resend, postmark, sendgrid_inbound, calendly, whatsapp, app.';
+	END IF;
+
+	-- The body: parsed, or raw (a JSON string) and then parsed.
+	IF jsonb_typeof(payload) = 'string' THEN
+		v_raw := payload #>> '{}';
+		IF provider IN ('twilio', 'sendgrid_inbound') AND ltrim(v_raw) !~ '^[{[]' THEN
+			v_body := cadence.form_decode(v_raw);
+		ELSE
+			BEGIN
+				v_body := v_raw::jsonb;
+			EXCEPTION WHEN invalid_text_representation THEN
+				RAISE EXCEPTION 'the body of this % webhook is not JSON', provider
+					USING ERRCODE = '22023';
+			END;
+		END IF;
+	ELSE
+		v_body := payload;
+	END IF;
+
+	v_signals := ARRAY(SELECT s FROM (
+		SELECT cadence.signals_twilio(v_body) AS s WHERE provider = 'twilio'
+		UNION ALL SELECT cadence.signals_sendgrid(v_body) WHERE provider = 'sendgrid'
+		UNION ALL SELECT cadence.signals_resend(v_body, v_headers) WHERE provider = 'resend'
+		UNION ALL SELECT cadence.signals_postmark(v_body) WHERE provider = 'postmark'
+		UNION ALL SELECT cadence.signals_sendgrid_inbound(v_body) WHERE provider = 'sendgrid_inbound'
+		UNION ALL SELECT cadence.signals_calendly(v_body) WHERE provider = 'calendly'
+		UNION ALL SELECT cadence.signals_whatsapp(v_body) WHERE provider = 'whatsapp'
+		UNION ALL SELECT cadence.signals_app(v_body) WHERE provider = 'app') x);
+
+	IF provider = 'calendly' AND v_scope IS NULL
+	   AND EXISTS (SELECT 1 FROM unnest(v_signals) s WHERE s.kind <> 'ignored') THEN
+		v_scope := cadence.calendly_tenant(v_raw, v_body, v_headers);
+		v_signature := 'verified';
+	END IF;
+
+	-- What each signal is about.
+	FOR i IN 1 .. coalesce(array_length(v_signals, 1), 0) LOOP
+		v_matches[i] := cadence.match_signal(v_signals[i], v_scope);
+	END LOOP;
+
+	-- The signature, against the accounts of the tenants it reached.
+	IF provider = 'calendly' AND v_signature <> 'verified' THEN
+		FOR v_account IN SELECT * FROM cadence.providers p
+						  WHERE p.tenant_id = v_scope AND p.kind = 'calendly' ORDER BY p.id LOOP
+			v_check := cadence.verify_webhook(provider, v_raw, v_body, v_headers, url,
+											  v_account.credentials, v_account.settings);
+			v_signature := CASE WHEN v_check = 'verified' THEN v_check ELSE v_signature END;
+		END LOOP;
+	ELSE
+		FOR v_account IN SELECT * FROM cadence.webhook_accounts(provider, v_body,
+							ARRAY(SELECT DISTINCT m.tenant_id FROM unnest(v_matches) m
+								   WHERE m.tenant_id IS NOT NULL),
+							ARRAY(SELECT DISTINCT m.provider_id FROM unnest(v_matches) m))
+		LOOP
+			v_check := cadence.verify_webhook(provider, v_raw, v_body, v_headers, url,
+											  v_account.credentials, v_account.settings);
+			v_signature := CASE WHEN v_check = 'verified' THEN v_check ELSE v_signature END;
+		END LOOP;
+	END IF;
+
+	-- Redeliveries are recognised; the rest is applied, every run it may
+	-- change locked first.
+	FOR i IN 1 .. coalesce(array_length(v_signals, 1), 0) LOOP
+		v_fresh[i] := false;
+		CONTINUE WHEN v_matches[i].tenant_id IS NULL OR v_matches[i].kind = 'ignored';
+		INSERT INTO cadence.inbound_events (tenant_id, source, event_key, kind)
+		VALUES (v_matches[i].tenant_id, v_signals[i].source, v_signals[i].event_key, v_matches[i].kind)
+		ON CONFLICT DO NOTHING;
+		v_fresh[i] := FOUND;
+	END LOOP;
+	PERFORM 1
+	  FROM (SELECT DISTINCT (v_matches[j]).tenant_id, r AS run_id
+			  FROM generate_subscripts(v_matches, 1) AS j,
+				   unnest(coalesce((v_matches[j]).run_ids, '{}')
+						  || coalesce((v_matches[j]).company_run_ids, '{}')) AS r
+			 WHERE v_fresh[j]
+			 ORDER BY 1, 2) k
+	 CROSS JOIN LATERAL (SELECT 1 FROM cadence.runs x
+						  WHERE x.tenant_id = k.tenant_id AND x.id = k.run_id
+						  FOR UPDATE OFFSET 0) l;
+
+	FOR i IN 1 .. coalesce(array_length(v_signals, 1), 0) LOOP
+		v_applied := NULL;
+		v_outcome := CASE WHEN v_signals[i].kind = 'ignored' THEN 'ignored'
+						  WHEN v_matches[i].tenant_id IS NULL THEN 'unmatched'
+						  WHEN NOT v_fresh[i] THEN 'duplicate'
+						  ELSE 'applied' END;
+		IF v_outcome = 'applied' THEN
+			IF v_scope IS NULL THEN
+				PERFORM set_config('cadence.tenant_id', v_matches[i].tenant_id, true);
+			END IF;
+			v_applied := cadence.apply_signal(v_signals[i], v_matches[i]);
+			v_counts := v_counts || (v_applied -> 'counts');
+		END IF;
+		v_tally := jsonb_set(v_tally, ARRAY[CASE v_outcome WHEN 'duplicate' THEN 'duplicates' ELSE v_outcome END],
+							 to_jsonb((v_tally ->> CASE v_outcome WHEN 'duplicate' THEN 'duplicates'
+														ELSE v_outcome END)::int + 1));
+		v_results := v_results || jsonb_strip_nulls(jsonb_build_object(
+			'kind', v_matches[i].kind, 'eventKey', v_signals[i].event_key, 'outcome', v_outcome,
+			'leadIds', to_jsonb(v_matches[i].lead_ids), 'actionId', v_matches[i].action_id,
+			'runs', CASE WHEN jsonb_array_length(coalesce(v_applied -> 'runs', '[]')) > 0
+						 THEN v_applied -> 'runs' END));
+	END LOOP;
+	PERFORM cadence.add_step_counts(v_counts);
+	PERFORM set_config('cadence.tenant_id', coalesce(v_saved, ''), true);
+
+	RETURN jsonb_build_object('provider', provider, 'signature', v_signature,
+							  'received', coalesce(array_length(v_signals, 1), 0))
+		|| v_tally || jsonb_build_object('results', v_results);
+END
+$$;
+COMMENT ON FUNCTION cadence.ingest_webhook(text, jsonb, jsonb, text) IS
+	'Apply a provider webhook (twilio, sendgrid, resend, postmark, sendgrid_inbound, calendly, whatsapp) or an app event (app): engagement, replies, bounces, opt-outs, meetings booked; exits, pauses and suppressions in the same transaction; signatures checked; redeliveries applied once';

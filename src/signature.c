@@ -1,0 +1,132 @@
+/*
+ * signature.c
+ *		Message authentication for webhooks, both ways: the HMACs that sign
+ *		what cadence sends (Standard Webhooks) and check what providers send
+ *		(Twilio's HMAC-SHA1, Standard Webhooks / Svix, Calendly and Meta's
+ *		HMAC-SHA256), and the ECDSA P-256 signature of SendGrid's event
+ *		webhook.  HMACs come from PostgreSQL's own common/hmac.h; ECDSA from
+ *		OpenSSL's libcrypto, which PostgreSQL and libcurl are built on.
+ */
+#include "postgres.h"
+
+#include "common/hmac.h"
+#include "common/sha1.h"
+#include "common/sha2.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "provider_util.h"
+#include "signature.h"
+
+PG_FUNCTION_INFO_V1(cadence_hmac);
+PG_FUNCTION_INFO_V1(cadence_verify_ecdsa);
+
+/*
+ * cadence_hmac_compute
+ *		HMAC of data under key with SHA-1 or SHA-256 into mac (room for
+ *		PG_SHA256_DIGEST_LENGTH bytes); returns the MAC's length.
+ */
+int
+cadence_hmac_compute(bool sha1, const char *key, int keylen, const char *data, int len,
+					 uint8 *mac)
+{
+	pg_hmac_ctx *ctx = pg_hmac_create(sha1 ? PG_SHA1 : PG_SHA256);
+	int			maclen = sha1 ? SHA1_DIGEST_LENGTH : PG_SHA256_DIGEST_LENGTH;
+
+	if (ctx == NULL ||
+		pg_hmac_init(ctx, (const uint8 *) key, keylen) < 0 ||
+		pg_hmac_update(ctx, (const uint8 *) data, len) < 0 ||
+		pg_hmac_final(ctx, mac, maclen) < 0)
+		elog(ERROR, "could not compute an HMAC: %s", ctx ? pg_hmac_error(ctx) : "out of memory");
+	pg_hmac_free(ctx);
+	return maclen;
+}
+
+/*
+ * cadence.hmac(message bytea, key bytea, algorithm text) RETURNS bytea
+ *		algorithm sha1 or sha256.
+ */
+Datum
+cadence_hmac(PG_FUNCTION_ARGS)
+{
+	bytea	   *message = PG_GETARG_BYTEA_PP(0);
+	bytea	   *key = PG_GETARG_BYTEA_PP(1);
+	char	   *algorithm = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	uint8		mac[PG_SHA256_DIGEST_LENGTH];
+	int			maclen;
+	bytea	   *result;
+
+	if (strcmp(algorithm, "sha1") != 0 && strcmp(algorithm, "sha256") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown HMAC algorithm \"%s\"", algorithm),
+				 errhint("Use sha1 or sha256.")));
+	maclen = cadence_hmac_compute(strcmp(algorithm, "sha1") == 0,
+								  VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key),
+								  VARDATA_ANY(message), VARSIZE_ANY_EXHDR(message), mac);
+	result = palloc(VARHDRSZ + maclen);
+	SET_VARSIZE(result, VARHDRSZ + maclen);
+	memcpy(VARDATA(result), mac, maclen);
+	PG_RETURN_BYTEA_P(result);
+}
+
+/*
+ * cadence.verify_ecdsa(message bytea, signature bytea, public_key text)
+ *		RETURNS boolean
+ *		Whether signature (DER, as SendGrid sends it base64-encoded) is an
+ *		ECDSA signature of SHA-256(message) under public_key (a base64 DER
+ *		SubjectPublicKeyInfo, what SendGrid shows as the verification key, or
+ *		the same in PEM).  A key that cannot be read is an error; a signature
+ *		that does not verify is false.
+ */
+Datum
+cadence_verify_ecdsa(PG_FUNCTION_ARGS)
+{
+	bytea	   *message = PG_GETARG_BYTEA_PP(0);
+	bytea	   *sig = PG_GETARG_BYTEA_PP(1);
+	char	   *key_text = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	StringInfoData b64;
+	char	   *der;
+	int			derlen;
+	const unsigned char *p;
+	EVP_PKEY   *pkey;
+	EVP_MD_CTX *ctx;
+	int			ok;
+	char	   *c;
+
+	/* PEM or bare base64: keep the base64 characters between the markers. */
+	initStringInfo(&b64);
+	for (c = key_text; *c; c++)
+	{
+		if (*c == '-')
+		{
+			while (*c && *c != '\n')
+				c++;
+			if (!*c)
+				break;
+			continue;
+		}
+		if (!isspace((unsigned char) *c))
+			appendStringInfoChar(&b64, *c);
+	}
+	der = cadence_unbase64(b64.data, &derlen);
+	p = (const unsigned char *) der;
+	pkey = der ? d2i_PUBKEY(NULL, &p, derlen) : NULL;
+	if (pkey == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the public key is not a base64 DER or PEM public key")));
+
+	ctx = EVP_MD_CTX_new();
+	ok = ctx != NULL &&
+		EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, pkey) == 1 &&
+		EVP_DigestVerify(ctx, (const unsigned char *) VARDATA_ANY(sig), VARSIZE_ANY_EXHDR(sig),
+						 (const unsigned char *) VARDATA_ANY(message),
+						 VARSIZE_ANY_EXHDR(message)) == 1;
+	EVP_MD_CTX_free(ctx);
+	EVP_PKEY_free(pkey);
+	PG_RETURN_BOOL(ok);
+}
