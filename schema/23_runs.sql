@@ -86,6 +86,9 @@ COMMENT ON COLUMN cadence.runs.resume_at IS
 CREATE UNIQUE INDEX runs_one_live_per_lead
 	ON cadence.runs (tenant_id, lead_id, cadence_id)
 	WHERE status IN ('active', 'paused');
+-- Every run of a lead, live or over (a reply after the last touch still
+-- answers its message).
+CREATE INDEX runs_lead_idx ON cadence.runs (tenant_id, lead_id);
 -- Enrollment listings and statistics of one cadence.
 CREATE INDEX runs_cadence_status_idx ON cadence.runs (tenant_id, cadence_id, status);
 -- Paused runs that resume by themselves, for the runners.

@@ -96,6 +96,7 @@ AS $$
 			  FROM regexp_split_to_table(regexp_replace(coalesce(block, ''), '\r?\n[ \t]+', ' ', 'g'),
 										 '\r?\n') WITH ORDINALITY AS l(line, ord),
 				   regexp_match(line, '^([!-9;-~]+):(.*)$') AS m
+			 WHERE m IS NOT NULL
 			 ORDER BY lower(m[1]), ord) h
 $$;
 
@@ -306,10 +307,10 @@ END
 $$;
 
 -- An inbound e-mail, from its parts: a reply, matched by the message ids
--- it names (In-Reply-To, References), else by its sender.
+-- it names (In-Reply-To, References), else by its sender.  It happened
+-- when it arrived (its Date header is the sender's clock).
 CREATE FUNCTION cadence.inbound_email(source text, event_key text, sender text, recipient text,
-									  subject text, body text, headers jsonb,
-									  occurred_at timestamptz)
+									  subject text, body text, headers jsonb)
 RETURNS cadence.signal
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -327,7 +328,7 @@ BEGIN
 	s.subject := subject;
 	s.body := body;
 	s.headers := headers;
-	s.occurred_at := coalesce(occurred_at, now());
+	s.occurred_at := now();
 	s.detail := jsonb_strip_nulls(jsonb_build_object('from', s.address, 'subject', subject));
 	IF s.address IS NULL THEN
 		RAISE EXCEPTION 'an inbound % e-mail has no sender', source USING ERRCODE = '22023';
@@ -350,8 +351,7 @@ AS $$
 		coalesce(nullif(payload ->> 'StrippedTextReply', ''), payload ->> 'TextBody'),
 		(SELECT coalesce(jsonb_object_agg(lower(h ->> 'Name'), h ->> 'Value'), '{}')
 		   FROM jsonb_array_elements(CASE WHEN jsonb_typeof(payload -> 'Headers') = 'array'
-										  THEN payload -> 'Headers' ELSE '[]' END) AS h),
-		cadence.try_timestamptz(payload ->> 'Date'))
+										  THEN payload -> 'Headers' ELSE '[]' END) AS h))
 $$;
 
 -- SendGrid's Inbound Parse (its form fields as a JSON object): headers is
@@ -363,7 +363,7 @@ AS $$
 	SELECT cadence.inbound_email('sendgrid_inbound',
 		coalesce(h ->> 'message-id', md5(payload::text)),
 		cadence.webhook_field(payload, 'from', 'a SendGrid Inbound Parse webhook'),
-		payload ->> 'to', payload ->> 'subject', payload ->> 'text', h, NULL)
+		payload ->> 'to', payload ->> 'subject', payload ->> 'text', h)
 	  FROM cadence.parse_header_block(
 			   cadence.webhook_field(payload, 'headers', 'a SendGrid Inbound Parse webhook')) AS h
 $$;

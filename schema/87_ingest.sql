@@ -350,7 +350,20 @@ BEGIN
 		END LOOP;
 	END IF;
 
+	-- No live run and no message named: the lead's latest message (of a
+	-- run that ended) is the one answered.
 	IF cardinality(m.run_ids) = 0 AND m.action_id IS NULL THEN
+		SELECT a.run_id, a.id, a.step_number, a.cadence_id, a.variant INTO v_action
+		  FROM cadence.runs r
+		  JOIN cadence.scheduled_actions a ON a.tenant_id = r.tenant_id AND a.run_id = r.id
+		 WHERE r.tenant_id = m.tenant_id AND r.lead_id = ANY (m.lead_ids) AND a.status = 'sent'
+		 ORDER BY (a.type = s.channel) DESC, a.sent_at DESC LIMIT 1;
+		IF FOUND AND v_auto IS NULL
+		   AND cadence.mark_engagement(m.tenant_id, v_action.run_id, v_action.id, 'replied_at',
+									   s.occurred_at) THEN
+			v_counts := v_counts || jsonb_build_object('t', m.tenant_id, 'c', v_action.cadence_id,
+				's', v_action.step_number, 'v', coalesce(v_action.variant, ''), 'f', 'replied');
+		END IF;
 		PERFORM cadence.lead_event(m.tenant_id, m.lead_ids, 'lead.replied', v_detail);
 	END IF;
 	RETURN jsonb_build_object('runs', v_runs, 'counts', v_counts, 'autoReply', v_auto);

@@ -210,7 +210,9 @@ extern char *cadence_idempotency_key(int64 action_id);
  * Run one statement through SPI and check what it returned (else an error
  * saying it could not do what).  Unlike a bare SPI call it leaves the
  * caller in the memory context it was in: SPI switches to its own, which
- * ends with the transaction, and a batch outlives that.
+ * ends with the transaction, and a batch outlives that.  Reads in a claim
+ * pass read_only false: only then do they see what the claim's own earlier
+ * statements changed (a run resumed, a lead action done).
  */
 extern void cadence_dispatch_spi(const char *sql, int nargs, Oid *types, Datum *values,
 								 const char *nulls, bool read_only, int expect,

@@ -264,7 +264,7 @@ load_items(DispatchBatch *batch, List *leased, TupleDesc ldesc)
 	values[1] = PointerGetDatum(construct_array(r, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 	values[2] = PointerGetDatum(construct_array(st, n, INT4OID, 4, true, TYPALIGN_INT));
 	values[3] = PointerGetDatum(construct_array(ty, n, TEXTOID, -1, false, TYPALIGN_INT));
-	cadence_dispatch_spi(details_sql, 4, types, values, NULL, true, SPI_OK_SELECT,
+	cadence_dispatch_spi(details_sql, 4, types, values, NULL, false, SPI_OK_SELECT,
 						 "read the leased actions");
 	if (SPI_processed != (uint64) n)
 		elog(ERROR, "could not read the leased actions: %d asked, %d found", n,
@@ -373,7 +373,7 @@ load_accounts(DispatchBatch *batch)
 		tenants[k] = CStringGetTextDatum(batch->items[k].tenant_id);
 	values[0] = PointerGetDatum(construct_array(tenants, batch->nitems, TEXTOID, -1,
 												false, TYPALIGN_INT));
-	cadence_dispatch_spi(accounts_sql, 1, types, values, NULL, true, SPI_OK_SELECT,
+	cadence_dispatch_spi(accounts_sql, 1, types, values, NULL, false, SPI_OK_SELECT,
 						 "read provider accounts");
 	batch->naccounts = (int) SPI_processed;
 	batch->accounts = MemoryContextAlloc(batch->mcxt,

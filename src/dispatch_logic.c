@@ -42,7 +42,7 @@ condition_holds(const DispatchItem *item)
 	values[2] = Int32GetDatum(item->step_number);
 	values[3] = JsonbPGetDatum(item->condition);
 	cadence_dispatch_spi("SELECT cadence.condition_holds($1, $2, $3, $4)", 4, types, values,
-						 NULL, true, SPI_OK_SELECT, "check the condition of a step");
+						 NULL, false, SPI_OK_SELECT, "check the condition of a step");
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	return !isnull && DatumGetBool(d);
 }
