@@ -508,6 +508,9 @@ AS $$
 DECLARE
 	p cadence.providers;
 BEGIN
+	IF headers ->> 'calendly-webhook-signature' IS NULL THEN
+		PERFORM cadence.refuse_webhook('calendly', 'it has no Calendly-Webhook-Signature');
+	END IF;
 	FOR p IN SELECT * FROM cadence.providers x
 			  WHERE x.kind = 'calendly' AND coalesce(x.credentials ->> 'signingKey', '') <> ''
 			  ORDER BY x.tenant_id, x.id
@@ -648,7 +651,7 @@ BEGIN
 						  WHEN NOT v_fresh[i] THEN 'duplicate'
 						  ELSE 'applied' END;
 		IF v_outcome = 'applied' THEN
-			IF v_scope IS NULL THEN
+			IF cadence.current_tenant() IS DISTINCT FROM v_matches[i].tenant_id THEN
 				PERFORM set_config('cadence.tenant_id', v_matches[i].tenant_id, true);
 			END IF;
 			v_applied := cadence.apply_signal(v_signals[i], v_matches[i]);

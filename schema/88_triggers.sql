@@ -122,7 +122,7 @@ BEGIN
 								WHERE r.tenant_id = c.tenant_id AND r.lead_id = c.id
 								  AND r.cadence_id = enroll_inactive.cadence_id
 								  AND (r.status IN ('active', 'paused')
-									   OR r.enrolled_at >= coalesce(c.last_activity_at, c.created_at)))
+									   OR r.trigger_at >= coalesce(c.last_activity_at, c.created_at)))
 			   AND NOT EXISTS (SELECT 1 FROM cadence.suppressions s
 								WHERE s.tenant_id = c.tenant_id AND s.channel = 'all'
 								  AND s.address IN (lower(c.email), c.phone, c.whatsapp))
