@@ -82,9 +82,10 @@ BEGIN
 	  INTO v_steps
 	  FROM cadence.cadence_actions a
 	  LEFT JOIN LATERAL (
-			SELECT sum(s.sent) AS sent, sum(s.delivered) AS delivered, sum(s.opened) AS opened,
-				   sum(s.clicked) AS clicked, sum(s.replied) AS replied, sum(s.bounced) AS bounced,
-				   sum(s.failed) AS failed, sum(s.skipped) AS skipped
+			SELECT sum(s.sent)::bigint AS sent, sum(s.delivered)::bigint AS delivered,
+				   sum(s.opened)::bigint AS opened, sum(s.clicked)::bigint AS clicked,
+				   sum(s.replied)::bigint AS replied, sum(s.bounced)::bigint AS bounced,
+				   sum(s.failed)::bigint AS failed, sum(s.skipped)::bigint AS skipped
 			  FROM cadence.step_stats s
 			 WHERE s.tenant_id = v_tenant AND s.cadence_id = c.id
 			   AND s.step_number = a.step_number) t ON true
