@@ -153,12 +153,31 @@ AS $$
 	SELECT CASE WHEN (v #>> '{}') ~ '^[0-9]{1,12}(\.[0-9]+)?$' THEN to_timestamp((v #>> '{}')::numeric) END
 $$;
 
+-- What an incoming SMS or WhatsApp message is: exactly an opt-out keyword
+-- (STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT, REVOKE, OPTOUT, in any
+-- case, punctuation aside) opts out; START or UNSTOP opts back in; YES
+-- opts in a number that opted out and is a reply from any other
+-- (opted_in_or_replied, settled once the number is known); HELP or INFO
+-- asks for help; Twilio's OptOutType (Advanced Opt-Out) says so itself.
+-- Anything else is a reply.
+CREATE FUNCTION cadence.message_kind(body text, opt_out_type text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT CASE
+		WHEN upper(opt_out_type) = 'STOP'
+			 OR w IN ('STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT', 'REVOKE', 'OPTOUT')
+			THEN 'opted_out'
+		WHEN upper(opt_out_type) = 'START' OR w IN ('START', 'UNSTOP') THEN 'opted_in'
+		WHEN w = 'YES' THEN 'opted_in_or_replied'
+		WHEN upper(opt_out_type) = 'HELP' OR w IN ('HELP', 'INFO') THEN 'help'
+		ELSE 'replied' END
+	  FROM (SELECT upper(regexp_replace(coalesce(body, ''), '[[:space:][:punct:]]+', '', 'g')) AS w) x
+$$;
+
 -- Twilio: a message status callback (MessageStatus) or an incoming message
--- (Body, SmsStatus received).  An incoming message that is exactly an
--- opt-out keyword (STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT, REVOKE,
--- OPTOUT), an opt-in one (START, UNSTOP; YES from a number that opted out)
--- or HELP / INFO, or that Twilio marks with OptOutType, is that; anything
--- else is a reply.  WhatsApp through Twilio (whatsapp: addresses) too.
+-- (Body, SmsStatus received), which message_kind() tells apart.  WhatsApp
+-- through Twilio (whatsapp: addresses) too.
 -- A failed or undelivered message is a bounce when its ErrorCode says the
 -- number cannot get messages (21211, 21214, 21610, 21612, 21614, 30005,
 -- 30006), else a delivery failure.
@@ -173,7 +192,6 @@ DECLARE
 	v_channel text := CASE WHEN coalesce(v_from, '') LIKE 'whatsapp:%'
 								OR coalesce(payload ->> 'To', '') LIKE 'whatsapp:%'
 						   THEN 'whatsapp' ELSE 'sms' END;
-	v_word text;
 	s cadence.signal;
 BEGIN
 	s.source := 'twilio';
@@ -186,17 +204,7 @@ BEGIN
 									'^whatsapp:', '');
 		s.body := payload ->> 'Body';
 		s.detail := jsonb_build_object('to', payload ->> 'To', 'messageSid', v_sid);
-		v_word := upper(regexp_replace(s.body, '[[:space:][:punct:]]+', '', 'g'));
-		s.kind := CASE
-			WHEN upper(payload ->> 'OptOutType') = 'STOP'
-				 OR v_word IN ('STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT', 'REVOKE', 'OPTOUT')
-				THEN 'opted_out'
-			WHEN upper(payload ->> 'OptOutType') = 'START' OR v_word IN ('START', 'UNSTOP')
-				THEN 'opted_in'
-			WHEN v_word = 'YES' THEN 'opted_in_or_replied'
-			WHEN upper(payload ->> 'OptOutType') = 'HELP' OR v_word IN ('HELP', 'INFO')
-				THEN 'help'
-			ELSE 'replied' END;
+		s.kind := cadence.message_kind(s.body, payload ->> 'OptOutType');
 		RETURN NEXT s;
 		RETURN;
 	END IF;
@@ -393,9 +401,8 @@ END
 $$;
 
 -- WhatsApp Cloud API: entry[].changes[].value holds statuses (sent,
--- delivered, read, failed) of our messages and messages from leads.  A
--- failed message is a failure of the delivery; a text that is exactly
--- STOP (or another opt-out keyword) opts out.
+-- delivered, read, failed) of our messages and messages from leads, which
+-- message_kind() reads.  A failed message is a failure of the delivery.
 CREATE FUNCTION cadence.signals_whatsapp(payload jsonb) RETURNS SETOF cadence.signal
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -403,7 +410,6 @@ AS $$
 DECLARE
 	v jsonb;
 	m jsonb;
-	v_word text;
 	s cadence.signal;
 BEGIN
 	IF payload ->> 'object' IS DISTINCT FROM 'whatsapp_business_account' THEN
@@ -443,12 +449,7 @@ BEGIN
 			s.detail := jsonb_strip_nulls(jsonb_build_object('type', m ->> 'type',
 				'context', m -> 'context' ->> 'id'));
 			s.message_id := m -> 'context' ->> 'id';
-			v_word := upper(regexp_replace(coalesce(s.body, ''), '[[:space:][:punct:]]+', '', 'g'));
-			s.kind := CASE
-				WHEN v_word IN ('STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT', 'REVOKE', 'OPTOUT')
-					THEN 'opted_out'
-				WHEN v_word IN ('START', 'UNSTOP') THEN 'opted_in'
-				ELSE 'replied' END;
+			s.kind := cadence.message_kind(s.body, NULL);
 			RETURN NEXT s;
 		END LOOP;
 	END LOOP;

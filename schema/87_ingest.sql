@@ -19,9 +19,7 @@ CREATE TYPE cadence.signal_match AS (
 	action_tenant	text,		-- the scheduled action it is about
 	run_id			bigint,
 	action_id		bigint,
-	step_number		integer,
 	cadence_id		text,
-	variant			text,
 	lead_ids		text[],		-- the leads it is about
 	run_ids			bigint[],	-- the live runs it may end or pause
 	company_run_ids	bigint[]	-- live runs of the lead's colleagues
@@ -125,9 +123,7 @@ BEGIN
 		m.action_tenant := a.tenant_id;
 		m.run_id := a.run_id;
 		m.action_id := a.id;
-		m.step_number := a.step_number;
 		m.cadence_id := a.cadence_id;
-		m.variant := coalesce(a.variant, '');
 		SELECT ARRAY[r.lead_id] INTO m.lead_ids
 		  FROM cadence.runs r WHERE r.tenant_id = a.tenant_id AND r.id = a.run_id;
 	ELSIF s.lead_id IS NOT NULL THEN
@@ -193,24 +189,41 @@ BEGIN
 END
 $$;
 
--- Set a scheduled action's engagement column (delivered_at, opened_at,
--- clicked_at, replied_at, bounced_at) unless it is set: true the first
--- time.
-CREATE FUNCTION cadence.mark_engagement(tenant_id text, run_id bigint, action_id bigint,
-										col text, at timestamptz)
-RETURNS boolean
+-- Mark engagement (delivered, opened, clicked, replied, bounced) on a
+-- scheduled action, at most once: its <kind>_at column is set unless it is
+-- already, and then the step counter to add is returned,
+-- [{"t": tenant, "c": cadence, "s": step, "v": variant, "f": kind}]; [] when
+-- it was marked before.
+CREATE FUNCTION cadence.engage(tenant_id text, run_id bigint, action_id bigint, kind text,
+							   at timestamptz)
+RETURNS jsonb
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	n int;
+	v_count jsonb;
 BEGIN
 	EXECUTE format('UPDATE cadence.scheduled_actions SET %1$I = $4, updated_at = now()'
-				   ' WHERE tenant_id = $1 AND run_id = $2 AND id = $3 AND %1$I IS NULL', col)
-		USING tenant_id, run_id, action_id, at;
-	GET DIAGNOSTICS n = ROW_COUNT;
-	RETURN n > 0;
+				   ' WHERE tenant_id = $1 AND run_id = $2 AND id = $3 AND %1$I IS NULL'
+				   ' RETURNING jsonb_build_array(jsonb_build_object(''t'', tenant_id,'
+				   '   ''c'', cadence_id, ''s'', step_number, ''v'', coalesce(variant, ''''),'
+				   '   ''f'', $5))', kind || '_at')
+		INTO v_count USING tenant_id, run_id, action_id, at, kind;
+	RETURN coalesce(v_count, '[]');
 END
+$$;
+
+-- The message a reply without a thread answers: the latest sent of the
+-- runs, on the reply's channel when there is one.
+CREATE FUNCTION cadence.answered_message(tenant_id text, run_ids bigint[], channel text)
+RETURNS cadence.scheduled_actions
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT a.* FROM cadence.scheduled_actions a
+	 WHERE a.tenant_id = answered_message.tenant_id AND a.run_id = ANY (run_ids)
+	   AND a.status = 'sent'
+	 ORDER BY (a.type = channel) DESC, a.sent_at DESC LIMIT 1
 $$;
 
 -- Put an address on the do-not-contact list (kept as it is when already on).
@@ -277,7 +290,7 @@ AS $$
 DECLARE
 	v_auto text := cadence.auto_reply_signal(coalesce(s.headers, '{}'), s.subject, s.body);
 	v_run record;
-	v_action record;
+	v_action cadence.scheduled_actions;
 	v_runs jsonb := '[]';
 	v_counts jsonb := '[]';
 	v_resume timestamptz;
@@ -290,10 +303,9 @@ BEGIN
 	 WHERE c.tenant_id = m.tenant_id AND c.id = ANY (m.lead_ids) AND v_auto IS NULL;
 
 	-- The message replied to, when the reply named it, even if its run is over.
-	IF m.action_id IS NOT NULL AND v_auto IS NULL
-	   AND cadence.mark_engagement(m.action_tenant, m.run_id, m.action_id, 'replied_at', s.occurred_at) THEN
-		v_counts := v_counts || jsonb_build_object('t', m.tenant_id, 'c', m.cadence_id,
-			's', m.step_number, 'v', m.variant, 'f', 'replied');
+	IF m.action_id IS NOT NULL AND v_auto IS NULL THEN
+		v_counts := v_counts || cadence.engage(m.action_tenant, m.run_id, m.action_id, 'replied',
+											   s.occurred_at);
 	END IF;
 
 	FOR v_run IN
@@ -303,14 +315,10 @@ BEGIN
 		 ORDER BY r.id
 	LOOP
 		IF m.action_id IS NULL AND v_auto IS NULL THEN
-			SELECT a.id, a.step_number, a.variant INTO v_action
-			  FROM cadence.scheduled_actions a
-			 WHERE a.tenant_id = m.tenant_id AND a.run_id = v_run.id AND a.status = 'sent'
-			 ORDER BY (a.type = s.channel) DESC, a.sent_at DESC LIMIT 1;
-			IF FOUND AND cadence.mark_engagement(m.tenant_id, v_run.id, v_action.id, 'replied_at',
-												 s.occurred_at) THEN
-				v_counts := v_counts || jsonb_build_object('t', m.tenant_id, 'c', v_run.cadence_id,
-					's', v_action.step_number, 'v', coalesce(v_action.variant, ''), 'f', 'replied');
+			v_action := cadence.answered_message(m.tenant_id, ARRAY[v_run.id], s.channel);
+			IF v_action.id IS NOT NULL THEN
+				v_counts := v_counts || cadence.engage(m.tenant_id, v_run.id, v_action.id, 'replied',
+													   s.occurred_at);
 			END IF;
 		END IF;
 		INSERT INTO cadence.events (tenant_id, run_id, scheduled_action_id, cadence_id, lead_id, type, payload)
@@ -353,16 +361,12 @@ BEGIN
 	-- No live run and no message named: the lead's latest message (of a
 	-- run that ended) is the one answered.
 	IF cardinality(m.run_ids) = 0 AND m.action_id IS NULL THEN
-		SELECT a.run_id, a.id, a.step_number, a.cadence_id, a.variant INTO v_action
-		  FROM cadence.runs r
-		  JOIN cadence.scheduled_actions a ON a.tenant_id = r.tenant_id AND a.run_id = r.id
-		 WHERE r.tenant_id = m.tenant_id AND r.lead_id = ANY (m.lead_ids) AND a.status = 'sent'
-		 ORDER BY (a.type = s.channel) DESC, a.sent_at DESC LIMIT 1;
-		IF FOUND AND v_auto IS NULL
-		   AND cadence.mark_engagement(m.tenant_id, v_action.run_id, v_action.id, 'replied_at',
-									   s.occurred_at) THEN
-			v_counts := v_counts || jsonb_build_object('t', m.tenant_id, 'c', v_action.cadence_id,
-				's', v_action.step_number, 'v', coalesce(v_action.variant, ''), 'f', 'replied');
+		v_action := cadence.answered_message(m.tenant_id,
+			ARRAY(SELECT r.id FROM cadence.runs r
+				   WHERE r.tenant_id = m.tenant_id AND r.lead_id = ANY (m.lead_ids)), s.channel);
+		IF v_action.id IS NOT NULL AND v_auto IS NULL THEN
+			v_counts := v_counts || cadence.engage(m.tenant_id, v_action.run_id, v_action.id,
+												   'replied', s.occurred_at);
 		END IF;
 		PERFORM cadence.lead_event(m.tenant_id, m.lead_ids, 'lead.replied', v_detail);
 	END IF;
@@ -377,26 +381,20 @@ LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	v_col text;
 	v_counts jsonb := '[]';
 	v_runs jsonb := '[]';
 	v_channel text := coalesce(s.channel, 'email');
 	v_detail jsonb := jsonb_strip_nulls(coalesce(s.detail, '{}') || jsonb_build_object('source', s.source));
 	v_result jsonb;
 BEGIN
-	-- Engagement on the message: its column, once, and its counter.
-	v_col := CASE m.kind WHEN 'delivered' THEN 'delivered_at' WHEN 'opened' THEN 'opened_at'
-						 WHEN 'clicked' THEN 'clicked_at' WHEN 'bounced' THEN 'bounced_at' END;
-	IF v_col IS NOT NULL AND m.action_id IS NOT NULL THEN
-		IF m.kind = 'clicked'
-		   AND cadence.mark_engagement(m.action_tenant, m.run_id, m.action_id, 'opened_at', s.occurred_at) THEN
-			v_counts := v_counts || jsonb_build_object('t', m.tenant_id, 'c', m.cadence_id,
-				's', m.step_number, 'v', m.variant, 'f', 'opened');
+	-- Engagement on the message, once each (a click is an open too).
+	IF m.kind IN ('delivered', 'opened', 'clicked', 'bounced') AND m.action_id IS NOT NULL THEN
+		IF m.kind = 'clicked' THEN
+			v_counts := v_counts || cadence.engage(m.action_tenant, m.run_id, m.action_id, 'opened',
+												   s.occurred_at);
 		END IF;
-		IF cadence.mark_engagement(m.action_tenant, m.run_id, m.action_id, v_col, s.occurred_at) THEN
-			v_counts := v_counts || jsonb_build_object('t', m.tenant_id, 'c', m.cadence_id,
-				's', m.step_number, 'v', m.variant, 'f', m.kind);
-		END IF;
+		v_counts := v_counts || cadence.engage(m.action_tenant, m.run_id, m.action_id, m.kind,
+											   s.occurred_at);
 	END IF;
 	IF m.action_id IS NOT NULL AND m.kind NOT IN ('replied') THEN
 		INSERT INTO cadence.events (tenant_id, run_id, scheduled_action_id, cadence_id, lead_id, type, payload)

@@ -188,8 +188,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	v_tenant text := cadence.require_tenant();
-	v_total bigint;
-	v_data jsonb;
+	v_result jsonb;
 BEGIN
 	PERFORM cadence.check_page(page, page_size);
 	IF status IS NOT NULL AND status NOT IN ('active', 'paused', 'completed', 'replied', 'bounced',
@@ -202,19 +201,19 @@ BEGIN
 					  AND c.id = list_enrollments.cadence_id AND c.deleted_at IS NULL) THEN
 		RAISE EXCEPTION 'cadence "%" not found', list_enrollments.cadence_id USING ERRCODE = 'P0002';
 	END IF;
-	SELECT count(*) INTO v_total FROM cadence.runs r
-	 WHERE r.tenant_id = v_tenant AND r.cadence_id = list_enrollments.cadence_id
-	   AND (list_enrollments.status IS NULL OR r.status = list_enrollments.status)
-	   AND (list_enrollments.assigned_to IS NULL OR r.assigned_to = list_enrollments.assigned_to);
-	SELECT coalesce(jsonb_agg(cadence.enrollment_json(p) ORDER BY p.enrolled_at DESC, p.id DESC), '[]')
-	  INTO v_data
-	  FROM (SELECT * FROM cadence.runs r
-			 WHERE r.tenant_id = v_tenant AND r.cadence_id = list_enrollments.cadence_id
-			   AND (list_enrollments.status IS NULL OR r.status = list_enrollments.status)
-			   AND (list_enrollments.assigned_to IS NULL OR r.assigned_to = list_enrollments.assigned_to)
-			 ORDER BY r.enrolled_at DESC, r.id DESC
-			 LIMIT page_size OFFSET (page - 1)::bigint * page_size) p;
-	RETURN jsonb_build_object('data', v_data, 'page', page, 'pageSize', page_size, 'total', v_total);
+	WITH f AS (
+		SELECT r FROM cadence.runs r
+		 WHERE r.tenant_id = v_tenant AND r.cadence_id = list_enrollments.cadence_id
+		   AND (list_enrollments.status IS NULL OR r.status = list_enrollments.status)
+		   AND (list_enrollments.assigned_to IS NULL OR r.assigned_to = list_enrollments.assigned_to))
+	SELECT jsonb_build_object(
+		'data', coalesce((SELECT jsonb_agg(cadence.enrollment_json(p.r)
+										   ORDER BY (p.r).enrolled_at DESC, (p.r).id DESC)
+							FROM (SELECT f.r FROM f ORDER BY (f.r).enrolled_at DESC, (f.r).id DESC
+								   LIMIT page_size OFFSET (page - 1)::bigint * page_size) p), '[]'),
+		'page', page, 'pageSize', page_size, 'total', (SELECT count(*) FROM f))
+	  INTO v_result;
+	RETURN v_result;
 END
 $$;
 COMMENT ON FUNCTION cadence.list_enrollments(text, text, text, integer, integer) IS

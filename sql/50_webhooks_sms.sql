@@ -7,6 +7,7 @@ SET timezone = 'UTC';
 \set ECHO none
 \i test/sql/mock.sql
 \i test/sql/fixtures.sql
+\i test/sql/webhooks.sql
 \set ECHO all
 SELECT pg_temp.mock_post('/_mock/reset');
 
@@ -51,23 +52,6 @@ SELECT outcome, count(*) FROM cadence.plan_runs('texts', ARRAY['ana', 'ben', 'ca
 SELECT cadence.plan_run_for_lead('chats', 'sheena', '2026-04-06 09:00Z') > 0 AS enrolled;
 SELECT cadence.run_due_actions(50, '2026-04-06 09:00Z', 'hooks-sms') ->> 'sent' AS sent;
 
--- hook(provider, payload, headers): ingest_webhook's answer, in words:
--- the signature check, the tally, and per event its kind and outcome and
--- the runs it ended or paused (by lead).
-CREATE FUNCTION pg_temp.hook(provider text, payload jsonb, headers jsonb DEFAULT '{}',
-							 url text DEFAULT NULL)
-RETURNS TABLE (signature text, applied int, duplicates int, unmatched int, events text, runs text)
-LANGUAGE sql AS $$
-	SELECT r ->> 'signature', (r ->> 'applied')::int, (r ->> 'duplicates')::int,
-		   (r ->> 'unmatched')::int,
-		   (SELECT string_agg((x ->> 'kind') || ' ' || (x ->> 'outcome'), ', ')
-			  FROM jsonb_array_elements(r -> 'results') AS x),
-		   (SELECT string_agg(ru.lead_id || ' ' || (y ->> 'status'), ', ' ORDER BY ru.lead_id)
-			  FROM jsonb_array_elements(r -> 'results') AS x,
-				   jsonb_array_elements(coalesce(x -> 'runs', '[]')) AS y
-			  JOIN cadence.runs ru ON ru.id = (y ->> 'runId')::bigint)
-	  FROM cadence.ingest_webhook(provider, payload, headers, url) AS r
-$$;
 -- The headers Twilio sends with these form parameters.
 CREATE FUNCTION pg_temp.twilio(params jsonb) RETURNS jsonb LANGUAGE sql AS $$
 	SELECT jsonb_build_object('X-Twilio-Signature',
@@ -107,14 +91,6 @@ SELECT step_number, variant, sent, delivered FROM cadence.step_stats
 -- (28000), and nothing is written.
 --
 SELECT count(*) AS applied_before FROM cadence.inbound_events WHERE tenant_id = 'hooks-sms';
-CREATE FUNCTION pg_temp.try(sql text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-	EXECUTE sql;
-	RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-	RETURN SQLSTATE || ': ' || SQLERRM;
-END
-$$;
 SELECT pg_temp.try(format('SELECT cadence.ingest_webhook(%L, %L)', 'twilio',
 	pg_temp.delivered('ana') || '{"MessageStatus": "read"}'));
 SELECT pg_temp.try(format('SELECT cadence.ingest_webhook(%L, %L, %L)', 'twilio',

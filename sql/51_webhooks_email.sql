@@ -9,6 +9,7 @@ SET timezone = 'UTC';
 \set ECHO none
 \i test/sql/mock.sql
 \i test/sql/fixtures.sql
+\i test/sql/webhooks.sql
 \set ECHO all
 SELECT pg_temp.mock_post('/_mock/reset');
 
@@ -52,27 +53,6 @@ SELECT count(*) FROM cadence.plan_runs('via-sendgrid', ARRAY['sue', 'sam', 'sid'
 SELECT count(*) FROM cadence.plan_runs('via-resend', ARRAY['rae', 'rex', 'roy', 'ron'], '2026-05-04 09:00Z');
 SELECT cadence.run_due_actions(50, '2026-05-04 09:00Z', 'hooks-mail') ->> 'sent' AS sent;
 
-CREATE FUNCTION pg_temp.hook(provider text, payload jsonb, headers jsonb DEFAULT '{}')
-RETURNS TABLE (signature text, applied int, duplicates int, unmatched int, ignored int, events text, runs text)
-LANGUAGE sql AS $$
-	SELECT r ->> 'signature', (r ->> 'applied')::int, (r ->> 'duplicates')::int,
-		   (r ->> 'unmatched')::int, (r ->> 'ignored')::int,
-		   (SELECT string_agg((x ->> 'kind') || ' ' || (x ->> 'outcome'), ', ')
-			  FROM jsonb_array_elements(r -> 'results') AS x),
-		   (SELECT string_agg(ru.lead_id || ' ' || (y ->> 'status'), ', ' ORDER BY ru.lead_id)
-			  FROM jsonb_array_elements(r -> 'results') AS x,
-				   jsonb_array_elements(coalesce(x -> 'runs', '[]')) AS y
-			  JOIN cadence.runs ru ON ru.id = (y ->> 'runId')::bigint)
-	  FROM cadence.ingest_webhook(provider, payload, headers) AS r
-$$;
-CREATE FUNCTION pg_temp.try(sql text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-	EXECUTE sql;
-	RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-	RETURN SQLSTATE || ': ' || SQLERRM;
-END
-$$;
 -- A lead's first e-mail.
 CREATE FUNCTION pg_temp.mail(lead text, step int DEFAULT 1) RETURNS cadence.scheduled_actions
 LANGUAGE sql AS $$

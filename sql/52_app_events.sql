@@ -5,6 +5,7 @@
 SET timezone = 'UTC';
 \set ECHO none
 \i test/sql/fixtures.sql
+\i test/sql/webhooks.sql
 \set ECHO all
 INSERT INTO cadence.members (tenant_id, user_id, role) VALUES ('events', 'olga', 'owner');
 SET cadence.tenant_id = 'events';
@@ -31,26 +32,6 @@ LANGUAGE sql AS $$
 	SELECT lead_id, cadence_id, status, exit_reason, assigned_to FROM cadence.runs
 	 WHERE tenant_id = 'events' ORDER BY lead_id, cadence_id, id
 $$;
-CREATE FUNCTION pg_temp.app(event jsonb) RETURNS TABLE (applied int, duplicates int, events text, runs text)
-LANGUAGE sql AS $$
-	SELECT (r ->> 'applied')::int, (r ->> 'duplicates')::int,
-		   (SELECT string_agg((x ->> 'kind') || ' ' || (x ->> 'outcome'), ', ')
-			  FROM jsonb_array_elements(r -> 'results') AS x),
-		   (SELECT string_agg(ru.lead_id || '/' || ru.cadence_id || ' ' || coalesce(y ->> 'status', y ->> 'outcome'),
-							  ', ' ORDER BY ru.lead_id, ru.cadence_id)
-			  FROM jsonb_array_elements(r -> 'results') AS x,
-				   jsonb_array_elements(coalesce(x -> 'runs', '[]')) AS y
-			  JOIN cadence.runs ru ON ru.id = (y ->> 'runId')::bigint)
-	  FROM cadence.ingest_webhook('app', event) AS r
-$$;
-CREATE FUNCTION pg_temp.try(sql text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-	EXECUTE sql;
-	RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-	RETURN SQLSTATE || ': ' || SQLERRM;
-END
-$$;
 
 -- Listeners: another session LISTENs on seed 003's channels.
 CREATE EXTENSION IF NOT EXISTS dblink;
@@ -76,14 +57,14 @@ $$;
 SELECT pg_temp.cadence('for-raj', '{"trigger": {"type": "lead_assigned", "config": {"assignedTo": "raj"}}}');
 SELECT pg_temp.cadence('for-anyone', '{"trigger": {"type": "lead_assigned"}}');
 SELECT pg_temp.cadence('for-sam', '{"trigger": {"type": "lead_assigned", "config": {"assignedTo": "sam"}}}');
-SELECT * FROM pg_temp.app('{"type": "lead_assigned", "leadId": "amy", "assignedTo": "raj", "eventId": "evt-1"}');
+SELECT * FROM pg_temp.hook('app', '{"type": "lead_assigned", "leadId": "amy", "assignedTo": "raj", "eventId": "evt-1"}');
 SELECT * FROM pg_temp.runs();
 SELECT owner_id FROM cadence.contacts WHERE tenant_id = 'events' AND id = 'amy';
 -- A runner hands the first call of each to the rep.
 SELECT cadence.run_due_actions(10, now(), 'events') ->> 'pendingManual' AS calls;
 SELECT * FROM pg_temp.heard();
 -- The same event again (the app retried) is recognised.
-SELECT * FROM pg_temp.app('{"type": "lead_assigned", "leadId": "amy", "assignedTo": "raj", "eventId": "evt-1"}');
+SELECT * FROM pg_temp.hook('app', '{"type": "lead_assigned", "leadId": "amy", "assignedTo": "raj", "eventId": "evt-1"}');
 
 -- The same from a row trigger on the leads table (here cadence.contacts
 -- itself): giving Bob an owner enrolls him.
@@ -104,7 +85,7 @@ SELECT count(*) AS created FROM pg_temp.heard();
 SELECT cadence.upsert_cadence(cadence.get_cadence('for-raj') || '{"exitConditions": {"onReply": false}}') ->> 'version';
 SELECT cadence.upsert_cadence(cadence.get_cadence('for-anyone')
 	|| '{"settings": {"pauseCompanyOnReply": true}}') ->> 'version';
-SELECT * FROM pg_temp.app('{"type": "reply", "leadId": "amy", "channel": "email", "text": "Sounds good, call me"}');
+SELECT * FROM pg_temp.hook('app', '{"type": "reply", "leadId": "amy", "channel": "email", "text": "Sounds good, call me"}');
 SELECT * FROM pg_temp.runs() WHERE lead IN ('amy', 'bob');
 SELECT type, payload ->> 'kind' AS kind, payload ->> 'text' AS text
   FROM cadence.events WHERE tenant_id = 'events' AND lead_id = 'amy' AND type LIKE 'action.engagement' ORDER BY id;
@@ -146,7 +127,7 @@ SELECT pg_temp.cadence('keep-going', '{"exitConditions": {"onMeetingBooked": fal
 SELECT pg_temp.cadence('stop-on-meeting');
 SELECT count(*) FROM cadence.plan_runs('keep-going', ARRAY['cal']);
 SELECT count(*) FROM cadence.plan_runs('stop-on-meeting', ARRAY['cal']);
-SELECT * FROM pg_temp.app('{"type": "meeting_booked", "leadId": "cal"}');
+SELECT * FROM pg_temp.hook('app', '{"type": "meeting_booked", "leadId": "cal"}');
 SELECT * FROM pg_temp.runs() WHERE lead = 'cal';
 
 --
@@ -154,7 +135,7 @@ SELECT * FROM pg_temp.runs() WHERE lead = 'cal';
 -- triggered by that stage enroll it.
 --
 SELECT pg_temp.cadence('on-demo', '{"trigger": {"type": "stage_changed", "config": {"stage": "demo"}}}');
-SELECT * FROM pg_temp.app('{"type": "stage_changed", "leadId": "dan", "stage": "demo"}');
+SELECT * FROM pg_temp.hook('app', '{"type": "stage_changed", "leadId": "dan", "stage": "demo"}');
 SELECT status FROM cadence.contacts WHERE tenant_id = 'events' AND id = 'dan';
 SELECT * FROM pg_temp.runs() WHERE lead = 'dan';
 
