@@ -416,11 +416,13 @@ BEGIN
 	rule := cadence.json_field(action, 'scheduleRule', path, 'object', required => true);
 	PERFORM cadence.validate_schedule_rule(rule, cadence.json_path(path, 'scheduleRule'));
 
+	-- With variants, what is sent is each variant laid over the config: the
+	-- config itself may leave to them what they all set.
 	config := coalesce(cadence.json_field(action, 'config', path, 'object'), '{}');
-	PERFORM cadence.validate_action_config(action_type, config, cadence.json_path(path, 'config'));
-
 	variants := cadence.json_field(action, 'variants', path, 'array');
-	IF variants IS NOT NULL THEN
+	IF variants IS NULL THEN
+		PERFORM cadence.validate_action_config(action_type, config, cadence.json_path(path, 'config'));
+	ELSE
 		PERFORM cadence.validate_variants(variants, action_type, config,
 										  cadence.json_path(path, 'variants'));
 	END IF;
@@ -746,7 +748,7 @@ BEGIN
 		v_days := cadence.normalize_days(
 			cadence.json_field(body, 'days', '', 'array', required => true), 'days');
 	END IF;
-	PERFORM cadence.validate_jumps(v_days);
+	PERFORM cadence.validate_step_references(v_days);
 
 	RETURN jsonb_build_object('name', v_name, 'timezone', v_zone, 'trigger', v_trigger,
 							  'settings', v_settings, 'exitConditions', v_exit,

@@ -187,46 +187,55 @@ BEGIN
 END
 $$;
 
--- Every jump of a cadence (its normalised days) goes forward to a step
--- that exists: 22023 naming the condition's action otherwise.
-CREATE FUNCTION cadence.validate_jumps(days jsonb) RETURNS void
+-- What a cadence's steps say about other steps (its normalised days):
+-- every jump goes forward to a step that exists, and a condition's "step"
+-- names a step before it.  22023 naming the condition's action otherwise.
+CREATE FUNCTION cadence.validate_step_references(days jsonb) RETURNS void
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+	v_steps jsonb;
 	j record;
+	v_branch text;
+	v_to jsonb;
 	v_target int;
 BEGIN
-	FOR j IN
-		WITH steps AS (
-			SELECT a, row_number() OVER (ORDER BY (d ->> 'dayNumber')::int, p) AS n
+	-- {action id: step number}, in the order the steps are numbered.
+	SELECT coalesce(jsonb_object_agg(a ->> 'id', n), '{}') INTO v_steps
+	  FROM (SELECT a, row_number() OVER (ORDER BY (d ->> 'dayNumber')::int, p) AS n
 			  FROM jsonb_array_elements(days) AS d,
-				   jsonb_array_elements(d -> 'actions') WITH ORDINALITY AS x(a, p))
-		SELECT s.n, s.a ->> 'id' AS id, b.key, b.value -> 'toStep' AS to_step,
-			   (SELECT max(n) FROM steps) AS last
-		  FROM steps s, jsonb_each(s.a -> 'condition') AS b
-		 WHERE s.a ->> 'type' = 'condition' AND b.key IN ('then', 'else')
-		   AND b.value ->> 'action' = 'jump'
+				   jsonb_array_elements(d -> 'actions') WITH ORDINALITY AS x(a, p)) s;
+	FOR j IN
+		SELECT (v_steps ->> (a ->> 'id'))::int AS n, a ->> 'id' AS id, a -> 'condition' AS c
+		  FROM jsonb_array_elements(days) AS d, jsonb_array_elements(d -> 'actions') AS a
+		 WHERE a ? 'condition'
 	LOOP
-		IF jsonb_typeof(j.to_step) = 'string' THEN
-			WITH steps AS (
-				SELECT a, row_number() OVER (ORDER BY (d ->> 'dayNumber')::int, p) AS n
-				  FROM jsonb_array_elements(days) AS d,
-					   jsonb_array_elements(d -> 'actions') WITH ORDINALITY AS x(a, p))
-			SELECT n INTO v_target FROM steps WHERE a ->> 'id' = j.to_step #>> '{}';
-		ELSE
-			v_target := (j.to_step)::int;
-		END IF;
-		IF v_target IS NULL OR v_target > j.last THEN
-			RAISE EXCEPTION 'the % branch of condition "%" jumps to %, which is not a step of the cadence',
-				j.key, j.id, j.to_step
-				USING ERRCODE = '22023';
-		ELSIF v_target <= j.n THEN
-			RAISE EXCEPTION 'the % branch of condition "%" (step %) jumps back to step %',
-				j.key, j.id, j.n, v_target
+		IF j.c ->> 'step' IS NOT NULL AND coalesce((v_steps ->> (j.c ->> 'step'))::int >= j.n, true) THEN
+			RAISE EXCEPTION 'the condition of "%" looks at step "%", which does not come before it',
+				j.id, j.c ->> 'step'
 				USING ERRCODE = '22023',
-					  HINT = 'A condition jumps forward; to repeat a touch, add it again later in the cadence.';
+					  HINT = 'condition.step names the action id of an earlier step.';
 		END IF;
+		FOR v_branch, v_to, v_target IN
+			SELECT b.key, b.value -> 'toStep',
+				   CASE jsonb_typeof(b.value -> 'toStep')
+					   WHEN 'string' THEN (v_steps ->> (b.value ->> 'toStep'))::int
+					   ELSE (b.value ->> 'toStep')::int END
+			  FROM jsonb_each(j.c) AS b
+			 WHERE b.key IN ('then', 'else') AND b.value ->> 'action' = 'jump'
+		LOOP
+			IF v_target IS NULL OR v_target > (SELECT count(*) FROM jsonb_object_keys(v_steps)) THEN
+				RAISE EXCEPTION 'the % branch of condition "%" jumps to %, which is not a step of the cadence',
+					v_branch, j.id, v_to
+					USING ERRCODE = '22023';
+			ELSIF v_target <= j.n THEN
+				RAISE EXCEPTION 'the % branch of condition "%" (step %) jumps back to step %',
+					v_branch, j.id, j.n, v_target
+					USING ERRCODE = '22023',
+						  HINT = 'A condition jumps forward; to repeat a touch, add it again later in the cadence.';
+			END IF;
+		END LOOP;
 	END LOOP;
 END
 $$;

@@ -78,7 +78,7 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT config || (variant - 'id' - 'weight' - 'name')
-		|| coalesce((SELECT jsonb_object_agg(k, config -> k || variant -> k)
+		|| coalesce((SELECT jsonb_object_agg(k, (config -> k) || (variant -> k))
 					   FROM jsonb_object_keys(variant) AS k
 					  WHERE jsonb_typeof(config -> k) = 'object'
 						AND jsonb_typeof(variant -> k) = 'object'), '{}')
@@ -186,8 +186,9 @@ $$;
 --                   run's assignee, else the lead's owner); message is a
 --                   template of the lead's variables
 --   add_to_campaign {"cadenceId": "...", "startAtStep"?}: enrolls the lead in
---                   that (active) cadence with the same assignee
-CREATE FUNCTION cadence.apply_lead_action(tenant_id text, run_id bigint, spec jsonb)
+--                   that (active) cadence with the same assignee, at `at`
+CREATE FUNCTION cadence.apply_lead_action(tenant_id text, run_id bigint, spec jsonb,
+										  at timestamptz DEFAULT now())
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -256,8 +257,9 @@ BEGIN
 		RETURN v_payload - 'tenantId';
 	WHEN 'add_to_campaign' THEN
 		v_run := (cadence.in_tenant(tenant_id,
-			'SELECT to_jsonb(cadence.plan_run_for_lead($1 ->> ''cadenceId'', $1 ->> ''leadId'', now(), $1 -> ''options''))',
-			jsonb_build_object('cadenceId', spec ->> 'cadenceId', 'leadId', r.lead_id,
+			'SELECT to_jsonb(cadence.plan_run_for_lead($1 ->> ''cadenceId'', $1 ->> ''leadId'','
+			|| ' ($1 ->> ''at'')::timestamptz, $1 -> ''options''))',
+			jsonb_build_object('cadenceId', spec ->> 'cadenceId', 'leadId', r.lead_id, 'at', at,
 				'options', jsonb_strip_nulls(jsonb_build_object(
 					'assignedTo', r.assigned_to, 'startAtStep', spec -> 'startAtStep',
 					'metadata', jsonb_build_object('enrolledByRun', run_id))))))::bigint;
@@ -268,7 +270,7 @@ BEGIN
 	END CASE;
 END
 $$;
-COMMENT ON FUNCTION cadence.apply_lead_action(text, bigint, jsonb) IS
+COMMENT ON FUNCTION cadence.apply_lead_action(text, bigint, jsonb, timestamptz) IS
 	'Do a lead action step for a run (update_status, mark_qualified, tag_lead, assign_to_user, notify_user, add_to_campaign) and say what it did';
 
 -- The lead actions there are, as error hints list them.
@@ -285,9 +287,11 @@ $$;
 --   {"leadAction": "tag_lead", "result": {...}, "branch": {"action": "continue"}}
 -- A condition's then (when it holds) or else (when not) is the branch,
 -- continue when absent; a jump's toStep (an action id or a step number) is
--- returned as the step number of the run's cadence version.
+-- returned as the step number of the run's cadence version.  at is the
+-- runner's clock.
 CREATE FUNCTION cadence.execute_logic_step(tenant_id text, run_id bigint, step_number integer,
-										   step_type text, config jsonb, condition jsonb)
+										   step_type text, config jsonb, condition jsonb,
+										   at timestamptz)
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -299,7 +303,7 @@ DECLARE
 BEGIN
 	IF step_type = 'lead_action' THEN
 		RETURN jsonb_build_object('leadAction', config -> 'leadAction' ->> 'action',
-			'result', cadence.apply_lead_action(tenant_id, run_id, config -> 'leadAction'),
+			'result', cadence.apply_lead_action(tenant_id, run_id, config -> 'leadAction', at),
 			'branch', jsonb_build_object('action', 'continue'));
 	END IF;
 
@@ -320,5 +324,5 @@ BEGIN
 		'step', condition ->> 'step', 'met', v_met, 'branch', v_branch));
 END
 $$;
-COMMENT ON FUNCTION cadence.execute_logic_step(text, bigint, integer, text, jsonb, jsonb) IS
+COMMENT ON FUNCTION cadence.execute_logic_step(text, bigint, integer, text, jsonb, jsonb, timestamptz) IS
 	'Carry out a condition or lead action step of a run and name the branch it takes: continue, jump (toStep) or stop (status, reason)';

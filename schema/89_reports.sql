@@ -305,7 +305,8 @@ COMMENT ON FUNCTION cadence.list_tasks(text, text, date, integer, integer) IS
 	'The manual task list: open tasks (or of another status) by due time, of one assignee, due by a date, one page at a time: {data, page, pageSize, total}';
 
 -- Declare variant_id the winner of a step's A/B test: runs enrolled from
--- now on get it; runs under way keep theirs.  Owners and admins.
+-- now on (from this transaction's start) get it; runs under way keep
+-- theirs.  Owners and admins.
 CREATE FUNCTION cadence.declare_winner(cadence_id text, action_id text, variant_id text)
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE
@@ -314,7 +315,7 @@ AS $$
 DECLARE
 	v_tenant text := cadence.require_tenant();
 	c cadence.cadences := cadence.lock_cadence_for_write(v_tenant, declare_winner.cadence_id);
-	v_at timestamptz := clock_timestamp();
+	v_at timestamptz := now();
 BEGIN
 	IF NOT EXISTS (SELECT 1 FROM cadence.cadence_actions a, jsonb_array_elements(a.variants) AS v
 					WHERE a.tenant_id = v_tenant AND a.cadence_id = c.id AND a.version = c.version

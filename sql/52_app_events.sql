@@ -34,7 +34,9 @@ LANGUAGE sql AS $$
 $$;
 
 -- Listeners: another session LISTENs on seed 003's channels.
+SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS dblink;
+RESET client_min_messages;
 SELECT dblink_connect('listener', format('dbname=%s port=%s host=%s', current_database(),
 	current_setting('port'), split_part(current_setting('unix_socket_directories'), ',', 1)));
 SELECT dblink_exec('listener', 'LISTEN "sequence.enrollment.created"; LISTEN "sequence.enrollment.replied";'

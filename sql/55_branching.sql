@@ -25,16 +25,16 @@ INSERT INTO cadence.providers (tenant_id, id, channel, kind, base_url, credentia
 	('branching', 'resend', 'email', 'resend', 'http://127.0.0.1:18025',
 	 '{"apiKey": "re_secret"}', '{"from": "sales@acme.test"}', true);
 
--- cadence(id, steps, exit): an active cadence in New York time.  Exits on
--- replies, bounces and opt-outs are off unless asked for, so that the
--- condition steps are what reacts to them.
+-- cadence(id, steps, exit): an active cadence in New York time (returns
+-- its status).  Exits on replies, bounces and opt-outs are off unless
+-- asked for, so that the condition steps are what reacts to them.
 CREATE FUNCTION pg_temp.cadence(id text, steps jsonb,
 								exit jsonb DEFAULT '{"onReply": false, "onBounce": false, "onUnsubscribe": false}')
-RETURNS void
+RETURNS text
 LANGUAGE sql AS $$
 	SELECT cadence.upsert_cadence(jsonb_build_object('id', id, 'name', id,
 		'timezone', 'America/New_York', 'isActive', true, 'exitConditions', exit,
-		'days', jsonb_build_array(jsonb_build_object('dayNumber', 1, 'actions', steps))))
+		'days', jsonb_build_array(jsonb_build_object('dayNumber', 1, 'actions', steps)))) ->> 'status'
 $$;
 -- run(as_of): passes of the runner at as_of until nothing more is due
 -- (a condition or lead action step lets the next step fall due at once),
@@ -45,7 +45,7 @@ DECLARE
 	total jsonb := '{}';
 	pass jsonb;
 BEGIN
-	LOOP
+	FOR i IN 1 .. 20 LOOP
 		pass := cadence.run_due_actions(100, as_of, 'branching');
 		EXIT WHEN (pass ->> 'claimed')::int = 0;
 		SELECT jsonb_object_agg(k, coalesce((total ->> k)::int, 0) + (pass ->> k)::int)
@@ -70,7 +70,8 @@ LANGUAGE sql AS $$
 $$;
 -- Engagement, reported the way it arrives: Resend's webhook for an email
 -- a lead opened, clicked or that bounced (naming the message by the id
--- Resend gave it), and the application's event for a reply.
+-- Resend gave it), and the application's event for a reply.  Each says
+-- how many signals ingest_webhook applied (1).
 CREATE FUNCTION pg_temp.resend(kind text, cid text, lead text, action text, at timestamptz)
 RETURNS text LANGUAGE sql AS $$
 	SELECT cadence.ingest_webhook('resend', jsonb_build_object(
@@ -117,8 +118,9 @@ INSERT INTO cadence.contacts (tenant_id, id, first_name, email, phone, timezone,
 	('branching', 'bouncer', 'Bo', 'bo@x.test', '+12125550205', 'America/New_York', 'rep-1'),
 	('branching', 'optout', 'Ossie', 'ossie@x.test', '+12125550206', 'America/New_York', 'rep-1'),
 	('branching', 'stopped', 'Stu', 'stu@x.test', '+12125550207', 'America/New_York', 'rep-1');
-SELECT count(*) AS enrolled FROM cadence.plan_runs('kinds',
-	ARRAY['quiet', 'opener', 'clicker', 'replier', 'bouncer', 'optout', 'stopped'], '2026-03-10 14:00Z');
+SELECT count(*) FILTER (WHERE outcome = 'enrolled') AS enrolled
+  FROM cadence.plan_runs('kinds', ARRAY['quiet', 'opener', 'clicker', 'replier', 'bouncer', 'optout', 'stopped'],
+						 '2026-03-10 14:00Z');
 -- Both emails go out (10:00 and 10:10 in New York).
 SELECT pg_temp.run('2026-03-10 14:00Z');
 SELECT pg_temp.run('2026-03-10 14:10Z');
@@ -192,7 +194,8 @@ INSERT INTO cadence.contacts (tenant_id, id, first_name, email, timezone) VALUES
 	('branching', 'ann', 'Ann', 'ann@x.test', 'America/New_York'),
 	('branching', 'ben', 'Ben', 'ben@x.test', 'America/New_York'),
 	('branching', 'cat', 'Cat', 'cat@x.test', 'America/New_York');
-SELECT count(*) AS enrolled FROM cadence.plan_runs('branches', ARRAY['ann', 'ben', 'cat'], '2026-03-10 14:00Z');
+SELECT count(*) FILTER (WHERE outcome = 'enrolled') AS enrolled
+  FROM cadence.plan_runs('branches', ARRAY['ann', 'ben', 'cat'], '2026-03-10 14:00Z');
 SELECT pg_temp.run('2026-03-10 14:00Z');
 -- Ann replies, Ben opens the intro, Cat does nothing.
 SELECT pg_temp.reply('ann', '2026-03-10 14:30Z') AS ann,
@@ -260,7 +263,8 @@ INSERT INTO cadence.contacts (tenant_id, id, first_name, email, company, timezon
 	('branching', 'fay', 'Fay', 'fay@x.test', 'Fayre', 'America/New_York'),
 	('branching', 'gus', 'Gus', 'gus@x.test', 'Gusto', 'America/New_York');
 SELECT pg_temp.mock_post('/_mock/reset');
-SELECT count(*) AS enrolled FROM cadence.plan_runs('seed004', ARRAY['dot', 'eve', 'fay', 'gus'], '2026-03-10 14:00Z');
+SELECT count(*) FILTER (WHERE outcome = 'enrolled') AS enrolled
+  FROM cadence.plan_runs('seed004', ARRAY['dot', 'eve', 'fay', 'gus'], '2026-03-10 14:00Z');
 SELECT pg_temp.run('2026-03-10 14:00Z');
 SELECT pg_temp.reply('dot', '2026-03-11 15:00Z') AS dot,
 	   pg_temp.resend('opened', 'seed004', 'fay', 'email-1', '2026-03-11 16:00Z') AS fay;
@@ -319,8 +323,8 @@ SELECT cadence.plan_run_for_lead('leadwork', 'hal', '2026-03-10 14:00Z', '{"assi
 SELECT pg_temp.run('2026-03-10 14:00Z');
 -- What each step did.
 SELECT a.step_number AS step, a.action_id, a.status,
-	   (a.rendered -> 'result') - 'runId'
-	   || CASE WHEN a.rendered -> 'result' ? 'runId' THEN '{"runId": "(masked)"}' ELSE '{}' END AS result
+	   CASE WHEN a.rendered -> 'result' ? 'runId' THEN jsonb_set(a.rendered -> 'result', '{runId}', '"(masked)"')
+			ELSE a.rendered -> 'result' END AS result
   FROM cadence.scheduled_actions a
  WHERE a.tenant_id = 'branching' AND a.run_id = pg_temp.run_of('leadwork', 'hal')
  ORDER BY a.step_number;
@@ -349,9 +353,14 @@ SELECT payload - 'runId' AS notified, payload ->> 'runId' = run_id::text AS name
 -- it was triggered at the runner's clock (as_of), its welcome email an hour
 -- later.
 SELECT n.status, n.assigned_to, n.metadata ->> 'enrolledByRun' = pg_temp.run_of('leadwork', 'hal')::text AS enrolled_by_hal,
+	   n.id = (SELECT (a.rendered #>> '{result,runId}')::bigint FROM cadence.scheduled_actions a
+				WHERE a.tenant_id = n.tenant_id AND a.run_id = pg_temp.run_of('leadwork', 'hal')
+				  AND a.action_id = 'to-nurture') AS named_in_result,
 	   n.trigger_at, (SELECT a.due_at FROM cadence.scheduled_actions a
 					   WHERE a.tenant_id = n.tenant_id AND a.run_id = n.id AND a.step_number = 1) AS welcome_due
   FROM cadence.runs n WHERE n.id = pg_temp.run_of('nurture', 'hal');
+-- Hal's welcome goes out at 11:00.
+SELECT pg_temp.run('2026-03-10 15:00Z') AS welcome_for_hal;
 
 --
 -- A lead action that fails (add_to_campaign naming a draft cadence) fails
@@ -369,7 +378,8 @@ INSERT INTO cadence.contacts (tenant_id, id, first_name, email, timezone) VALUES
 	('branching', 'ivy', 'Ivy', 'ivy@x.test', 'America/New_York'),
 	('branching', 'jay', 'Jay', 'jay@x.test', 'America/New_York'),
 	('branching', 'kim', 'Kim', 'kim@x.test', 'America/New_York');
-SELECT count(*) AS enrolled FROM cadence.plan_runs('broken', ARRAY['ivy', 'jay'], '2026-03-12 14:00Z');
+SELECT count(*) FILTER (WHERE outcome = 'enrolled') AS enrolled
+  FROM cadence.plan_runs('broken', ARRAY['ivy', 'jay'], '2026-03-12 14:00Z');
 SELECT cadence.plan_run_for_lead('nurture', 'kim', '2026-03-12 13:00Z') > 0 AS enrolled;
 -- One pass: both lead actions fail, Kim's email goes out.
 SELECT cadence.run_due_actions(100, '2026-03-12 14:00Z', 'branching');
@@ -403,7 +413,8 @@ SELECT pg_temp.cadence('guarded', '[
 INSERT INTO cadence.contacts (tenant_id, id, first_name, email, phone, timezone, owner_id) VALUES
 	('branching', 'lia', 'Lia', 'lia@x.test', '+12125550301', 'America/New_York', 'rep-1'),
 	('branching', 'max', 'Max', 'max@x.test', '+12125550302', 'America/New_York', 'rep-1');
-SELECT count(*) AS enrolled FROM cadence.plan_runs('guarded', ARRAY['lia', 'max'], '2026-03-10 14:00Z');
+SELECT count(*) FILTER (WHERE outcome = 'enrolled') AS enrolled
+  FROM cadence.plan_runs('guarded', ARRAY['lia', 'max'], '2026-03-10 14:00Z');
 SELECT pg_temp.run('2026-03-10 14:00Z');
 SELECT pg_temp.resend('clicked', 'guarded', 'lia', 'm1', '2026-03-10 14:30Z') AS lia;
 SELECT pg_temp.run('2026-03-10 15:00Z');
@@ -472,3 +483,7 @@ SELECT pg_temp.bad('{"id": "l", "type": "lead_action", "config": {"leadAction": 
 SELECT pg_temp.bad('{"id": "t", "type": "call_task", "variants": [{"id": "A"}, {"id": "B"}]}') AS variants_on_call;
 SELECT pg_temp.bad('{"id": "l", "type": "lead_action", "config": {"leadAction": {"action": "mark_qualified"}}, "variants": [{"id": "A"}, {"id": "B"}]}') AS variants_on_lead_action;
 SELECT count(*) AS written FROM cadence.cadences WHERE tenant_id = 'branching' AND id = 'bad';
+-- condition.step names an earlier step of the cadence: one that does not
+-- exist, or comes later, would make the condition look at nothing.
+SELECT left(pg_temp.bad('{"id": "s", "type": "sms", "config": {"sms": {"body": "Hi"}}, "condition": {"when": "if_opened", "step": "m9"}}'), 5) AS step_missing;
+SELECT left(pg_temp.bad('{"id": "c", "type": "condition", "condition": {"when": "if_opened", "step": "c"}}'), 5) AS step_itself;

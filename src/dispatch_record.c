@@ -28,6 +28,7 @@
 #include "provider_util.h"
 #include "runstate.h"
 #include "shmem.h"
+#include "template.h"
 
 /* An action done this much later than planned re-plans the steps after it. */
 #define REANCHOR_SLACK_SECS	60
@@ -236,17 +237,32 @@ task_type(const char *step_type)
 }
 
 /*
+ * task_text
+ *		A task's title or description filled from the lead ({{firstName}});
+ *		as written when a variable has no value, since a person reads it.
+ */
+static char *
+task_text(const DispatchItem *item, const char *text)
+{
+	char	   *missing;
+	char	   *out = text ? cadence_render(text, item->vars, CADENCE_ESCAPE_NONE, &missing) : NULL;
+
+	return out ? out : (char *) text;
+}
+
+/*
  * task_title
  *		config.task.title, else the step's name, else what to do and to whom.
  */
 static char *
 task_title(const DispatchItem *item)
 {
-	char	   *title = cadence_jsonb_string(cadence_jsonb_object(item->config, "task"), "title");
+	char	   *title = task_text(item, cadence_jsonb_string(cadence_jsonb_object(item->config, "task"),
+															 "title"));
 	char	   *who = cadence_jsonb_string(item->vars, "fullName");
 
 	if (title == NULL)
-		title = item->action_name;
+		title = task_text(item, item->action_name);
 	if (title == NULL)
 		title = psprintf("%s %s",
 						 strcmp(item->type, "call_task") == 0 ? "Call" :
@@ -421,8 +437,8 @@ write_tasks(DispatchBatch *batch, const bool *fresh)
 				 : cadence_jsonb_string(it->vars, "ownerId"));
 		col_text(&c, 5, task_type(it->type));
 		col_text(&c, 6, task_title(it));
-		col_text(&c, 7, cadence_jsonb_string(cadence_jsonb_object(it->config, "task"),
-											 "description"));
+		col_text(&c, 7, task_text(it, cadence_jsonb_string(cadence_jsonb_object(it->config, "task"),
+														   "description")));
 		col_datum(&c, 8, TimestampTzGetDatum(it->due_at), false);
 		c.n++;
 	}

@@ -396,26 +396,27 @@ close_open_actions(const RunState *run, int32 before_step, const char *status,
 
 /*
  * end_run
- *		End an active or paused run with a final status: what was still to
- *		happen is cancelled (skip reason run_<status>), and an event says why
- *		(run.cancelled for a cancellation, else run.exited).
+ *		End an active or paused run at `at` with a final status: what was
+ *		still to happen is cancelled (skip reason run_<status>), and an event
+ *		says why (run.cancelled for a cancellation, else run.exited).
  */
 static void
-end_run(RunState *run, const char *status, const char *reason)
+end_run(RunState *run, const char *status, const char *reason, TimestampTz at)
 {
-	Oid			types[2] = {TEXTOID, TEXTOID};
-	Datum		values[2];
-	char		nulls[2] = {' ', reason ? ' ' : 'n'};
+	Oid			types[3] = {TEXTOID, TEXTOID, TIMESTAMPTZOID};
+	Datum		values[3];
+	char		nulls[3] = {' ', reason ? ' ' : 'n', ' '};
 	bool		cancelled = strcmp(status, "cancelled") == 0;
 
 	values[0] = CStringGetTextDatum(status);
 	values[1] = reason ? CStringGetTextDatum(reason) : (Datum) 0;
+	values[2] = TimestampTzGetDatum(at);
 	close_open_actions(run, 0, "cancelled", psprintf("run_%s", status));
 	exec_run(run, "UPDATE cadence.runs SET status = $3, current_step = 0,"
-			 " exit_reason = coalesce($4, $3), completed_at = now(),"
-			 " paused_at = NULL, resume_at = NULL, last_activity_at = now()"
+			 " exit_reason = coalesce($4, $3), completed_at = $5,"
+			 " paused_at = NULL, resume_at = NULL, last_activity_at = $5"
 			 " WHERE tenant_id = $1 AND id = $2",
-			 2, types, values, nulls, SPI_OK_UPDATE);
+			 3, types, values, nulls, SPI_OK_UPDATE);
 	run->status = pstrdup(status);
 	if (cancelled)
 		run_event(run, "run.cancelled", "jsonb_strip_nulls(jsonb_build_object('reason', $4))",
@@ -473,6 +474,7 @@ cadence_run_execute_step(const char *tenant_id, int64 run_id, int64 action_id,
 	if (strcmp(run->status, "active") != 0)
 		return false;
 	values[0] = Int64GetDatum(action_id);
+	values[1] = TimestampTzGetDatum(at);
 	exec_run(run, "SELECT o.outcome, o.outcome #>> '{branch,action}',"
 			 "       (o.outcome #>> '{branch,toStep}')::int,"
 			 "       o.outcome #>> '{branch,status}', o.outcome #>> '{branch,reason}'"
@@ -482,10 +484,10 @@ cadence_run_execute_step(const char *tenant_id, int64 run_id, int64 action_id,
 			 "   AND ca.cadence_id = r.cadence_id AND ca.version = r.cadence_version"
 			 "   AND ca.step_number = a.step_number"
 			 " CROSS JOIN LATERAL cadence.execute_logic_step(a.tenant_id, a.run_id,"
-			 "       a.step_number, a.type, ca.config, ca.condition) AS o(outcome)"
+			 "       a.step_number, a.type, ca.config, ca.condition, $4) AS o(outcome)"
 			 " WHERE a.tenant_id = $1 AND a.run_id = $2 AND a.id = $3"
 			 "   AND a.step_number = r.current_step AND a.status = 'sending'",
-			 1, types, values, NULL, SPI_OK_SELECT);
+			 2, types, values, NULL, SPI_OK_SELECT);
 	if (SPI_processed == 0)
 		return false;
 	tup = SPI_tuptable->vals[0];
@@ -497,7 +499,6 @@ cadence_run_execute_step(const char *tenant_id, int64 run_id, int64 action_id,
 	status = SPI_getvalue(tup, desc, 4);
 	reason = SPI_getvalue(tup, desc, 5);
 
-	values[1] = TimestampTzGetDatum(at);
 	exec_run(run, "UPDATE cadence.scheduled_actions"
 			 " SET status = 'completed', lease_until = NULL, completed_at = $4,"
 			 "     rendered = $5, updated_at = now()"
@@ -527,7 +528,7 @@ cadence_run_execute_step(const char *tenant_id, int64 run_id, int64 action_id,
 				  (Datum[]) {Int32GetDatum(from), Int32GetDatum(to)}, NULL);
 	}
 	else if (strcmp(branch, "stop") == 0)
-		end_run(run, status ? status : "completed", reason);
+		end_run(run, status ? status : "completed", reason, at);
 	else
 		move_on(run, at);
 	return true;
@@ -778,7 +779,8 @@ cadence_cancel_run(PG_FUNCTION_ARGS)
 	SPI_connect();
 	run = lock_run(PG_GETARG_INT64(0));
 	require_status(run, "active", "paused", "cancel");
-	end_run(run, "cancelled", PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1)));
+	end_run(run, "cancelled", PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1)),
+			GetCurrentTransactionStartTimestamp());
 	result = summary(run);
 	SPI_finish();
 	PG_RETURN_DATUM(result);
@@ -814,7 +816,8 @@ cadence_exit_run(PG_FUNCTION_ARGS)
 	SPI_connect();
 	run = lock_run(PG_GETARG_INT64(0));
 	require_status(run, "active", "paused", "end");
-	end_run(run, status, PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2)));
+	end_run(run, status, PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2)),
+			GetCurrentTransactionStartTimestamp());
 	result = summary(run);
 	SPI_finish();
 	PG_RETURN_DATUM(result);
