@@ -42,13 +42,24 @@ SELECT dblink_connect('listener', format('dbname=%s port=%s host=%s', current_da
 SELECT dblink_exec('listener', 'LISTEN "sequence.enrollment.created"; LISTEN "sequence.enrollment.replied";'
 	|| ' LISTEN "sequence.enrollment.exited"; LISTEN "sequence.enrollment.completed";'
 	|| ' LISTEN "sequence.step.pending_manual"; LISTEN "cadence.notify_user"');
--- What the listener got since last asked: channel, event type, lead.
-CREATE FUNCTION pg_temp.heard() RETURNS TABLE (channel text, type text, lead text, status text)
-LANGUAGE sql AS $$
-	SELECT notify_name, extra::jsonb ->> 'type', extra::jsonb ->> 'leadId',
-		   extra::jsonb -> 'data' ->> 'status'
-	  FROM dblink_get_notify('listener')
-	 ORDER BY (extra::jsonb ->> 'eventId')::bigint, notify_name
+-- heard(n): what the listener got since last asked (channel, event type,
+-- lead, status), once n notifications are in (they reach it on their own
+-- time after the commit), or after ten seconds without.
+CREATE TEMP TABLE heard_log (name text, extra jsonb);
+CREATE FUNCTION pg_temp.heard(n int) RETURNS TABLE (channel text, type text, lead text, status text)
+LANGUAGE plpgsql AS $$
+DECLARE
+	deadline timestamptz := clock_timestamp() + interval '10 seconds';
+BEGIN
+	LOOP
+		INSERT INTO heard_log SELECT notify_name, extra::jsonb FROM dblink_get_notify('listener');
+		EXIT WHEN (SELECT count(*) FROM heard_log) >= n OR clock_timestamp() > deadline;
+		PERFORM pg_sleep(0.02);
+	END LOOP;
+	RETURN QUERY SELECT h.name, h.extra ->> 'type', h.extra ->> 'leadId', h.extra -> 'data' ->> 'status'
+				   FROM heard_log h ORDER BY (h.extra ->> 'eventId')::bigint, h.name;
+	TRUNCATE heard_log;
+END
 $$;
 
 --
@@ -64,7 +75,7 @@ SELECT * FROM pg_temp.runs();
 SELECT owner_id FROM cadence.contacts WHERE tenant_id = 'events' AND id = 'amy';
 -- A runner hands the first call of each to the rep.
 SELECT cadence.run_due_actions(10, now(), 'events') ->> 'pendingManual' AS calls;
-SELECT * FROM pg_temp.heard();
+SELECT * FROM pg_temp.heard(4);
 -- The same event again (the app retried) is recognised.
 SELECT * FROM pg_temp.hook('app', '{"type": "lead_assigned", "leadId": "amy", "assignedTo": "raj", "eventId": "evt-1"}');
 
@@ -76,7 +87,7 @@ UPDATE cadence.contacts SET owner_id = 'sam' WHERE tenant_id = 'events' AND id =
 UPDATE cadence.contacts SET first_name = 'Bobby' WHERE tenant_id = 'events' AND id = 'bob';
 SELECT * FROM pg_temp.runs() WHERE lead = 'bob';
 DROP TRIGGER contacts_assigned ON cadence.contacts;
-SELECT count(*) AS created FROM pg_temp.heard();
+SELECT count(*) AS created FROM pg_temp.heard(2);
 
 --
 -- A reply the app detected ends Amy's runs (replied), except in a cadence
@@ -91,7 +102,7 @@ SELECT * FROM pg_temp.hook('app', '{"type": "reply", "leadId": "amy", "channel":
 SELECT * FROM pg_temp.runs() WHERE lead IN ('amy', 'bob');
 SELECT type, payload ->> 'kind' AS kind, payload ->> 'text' AS text
   FROM cadence.events WHERE tenant_id = 'events' AND lead_id = 'amy' AND type LIKE 'action.engagement' ORDER BY id;
-SELECT * FROM pg_temp.heard();
+SELECT * FROM pg_temp.heard(2);
 
 --
 -- Meetings: Calendly's documented invitee.created for Amy's address
@@ -121,7 +132,7 @@ SET cadence.tenant_id = 'events';
 SELECT * FROM pg_temp.runs() WHERE lead = 'amy';
 SELECT type, payload ->> 'meeting' AS meeting, payload ->> 'startTime' AS starts
   FROM cadence.events WHERE tenant_id = 'events' AND lead_id = 'amy' AND type = 'lead.meeting_booked';
-SELECT * FROM pg_temp.heard();
+SELECT * FROM pg_temp.heard(1);
 
 -- meeting_booked from the app, for Cal, in a cadence that does not exit on
 -- meetings and one that does.

@@ -39,8 +39,9 @@ SELECT set_eq($$SELECT relname::text FROM pg_class
 			  ARRAY['members', 'cadences', 'cadence_days', 'cadence_actions',
 					'contacts', 'suppressions', 'holidays', 'templates', 'runs',
 					'scheduled_actions', 'events', 'tasks', 'providers',
-					'provider_slots', 'daily_sends'],
-			  'the data model has its fifteen tables');
+					'provider_slots', 'daily_sends', 'inbound_events', 'step_stats',
+					'variant_winners'],
+			  'the data model has its eighteen tables');
 SELECT is_empty($$SELECT relname FROM pg_class
 				   WHERE relnamespace = 'cadence'::regnamespace AND relkind = 'r'
 					 AND NOT relrowsecurity$$,
@@ -61,7 +62,7 @@ SELECT is((SELECT pg_get_expr(indpred, indrelid) FROM pg_index
 		  'due scheduled actions have a partial index');
 SELECT is((SELECT count(*)::int FROM pg_extension e, unnest(e.extconfig) c
 			WHERE extname = 'cadence'),
-		  19, 'pg_dump keeps the fifteen tables and four identity sequences');
+		  22, 'pg_dump keeps the eighteen tables and four identity sequences');
 SELECT is_empty($$SELECT p.oid::regprocedure FROM pg_proc p
 				   WHERE pronamespace = 'cadence'::regnamespace
 					 AND has_function_privilege('public', p.oid, 'EXECUTE')$$,
