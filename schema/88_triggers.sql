@@ -157,8 +157,8 @@ BEGIN
 	END IF;
 	-- The payload is written out by hand: a bulk enrollment publishes one
 	-- per run, and this costs a third of building it as jsonb.
-	PERFORM pg_notify(ch, concat('{"eventId":', e.id, ',"type":', to_json(e.type),
-				',"tenantId":', to_json(e.tenant_id), ',"runId":', coalesce(e.run_id::text, 'null'),
+	PERFORM pg_notify(ch, concat('{"eventId":', e.id, ',"type":"', e.type,
+				'","tenantId":', to_json(e.tenant_id), ',"runId":', coalesce(e.run_id::text, 'null'),
 				',"actionId":', coalesce(e.scheduled_action_id::text, 'null'),
 				',"cadenceId":', coalesce(to_json(e.cadence_id)::text, 'null'),
 				',"leadId":', coalesce(to_json(e.lead_id)::text, 'null'),
@@ -174,8 +174,7 @@ BEGIN
 			   WHEN e.type IN ('action.sent', 'action.executed', 'action.completed')
 				   THEN ARRAY['sequence.step.executed']
 			   WHEN e.type = 'action.pending_manual' THEN ARRAY['sequence.step.pending_manual']
-		   END) AS ch
-	 ORDER BY e.id, ch;
+		   END) AS ch;
 	RETURN NULL;
 END
 $$;
