@@ -148,36 +148,10 @@ COMMENT ON FUNCTION cadence.enroll_inactive(text, integer, integer, timestamptz)
 --   sequence.step.pending_manual   action.pending_manual
 -- SET cadence.notify = off turns them off (for a bulk load, say).
 CREATE FUNCTION cadence.publish_events() RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	IF NOT coalesce(nullif(current_setting('cadence.notify', true), ''), 'on')::boolean THEN
-		RETURN NULL;
-	END IF;
-	-- The payload is written out by hand: a bulk enrollment publishes one
-	-- per run, and this costs a third of building it as jsonb.
-	PERFORM pg_notify(ch, concat('{"eventId":', e.id, ',"type":"', e.type,
-				'","tenantId":', to_json(e.tenant_id), ',"runId":', coalesce(e.run_id::text, 'null'),
-				',"actionId":', coalesce(e.scheduled_action_id::text, 'null'),
-				',"cadenceId":', coalesce(to_json(e.cadence_id)::text, 'null'),
-				',"leadId":', coalesce(to_json(e.lead_id)::text, 'null'),
-				',"at":', to_json(e.created_at),
-				CASE WHEN length(d.data) < 4000 THEN ',"data":' || d.data END, '}'))
-	  FROM new_events e, LATERAL (SELECT e.payload::text AS data) d,
-		   unnest(CASE
-			   WHEN e.type = 'run.enrolled' THEN ARRAY['sequence.enrollment.created']
-			   WHEN e.type = 'run.completed' THEN ARRAY['sequence.enrollment.completed']
-			   WHEN e.type = 'run.exited' AND e.payload ->> 'status' = 'replied'
-				   THEN ARRAY['sequence.enrollment.replied', 'sequence.enrollment.exited']
-			   WHEN e.type IN ('run.exited', 'run.cancelled') THEN ARRAY['sequence.enrollment.exited']
-			   WHEN e.type IN ('action.sent', 'action.executed', 'action.completed')
-				   THEN ARRAY['sequence.step.executed']
-			   WHEN e.type = 'action.pending_manual' THEN ARRAY['sequence.step.pending_manual']
-		   END) AS ch;
-	RETURN NULL;
-END
-$$;
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'cadence_publish_events';
+COMMENT ON FUNCTION cadence.publish_events() IS
+	'Statement trigger on cadence.events: publishes run and step events with pg_notify on seed 003''s channels, unless cadence.notify is off';
 CREATE TRIGGER events_publish AFTER INSERT ON cadence.events
 	REFERENCING NEW TABLE AS new_events
 	FOR EACH STATEMENT EXECUTE FUNCTION cadence.publish_events();
