@@ -86,9 +86,11 @@ COMMENT ON COLUMN cadence.runs.resume_at IS
 CREATE UNIQUE INDEX runs_one_live_per_lead
 	ON cadence.runs (tenant_id, lead_id, cadence_id)
 	WHERE status IN ('active', 'paused');
--- Every run of a lead, live or over (a reply after the last touch still
--- answers its message).
-CREATE INDEX runs_lead_idx ON cadence.runs (tenant_id, lead_id);
+-- The runs of a lead that are over (a reply after the last touch still
+-- answers its message); runs_one_live_per_lead has the live ones.  Partial,
+-- so that enrolling writes no entry here.
+CREATE INDEX runs_ended_lead_idx ON cadence.runs (tenant_id, lead_id)
+	WHERE status NOT IN ('active', 'paused');
 -- Enrollment listings and statistics of one cadence.
 CREATE INDEX runs_cadence_status_idx ON cadence.runs (tenant_id, cadence_id, status);
 -- Paused runs that resume by themselves, for the runners.
@@ -166,9 +168,11 @@ CREATE INDEX scheduled_actions_lease_idx ON cadence.scheduled_actions (lease_unt
 CREATE INDEX scheduled_actions_inflight_idx
 	ON cadence.scheduled_actions (tenant_id, provider_id)
 	WHERE status = 'sending';
--- What a webhook names: our idempotency key (the action's id), or the
--- provider's message id.
-CREATE INDEX scheduled_actions_id_idx ON cadence.scheduled_actions (id);
+-- What a webhook names: our idempotency key (the id of an action sent),
+-- or the provider's message id.  Partial, so that planning writes no entry
+-- here.
+CREATE INDEX scheduled_actions_sent_id_idx ON cadence.scheduled_actions (id)
+	WHERE status = 'sent';
 CREATE INDEX scheduled_actions_provider_msg_idx
 	ON cadence.scheduled_actions (provider_message_id)
 	WHERE provider_message_id IS NOT NULL;

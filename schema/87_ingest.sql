@@ -39,7 +39,8 @@ $$;
 
 -- The scheduled action a signal names (by our idempotency key, the
 -- provider's message id, or an e-mail's thread ids), within scope (a
--- tenant, or NULL for any).
+-- tenant, or NULL for any).  Only a message sent can be answered or named
+-- by our key.
 CREATE FUNCTION cadence.find_action(s cadence.signal, scope text)
 RETURNS cadence.scheduled_actions
 LANGUAGE plpgsql STABLE
@@ -51,7 +52,7 @@ DECLARE
 BEGIN
 	IF s.action_id IS NOT NULL THEN
 		SELECT * INTO a FROM cadence.scheduled_actions x
-		 WHERE x.id = s.action_id AND (scope IS NULL OR x.tenant_id = scope);
+		 WHERE x.id = s.action_id AND x.status = 'sent' AND (scope IS NULL OR x.tenant_id = scope);
 		IF FOUND THEN
 			RETURN a;
 		END IF;
@@ -66,7 +67,7 @@ BEGIN
 	END IF;
 	FOREACH v_id IN ARRAY coalesce(s.thread_ids, '{}') LOOP
 		SELECT * INTO a FROM cadence.scheduled_actions x
-		 WHERE x.id = cadence.action_of_key(split_part(v_id, '@', 1))
+		 WHERE x.id = cadence.action_of_key(split_part(v_id, '@', 1)) AND x.status = 'sent'
 		   AND (scope IS NULL OR x.tenant_id = scope);
 		IF FOUND THEN
 			RETURN a;
@@ -363,7 +364,8 @@ BEGIN
 	IF cardinality(m.run_ids) = 0 AND m.action_id IS NULL THEN
 		v_action := cadence.answered_message(m.tenant_id,
 			ARRAY(SELECT r.id FROM cadence.runs r
-				   WHERE r.tenant_id = m.tenant_id AND r.lead_id = ANY (m.lead_ids)), s.channel);
+				   WHERE r.tenant_id = m.tenant_id AND r.lead_id = ANY (m.lead_ids)
+					 AND r.status NOT IN ('active', 'paused')), s.channel);
 		IF v_action.id IS NOT NULL AND v_auto IS NULL THEN
 			v_counts := v_counts || cadence.engage(m.tenant_id, v_action.run_id, v_action.id,
 												   'replied', s.occurred_at);
