@@ -4,6 +4,7 @@
 
 CREATE FUNCTION cadence.jwt_claims() RETURNS jsonb
 LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT CASE
 		WHEN coalesce(current_setting('request.jwt.claims', true), '') = '' THEN '{}'::jsonb
@@ -15,6 +16,7 @@ COMMENT ON FUNCTION cadence.jwt_claims() IS
 
 CREATE FUNCTION cadence.current_tenant() RETURNS text
 LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT coalesce(
 		nullif(c ->> 'tenant_id', ''),
@@ -27,6 +29,7 @@ COMMENT ON FUNCTION cadence.current_tenant() IS
 
 CREATE FUNCTION cadence.current_user_id() RETURNS text
 LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT coalesce(
 		nullif(c ->> 'sub', ''),
@@ -38,6 +41,7 @@ COMMENT ON FUNCTION cadence.current_user_id() IS
 
 CREATE FUNCTION cadence.require_tenant() RETURNS text
 LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	t text := cadence.current_tenant();

@@ -6,6 +6,7 @@
 CREATE FUNCTION cadence.can_write_cadence(p_tenant_id text, p_owner_id text)
 RETURNS boolean
 LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT (SELECT rolsuper OR rolbypassrls FROM pg_catalog.pg_roles
 			 WHERE rolname = current_user)

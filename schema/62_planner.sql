@@ -1,12 +1,15 @@
 -- The planner and the run state machine (src/planner.c, src/runstate.c).
 -- All run as the caller, so row-level security applies to what they read
--- and write.
+-- and write, and with search_path pinned: the statements they run resolve
+-- names in pg_catalog (and cadence, which they name), never in a schema of
+-- the caller's path that another role may write.
 
 CREATE FUNCTION cadence.plan_runs(cadence_id text, lead_ids text[],
 								  trigger_at timestamptz DEFAULT now(),
 								  options jsonb DEFAULT '{}')
 RETURNS TABLE (lead_id text, outcome text, run_id bigint, reason text)
 LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'cadence_plan_runs';
 COMMENT ON FUNCTION cadence.plan_runs(text, text[], timestamptz, jsonb) IS
 	'Enroll a list of leads (an array, or ARRAY(SELECT ...)) in an active cadence in one call: one row per lead, enrolled, already_enrolled (with the live run) or refused (with why). options: assignedTo, metadata, startAtStep';
@@ -16,6 +19,7 @@ CREATE FUNCTION cadence.plan_run_for_lead(cadence_id text, lead_id text,
 										  options jsonb DEFAULT '{}')
 RETURNS bigint
 LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'cadence_plan_run_for_lead';
 COMMENT ON FUNCTION cadence.plan_run_for_lead(text, text, timestamptz, jsonb) IS
 	'Enroll one lead in an active cadence and plan all its actions; returns the run id, the live run''s id when the lead is already enrolled';
@@ -26,6 +30,7 @@ RETURNS TABLE (step_number integer, day_number integer, action_id text,
 			   type text, due_at timestamptz, local_time timestamp,
 			   timezone text, reason text)
 LANGUAGE C STABLE
+SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'cadence_preview_schedule';
 COMMENT ON FUNCTION cadence.preview_schedule(text, text, timestamptz) IS
 	'The timeline a run of the cadence started at as_of would get (for the lead''s zone in recipient time), with the reason where a time moved; writes nothing';
@@ -35,6 +40,7 @@ CREATE FUNCTION cadence.advance_to_next_step(run_id bigint,
 											 outcome text DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'cadence_advance_to_next_step';
 COMMENT ON FUNCTION cadence.advance_to_next_step(bigint, timestamptz, text) IS
 	'The run''s current step is done (at happened_at): re-plan what follows from then, or complete the run after its last step';
@@ -45,6 +51,7 @@ CREATE FUNCTION cadence.complete_manual_step(run_id bigint, step_number integer,
 											 completed_at timestamptz DEFAULT now())
 RETURNS jsonb
 LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'cadence_complete_manual_step';
 COMMENT ON FUNCTION cadence.complete_manual_step(bigint, integer, text, text, timestamptz) IS
 	'A person did the run''s current manual step (call, manual email, task): record notes and outcome and go on';
@@ -53,6 +60,7 @@ CREATE FUNCTION cadence.pause_run(run_id bigint, resume_at timestamptz DEFAULT N
 								  reason text DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'cadence_pause_run';
 COMMENT ON FUNCTION cadence.pause_run(bigint, timestamptz, text) IS
 	'Pause an active run: nothing of it is dispatched until it resumes, by resume_run or, when resume_at is given, by a runner at that time';
@@ -60,6 +68,7 @@ COMMENT ON FUNCTION cadence.pause_run(bigint, timestamptz, text) IS
 CREATE FUNCTION cadence.resume_run(run_id bigint, resume_at timestamptz DEFAULT now())
 RETURNS jsonb
 LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'cadence_resume_run';
 COMMENT ON FUNCTION cadence.resume_run(bigint, timestamptz) IS
 	'Resume a paused run: what is left moves later by the time it was paused, into the cadence''s open windows';
@@ -67,6 +76,7 @@ COMMENT ON FUNCTION cadence.resume_run(bigint, timestamptz) IS
 CREATE FUNCTION cadence.cancel_run(run_id bigint, reason text DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'cadence_cancel_run';
 COMMENT ON FUNCTION cadence.cancel_run(bigint, text) IS
 	'End a run; its open actions and tasks are cancelled';
@@ -74,6 +84,7 @@ COMMENT ON FUNCTION cadence.cancel_run(bigint, text) IS
 CREATE FUNCTION cadence.exit_run(run_id bigint, status text, reason text DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'cadence_exit_run';
 COMMENT ON FUNCTION cadence.exit_run(bigint, text, text) IS
 	'End an active or paused run with an outcome (replied, meeting_booked, bounced, unsubscribed, completed, failed, cancelled) and a reason; its open actions and tasks are cancelled';
@@ -82,6 +93,7 @@ CREATE FUNCTION cadence.skip_to_step(run_id bigint, step_number integer,
 									 at timestamptz DEFAULT now())
 RETURNS jsonb
 LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'cadence_skip_to_step';
 COMMENT ON FUNCTION cadence.skip_to_step(bigint, integer, timestamptz) IS
 	'Skip a run forward: open steps before step_number are skipped, that step is due at the first open moment from at, the rest follow by their rules';

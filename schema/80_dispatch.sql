@@ -12,6 +12,9 @@ LANGUAGE C VOLATILE
 SET enable_seqscan = off
 SET enable_bitmapscan = off
 SET enable_mergejoin = off
+-- Names in its statements resolve in pg_catalog, never in a schema of the
+-- caller's path (pg_cron's superuser) that another role may write.
+SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'cadence_run_due_actions';
 COMMENT ON FUNCTION cadence.run_due_actions(integer, timestamptz, text) IS
 	'Resume the paused runs whose time has come, send up to limit actions due at as_of (of one tenant, or of all) and record what happened: {"claimed", "sent", "skipped", "failed", "retried", "moved", "pendingManual", "executed", "resumed"}; safe in several sessions and beside the background worker. For pg_cron: SELECT cadence.run_due_actions(500)';

@@ -6,7 +6,9 @@
 -- The template variables of a lead in a run: its attributes, then its own
 -- fields under camelCase names ({{firstName}}, {{company}}, ...), the run's
 -- assignee and metadata ({{run.source}}).  A plain SQL expression, STABLE
--- like the functions it calls, so that the runners' statements inline it.
+-- like the functions it calls, so that the runners' statements inline it;
+-- so it has no SET search_path, and names every function and operator in
+-- pg_catalog instead.
 CREATE FUNCTION cadence.template_vars(lead_id text, first_name text, last_name text,
 									  email text, phone text, whatsapp text,
 									  company text, timezone text, owner_id text,
@@ -15,9 +17,10 @@ CREATE FUNCTION cadence.template_vars(lead_id text, first_name text, last_name t
 RETURNS jsonb
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
-	SELECT attributes || pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+	SELECT attributes OPERATOR(pg_catalog.||) pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
 		'leadId', lead_id, 'firstName', first_name, 'lastName', last_name,
-		'fullName', NULLIF(pg_catalog.concat_ws(' ', first_name, last_name), ''),
+		'fullName', CASE WHEN NOT pg_catalog.texteq(pg_catalog.concat_ws(' ', first_name, last_name), '')
+						 THEN pg_catalog.concat_ws(' ', first_name, last_name) END,
 		'email', email, 'phone', phone, 'whatsapp', whatsapp, 'company', company,
 		'timezone', timezone, 'ownerId', owner_id, 'status', status,
 		'tags', pg_catalog.to_jsonb(tags), 'attributes', attributes,
@@ -148,6 +151,7 @@ COMMENT ON FUNCTION cadence.condition_holds(text, bigint, integer, jsonb) IS
 -- The conditions there are, as error hints list them.
 CREATE FUNCTION cadence.condition_hint() RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT 'Conditions: if_replied, if_not_replied, if_opened, if_not_opened, if_clicked, if_bounced, if_unsubscribed, always.'::text
 $$;
@@ -276,6 +280,7 @@ COMMENT ON FUNCTION cadence.apply_lead_action(text, bigint, jsonb, timestamptz) 
 -- The lead actions there are, as error hints list them.
 CREATE FUNCTION cadence.lead_action_hint() RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT 'Lead actions: update_status, mark_qualified, tag_lead, assign_to_user, notify_user, add_to_campaign.'::text
 $$;

@@ -378,6 +378,8 @@ cadence_dispatcher_main(Datum main_arg)
 	SetConfigOption("enable_seqscan", "off", PGC_SUSET, PGC_S_OVERRIDE);
 	SetConfigOption("enable_bitmapscan", "off", PGC_SUSET, PGC_S_OVERRIDE);
 	SetConfigOption("enable_mergejoin", "off", PGC_SUSET, PGC_S_OVERRIDE);
+	/* Names resolve in pg_catalog, whatever the role or database set. */
+	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
 	cadence_shared_set_dispatcher(DatumGetInt32(main_arg), MyProcPid);
 	before_shmem_exit(clear_dispatcher, main_arg);
 	batch_cxt = AllocSetContextCreate(TopMemoryContext, "cadence dispatch batch",
