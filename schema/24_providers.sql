@@ -15,7 +15,11 @@ CREATE TABLE cadence.providers (
 	credentials			jsonb NOT NULL DEFAULT '{}'
 						CHECK (jsonb_typeof(credentials) = 'object'),
 	settings			jsonb NOT NULL DEFAULT '{}'
-						CHECK (jsonb_typeof(settings) = 'object'),
+						CHECK (jsonb_typeof(settings) = 'object')
+						-- the sender goes into mail headers and SMTP commands
+						CONSTRAINT providers_sender_on_one_line
+						CHECK (concat(settings ->> 'from', settings ->> 'fromName')
+							   !~ '[\x01-\x1f\x7f]'),
 	rate_per_second		numeric CHECK (rate_per_second > 0),
 	max_concurrency		integer CHECK (max_concurrency > 0),
 	is_default			boolean NOT NULL DEFAULT false,

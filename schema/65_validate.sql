@@ -118,6 +118,28 @@ BEGIN
 END
 $$;
 
+-- The string member key of obj (see json_field) that ends up in a mail
+-- header or an SMTP command: an e-mail's subject, sender and reply-to
+-- address, sender name.  22023 when it holds a line break or another
+-- control character, which would end the header and start one of its own;
+-- the runners refuse the same when a rendered subject or a lead's address
+-- does (src/provider_util.c).
+CREATE FUNCTION cadence.json_header_field(obj jsonb, key text, path text) RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v jsonb := cadence.json_field(obj, key, path, 'string');
+BEGIN
+	IF v #>> '{}' ~ '[\x01-\x1f\x7f]' THEN
+		RAISE EXCEPTION 'invalid %: %', cadence.json_path(path, key), v
+			USING ERRCODE = '22023',
+				  DETAIL = 'A mail header cannot hold a line break or another control character.';
+	END IF;
+	RETURN v;
+END
+$$;
+
 -- Raise 22023 for the first member of obj not in allowed, so that a
 -- misspelt field ("timeZone") is an error instead of a silent default.
 -- Members in ignored are accepted and have no effect (the read-only fields
@@ -285,8 +307,8 @@ BEGIN
 				  HINT = 'Use "cadence" (the cadence''s zone) or "recipient" (the lead''s own zone).';
 	END IF;
 	PERFORM cadence.json_field(settings, 'holidayCalendar', path, 'string');
-	PERFORM cadence.json_field(settings, 'fromEmail', path, 'string');
-	PERFORM cadence.json_field(settings, 'fromName', path, 'string');
+	PERFORM cadence.json_header_field(settings, 'fromEmail', path);
+	PERFORM cadence.json_header_field(settings, 'fromName', path);
 	PERFORM cadence.json_field(settings, 'pauseCompanyOnReply', path, 'boolean');
 	IF (cadence.json_field(settings, 'autoReplyPauseDays', path, 'integer'))::int
 	   NOT BETWEEN 1 AND 366 THEN
@@ -300,7 +322,8 @@ $$;
 -- What each action type needs in its config (path is the config's path):
 --   sms          sms.body, or sms.templateId (a cadence.templates row)
 --   email        email.subject and email.bodyHtml or email.bodyText,
---                or email.templateId
+--                or email.templateId; subject, from, fromName and replyTo
+--                without line breaks (json_header_field)
 --   whatsapp     whatsapp.body, or whatsapp.template.name
 --   webhook      webhook.url, an http or https URL
 --   lead_action  leadAction, see validate_lead_action
@@ -344,6 +367,8 @@ BEGIN
 		END IF;
 
 	ELSIF action_type = 'email' THEN
+		PERFORM cadence.json_header_field(channel, k, channel_path)
+		   FROM unnest(ARRAY['subject', 'from', 'fromName', 'replyTo']) AS k;
 		IF cadence.json_field(channel, 'templateId', channel_path, 'string') IS NULL THEN
 			IF cadence.json_field(channel, 'subject', channel_path, 'string') IS NULL THEN
 				PERFORM cadence.raise_missing(cadence.json_path(channel_path, 'subject'),

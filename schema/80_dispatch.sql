@@ -63,10 +63,16 @@ $$;
 COMMENT ON FUNCTION cadence.worker_status() IS
 	'Whether the background dispatchers run (their pids), the last claim, requests in flight, sent/failed/retried/skipped/moved/executed counters, and the next due time of scheduled work or of a paused run that resumes';
 
+CREATE FUNCTION cadence.address_scope(address inet) RETURNS text
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'cadence_address_scope';
+COMMENT ON FUNCTION cadence.address_scope(inet) IS
+	'public, or the range of an address that provider requests are not sent to unless cadence.allow_private_networks is on: loopback, private, link_local, cgnat, unspecified, broadcast, multicast, documentation, benchmarking, reserved (IPv4-mapped, NAT64 and 6to4 addresses are judged by the IPv4 address they carry)';
+
 CREATE FUNCTION cadence.render_template(template text, vars jsonb DEFAULT '{}',
 										html boolean DEFAULT false)
 RETURNS text
 LANGUAGE C STABLE PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'cadence_render_template';
 COMMENT ON FUNCTION cadence.render_template(text, jsonb, boolean) IS
-	'A message template filled from vars the way the runner fills it: {{name}}, {{name|fallback}}, dotted paths, values HTML-escaped when html; 22023 naming a variable with no value and no fallback';
+	'A message template filled from vars the way the runner fills it: {{name}}, {{name|fallback}}, dotted paths, values HTML-escaped when html; 22023 naming a variable with no value and no fallback, 54000 when it renders to more than 262,144 characters';

@@ -86,7 +86,7 @@ SELECT pg_temp.cadence('hang', jsonb_build_array(:'sms'::jsonb));
 SELECT cadence.plan_run_for_lead('hang', 'ny', '2026-03-10 15:00Z') > 0 AS enrolled;
 SELECT pg_temp.mock_post('/_mock/fail', '{"kind": "twilio", "mode": "hang", "hangSeconds": 3}');
 SELECT cadence.run_due_actions(10, '2026-03-10 15:00Z', 'rules') ->> 'retried' AS retried;
-SELECT status, attempts, error ~ '^Operation timed out' AS timed_out FROM pg_temp.actions('hang');
+SELECT status, attempts, error FROM pg_temp.actions('hang');
 SELECT cadence.cancel_run(id) ->> 'status' AS run FROM cadence.runs WHERE tenant_id = 'rules' AND cadence_id = 'hang';
 
 --

@@ -32,6 +32,7 @@ int			cadence_lease_seconds = 120;
 int			cadence_max_attempts = 5;
 int			cadence_retry_base_seconds = 30;
 char	   *cadence_allowed_hosts = NULL;
+bool		cadence_allow_private_networks = false;
 
 void		_PG_init(void);
 
@@ -114,6 +115,11 @@ define_dispatch_settings(void)
 							   NULL,
 							   &cadence_allowed_hosts, "", PGC_SUSET, 0,
 							   NULL, NULL, NULL);
+	DefineCustomBoolVariable("cadence.allow_private_networks",
+							 gettext_noop("Whether provider requests may go to loopback, private, link-local and other non-public addresses."),
+							 gettext_noop("Off, a request whose host resolves to such an address is refused before any connection is made. Turn it on for providers inside your own network, or a mock on this machine."),
+							 &cadence_allow_private_networks, false, PGC_SUSET, 0,
+							 NULL, NULL, NULL);
 }
 
 /*

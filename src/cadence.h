@@ -24,5 +24,6 @@ extern int	cadence_lease_seconds;
 extern int	cadence_max_attempts;
 extern int	cadence_retry_base_seconds;
 extern char *cadence_allowed_hosts;
+extern bool cadence_allow_private_networks;
 
 #endif							/* CADENCE_H */

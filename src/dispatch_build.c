@@ -15,6 +15,10 @@
  *	whatsapp	config.whatsapp.body, or config.whatsapp.template
  *	webhook		config.webhook.url, and config.webhook.payload, sent inside
  *				{"type": "cadence.step", "timestamp", "data": {...}}
+ *
+ * Each rendered text has its cap (template.h): an SMS body, a WhatsApp
+ * text, an e-mail subject their own, the rest the general one.  A text that
+ * would pass it fails the action, saying which text and the cap.
  */
 #include "postgres.h"
 
@@ -56,21 +60,28 @@ cadence_ai_config(Jsonb *config)
 /*
  * render
  *		Render a template for the item's lead; a variable without value or
- *		fallback skips the item (missing_variable) and returns NULL.
+ *		fallback skips the item (missing_variable), a text longer than
+ *		max_chars fails it naming what (the "sms body"), and either returns
+ *		NULL.
  */
 static char *
-render(DispatchItem *item, const char *tmpl, CadenceEscape escape)
+render(DispatchItem *item, const char *tmpl, CadenceEscape escape, int max_chars,
+	   const char *what)
 {
 	char	   *missing;
 	char	   *out;
 
 	if (tmpl == NULL || item->verdict != VERDICT_SEND)
 		return NULL;
-	out = cadence_render(tmpl, item->vars, escape, &missing);
-	if (out == NULL)
+	out = cadence_render(tmpl, item->vars, escape, max_chars, &missing);
+	if (out == NULL && missing != NULL)
 		cadence_dispatch_verdict(item, VERDICT_SKIPPED, "missing_variable",
 								 psprintf("template variable \"%s\" has no value and no fallback",
 										  missing));
+	else if (out == NULL)
+		cadence_dispatch_verdict(item, VERDICT_FAILED, NULL,
+								 psprintf("the rendered %s would be longer than %d characters",
+										  what, max_chars));
 	return out;
 }
 
@@ -79,14 +90,14 @@ render(DispatchItem *item, const char *tmpl, CadenceEscape escape)
  *		Render every {{...}} inside the string values of a JSON value.
  */
 static Jsonb *
-render_jsonb(DispatchItem *item, Jsonb *value)
+render_jsonb(DispatchItem *item, Jsonb *value, const char *what)
 {
 	char	   *text;
 
 	if (value == NULL)
 		return NULL;
 	text = render(item, JsonbToCString(NULL, &value->root, VARSIZE(value)),
-				  CADENCE_ESCAPE_JSON);
+				  CADENCE_ESCAPE_JSON, CADENCE_MAX_RENDERED_CHARS, what);
 	if (text == NULL)
 		return NULL;
 	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(text)));
@@ -146,7 +157,8 @@ fill_message(DispatchBatch *batch, DispatchItem *item)
 	{
 		char	   *body = cadence_jsonb_string(cc, "body");
 
-		m->text = render(item, body ? body : item->template_text, CADENCE_ESCAPE_NONE);
+		m->text = render(item, body ? body : item->template_text, CADENCE_ESCAPE_NONE,
+						 CADENCE_MAX_SMS_CHARS, "sms body");
 	}
 	else if (strcmp(item->type, "email") == 0)
 	{
@@ -174,24 +186,30 @@ fill_message(DispatchBatch *batch, DispatchItem *item)
 			m->from = cadence_jsonb_string(item->settings, "fromEmail");
 		if (m->from_name == NULL)
 			m->from_name = cadence_jsonb_string(item->settings, "fromName");
-		m->subject = render(item, subject, CADENCE_ESCAPE_NONE);
-		m->html = render(item, html, CADENCE_ESCAPE_HTML);
-		m->text = render(item, text, CADENCE_ESCAPE_NONE);
+		m->subject = render(item, subject, CADENCE_ESCAPE_NONE, CADENCE_MAX_SUBJECT_CHARS,
+							"email subject");
+		m->html = render(item, html, CADENCE_ESCAPE_HTML, CADENCE_MAX_RENDERED_CHARS,
+						 "email HTML body");
+		m->text = render(item, text, CADENCE_ESCAPE_NONE, CADENCE_MAX_RENDERED_CHARS,
+						 "email text body");
 	}
 	else if (strcmp(item->type, "whatsapp") == 0)
 	{
 		char	   *body = cadence_jsonb_string(cc, "body");
 
 		if (body != NULL || item->template_text != NULL)
-			m->text = render(item, body ? body : item->template_text, CADENCE_ESCAPE_NONE);
+			m->text = render(item, body ? body : item->template_text, CADENCE_ESCAPE_NONE,
+							 CADENCE_MAX_WHATSAPP_CHARS, "whatsapp body");
 		else
-			m->template = render_jsonb(item, cadence_jsonb_object(cc, "template"));
+			m->template = render_jsonb(item, cadence_jsonb_object(cc, "template"),
+									   "whatsapp template");
 	}
 	else
 	{
 		m->url = cadence_jsonb_string(cc, "url");
 		m->payload = webhook_payload(batch, item,
-									 render_jsonb(item, cadence_jsonb_object(cc, "payload")));
+									 render_jsonb(item, cadence_jsonb_object(cc, "payload"),
+												  "webhook payload"));
 	}
 }
 
@@ -229,7 +247,8 @@ cadence_dispatch_build(DispatchBatch *batch, DispatchItem *item)
 	{
 		char	   *prompt = cadence_jsonb_string(ai, "prompt");
 
-		item->ai_prompt = prompt ? render(item, prompt, CADENCE_ESCAPE_NONE)
+		item->ai_prompt = prompt ? render(item, prompt, CADENCE_ESCAPE_NONE,
+										  CADENCE_MAX_RENDERED_CHARS, "AI prompt")
 			: pstrdup(DEFAULT_AI_PROMPT);
 		if (item->verdict != VERDICT_SEND)
 			return;

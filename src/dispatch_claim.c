@@ -136,6 +136,9 @@ static const char *const details_sql =
 "                        AND t.id = v.config -> k.type ->> 'templateId' OFFSET 0) t ON true"
 " ORDER BY k.ord";
 
+/* Longest error text an action and its event keep, in characters. */
+#define MAX_ERROR_CHARS		500
+
 /* Provider accounts of the batch's tenants, defaults first. */
 static const char *const accounts_sql =
 "SELECT tenant_id, id, channel, kind, base_url, credentials, settings,"
@@ -176,7 +179,9 @@ cadence_dispatch_spi(const char *sql, int nargs, Oid *types, Datum *values,
 
 /*
  * cadence_dispatch_verdict
- *		Settle an item (the time is the runner's clock).
+ *		Settle an item (the time is the runner's clock).  The error goes to
+ *		the action's last_error and its event, which members read: it is
+ *		kept short and free of control characters whatever it quotes.
  */
 void
 cadence_dispatch_verdict(DispatchItem *item, DispatchVerdict verdict,
@@ -184,7 +189,7 @@ cadence_dispatch_verdict(DispatchItem *item, DispatchVerdict verdict,
 {
 	item->verdict = verdict;
 	item->reason = reason ? pstrdup(reason) : NULL;
-	item->error = error ? pstrdup(error) : NULL;
+	item->error = error ? cadence_clean_text(error, MAX_ERROR_CHARS) : NULL;
 }
 
 /* Copy helpers: SPI results die with SPI_finish, the batch lives on. */

@@ -239,13 +239,15 @@ task_type(const char *step_type)
 /*
  * task_text
  *		A task's title or description filled from the lead ({{firstName}});
- *		as written when a variable has no value, since a person reads it.
+ *		as written when a variable has no value or the text would pass its
+ *		cap, since a person reads it.
  */
 static char *
 task_text(const DispatchItem *item, const char *text)
 {
 	char	   *missing;
-	char	   *out = text ? cadence_render(text, item->vars, CADENCE_ESCAPE_NONE, &missing) : NULL;
+	char	   *out = text ? cadence_render(text, item->vars, CADENCE_ESCAPE_NONE,
+											CADENCE_MAX_RENDERED_CHARS, &missing) : NULL;
 
 	return out ? out : (char *) text;
 }

@@ -21,6 +21,7 @@
 #include "cadence.h"
 #include "dispatch.h"
 #include "shmem.h"
+#include "template.h"
 
 /*
  * backoff
@@ -159,7 +160,8 @@ apply_ai(DispatchBatch *batch)
 
 		if (item->verdict != VERDICT_SEND || item->ai_req == NULL)
 			continue;
-		text = cadence_anthropic_text(item->ai_req, &item->ai_error);
+		text = cadence_anthropic_text(item->ai_req, cadence_text_cap(item->type),
+									  &item->ai_error);
 		if (text == NULL)
 			continue;
 		if (item->msg.text != NULL)

@@ -8,9 +8,18 @@
  * libcurl calls back into us from curl_multi_perform; the callbacks only
  * append to memory allocated before the transfer started (palloc'd in the
  * request's own context), and never raise errors.
+ *
+ * Every socket is opened by open_socket, which sees the address libcurl
+ * resolved and is about to connect to, and refuses it unless its scope is
+ * allowed (outbound.c).  Redirects are never followed and proxies from the
+ * environment are not used, so that address is the one the request goes
+ * to.  What the engine says about a failed transfer is one of a few fixed
+ * texts: it never tells a closed port from an open one that answered
+ * something other than the protocol, and never quotes what came back.
  */
 #include "postgres.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
 
 #include "miscadmin.h"
@@ -19,12 +28,20 @@
 
 #include "cadence.h"
 #include "http.h"
+#include "outbound.h"
 
 /* Connections kept open per process, beyond those in flight. */
 #define IDLE_CONNECTIONS	32
 
 /* Longest single wait in curl_multi_poll, so interrupts stay responsive. */
 #define POLL_SLICE_MS		100
+
+/*
+ * What is kept of a response: the providers' answers are a few hundred
+ * bytes; the rest of a longer one is read and dropped.
+ */
+#define MAX_RESPONSE_BODY	(64 * 1024)
+#define MAX_RESPONSE_HEADERS 100
 
 /* One transfer: a request and what libcurl needs alongside it. */
 typedef struct Transfer
@@ -35,11 +52,16 @@ typedef struct Transfer
 	struct curl_slist *rcpt;
 	size_t		upload_pos;		/* SMTP: bytes of the message sent */
 	MemoryContext mcxt;			/* where response data is allocated */
+	const char *refused_scope;	/* an address open_socket refused, or NULL */
+	char		refused_addr[INET6_ADDRSTRLEN];
 	char		errbuf[CURL_ERROR_SIZE];
 } Transfer;
 
 static CURLM *multi = NULL;
 static List *idle_easy = NIL;	/* pooled easy handles, in TopMemoryContext */
+
+/* Whether the connections kept by multi were opened with private allowed. */
+static bool pool_private = false;
 
 /*
  * cadence_http_request_new
@@ -61,12 +83,24 @@ cadence_http_request_new(const char *method, const char *url)
 
 /*
  * cadence_http_add_header
- *		Append "name: value".
+ *		Append "name: value".  A value with a line break or another control
+ *		character (a credential pasted with its newline, say) would end the
+ *		header and start another: it is refused, naming the header only,
+ *		since the value may be a secret.
  */
 void
 cadence_http_add_header(CadenceHttpRequest *req, const char *name,
 						const char *value)
 {
+	const unsigned char *p;
+
+	for (p = (const unsigned char *) value; *p; p++)
+		if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
+			ereport(ERROR,
+					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					errmsg("the %s header of a request to %s would carry a control character",
+						   name, req->url),
+					errhint("Look for a line break at the end of a credential or setting."));
 	req->headers = lappend(req->headers, psprintf("%s: %s", name, value));
 }
 
@@ -120,74 +154,14 @@ cadence_http_retry_after(const CadenceHttpRequest *req)
 	return secs < 0 ? 0 : secs;
 }
 
-/*
- * host_matches
- *		Does host match one allow-list entry: an exact name, or "*.domain"
- *		for the domain's subdomains?
- */
-static bool
-host_matches(const char *host, const char *entry)
-{
-	if (entry[0] == '*' && entry[1] == '.')
-	{
-		size_t		hl = strlen(host);
-		size_t		sl = strlen(entry + 1);
-
-		return hl > sl && pg_strcasecmp(host + hl - sl, entry + 1) == 0;
-	}
-	return pg_strcasecmp(host, entry) == 0;
-}
-
-/*
- * cadence_http_host_allowed
- *		Scheme http, https, smtp or smtps, and a host on cadence.allowed_hosts
- *		(a comma-separated list; empty allows every host).
- */
-bool
-cadence_http_host_allowed(const char *url, char **why)
-{
-	CURLU	   *u = curl_url();
-	char	   *scheme = NULL;
-	char	   *host = NULL;
-	bool		ok = false;
-
-	*why = NULL;
-	if (u == NULL)
-		elog(ERROR, "out of memory");
-	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-		curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-		curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
-		*why = psprintf("malformed URL \"%s\"", url);
-	else if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0 &&
-			 strcmp(scheme, "smtp") != 0 && strcmp(scheme, "smtps") != 0)
-		*why = psprintf("scheme \"%s\" is not http, https, smtp or smtps", scheme);
-	else if (cadence_allowed_hosts == NULL || cadence_allowed_hosts[0] == '\0')
-		ok = true;
-	else
-	{
-		char	   *list = pstrdup(cadence_allowed_hosts);
-		char	   *save = NULL;
-		char	   *entry;
-
-		for (entry = strtok_r(list, ", ", &save); entry && !ok;
-			 entry = strtok_r(NULL, ", ", &save))
-			ok = host_matches(host, entry);
-		if (!ok)
-			*why = psprintf("host \"%s\" is not in cadence.allowed_hosts", host);
-	}
-	curl_free(scheme);
-	curl_free(host);
-	curl_url_cleanup(u);
-	return ok;
-}
-
-/* libcurl callback: response body bytes. */
+/* libcurl callback: response body bytes, kept up to MAX_RESPONSE_BODY. */
 static size_t
 on_body(char *data, size_t size, size_t nmemb, void *arg)
 {
 	Transfer   *t = arg;
+	size_t		room = MAX_RESPONSE_BODY - t->req->response.len;
 
-	appendBinaryStringInfo(&t->req->response, data, size * nmemb);
+	appendBinaryStringInfo(&t->req->response, data, Min(size * nmemb, room));
 	return size * nmemb;
 }
 
@@ -204,9 +178,10 @@ on_header(char *data, size_t size, size_t nmemb, void *arg)
 	old = MemoryContextSwitchTo(t->mcxt);
 	if (len >= 5 && strncmp(data, "HTTP/", 5) == 0)
 		t->req->response_headers = NIL; /* a new response (after a 1xx) */
-	else if (len > 0 && memchr(data, ':', len) != NULL)
+	else if (len > 0 && memchr(data, ':', len) != NULL &&
+			 list_length(t->req->response_headers) < MAX_RESPONSE_HEADERS)
 		t->req->response_headers = lappend(t->req->response_headers,
-										   pnstrdup(data, len));
+										   pnstrdup(data, Min(len, MAX_RESPONSE_BODY)));
 	MemoryContextSwitchTo(old);
 	return size * nmemb;
 }
@@ -225,12 +200,48 @@ on_upload(char *buffer, size_t size, size_t nitems, void *arg)
 }
 
 /*
+ * open_socket
+ *		libcurl's socket factory: the address is the one resolved for the
+ *		request and about to be connected to.  One whose scope is not
+ *		allowed gets no socket, so nothing is sent to it, not even a SYN;
+ *		libcurl then tries the host's other addresses, if any.
+ */
+static curl_socket_t
+open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *address)
+{
+	Transfer   *t = arg;
+	const char *scope = cadence_sockaddr_scope(&address->addr);
+
+	if (!cadence_scope_allowed(scope))
+	{
+		const void *raw = address->family == AF_INET6
+			? (const void *) &((struct sockaddr_in6 *) &address->addr)->sin6_addr
+			: (const void *) &((struct sockaddr_in *) &address->addr)->sin_addr;
+
+		t->refused_scope = scope;
+		if (inet_ntop(address->family, raw, t->refused_addr, sizeof(t->refused_addr)) == NULL)
+			strlcpy(t->refused_addr, "?", sizeof(t->refused_addr));
+		return CURL_SOCKET_BAD;
+	}
+	return socket(address->family, address->socktype, address->protocol);
+}
+
+/*
  * ensure_multi
- *		The process's multi handle, created on first use.
+ *		The process's multi handle, created on first use.  Its connections
+ *		were checked when they were opened: when private addresses were
+ *		allowed then and are not now, they are closed, so that none is
+ *		reused.
  */
 static void
 ensure_multi(int max_inflight)
 {
+	if (multi != NULL && pool_private && !cadence_allow_private_networks)
+	{
+		curl_multi_cleanup(multi);
+		multi = NULL;
+	}
+	pool_private = cadence_allow_private_networks;
 	if (multi == NULL)
 	{
 		if (curl_global_init(CURL_GLOBAL_ALL) != CURLE_OK)
@@ -279,6 +290,9 @@ start_transfer(CadenceHttpRequest *req, int timeout_ms)
 	curl_easy_setopt(t->easy, CURLOPT_CONNECTTIMEOUT_MS, (long) Min(timeout_ms, 10000));
 	curl_easy_setopt(t->easy, CURLOPT_PROTOCOLS_STR, "http,https,smtp,smtps");
 	curl_easy_setopt(t->easy, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(t->easy, CURLOPT_PROXY, "");
+	curl_easy_setopt(t->easy, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+	curl_easy_setopt(t->easy, CURLOPT_OPENSOCKETDATA, t);
 	curl_easy_setopt(t->easy, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(t->easy, CURLOPT_USERAGENT, "cadence/" CADENCE_VERSION);
 	curl_easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, on_body);
@@ -345,10 +359,12 @@ end_transfer(Transfer *t)
 
 /*
  * finish_transfer
- *		Record how a transfer ended.
+ *		Record how a transfer ended.  libcurl's own error text stays in the
+ *		server log at DEBUG1: it names addresses and ports and tells a
+ *		refused connection from one that was answered.
  */
 static void
-finish_transfer(Transfer *t, CURLcode code)
+finish_transfer(Transfer *t, CURLcode code, int timeout_ms)
 {
 	CadenceHttpRequest *req = t->req;
 	long		status = 0;
@@ -358,14 +374,33 @@ finish_transfer(Transfer *t, CURLcode code)
 	req->status = status;
 	if (code == CURLE_OK)
 		req->result = CADENCE_HTTP_RESPONSE;
+	else if (code == CURLE_COULDNT_CONNECT && t->refused_scope != NULL)
+	{
+		req->result = CADENCE_HTTP_REFUSED;
+		req->error = psprintf("the request was not sent: its host resolves to a non-public "
+							  "address (%s) and cadence.allow_private_networks is off",
+							  t->refused_scope);
+		ereport(LOG,
+				errmsg("cadence refused a request to %s, a %s address, for %s",
+					   t->refused_addr, t->refused_scope, req->url));
+	}
 	else if (code == CURLE_OPERATION_TIMEDOUT)
+	{
 		req->result = CADENCE_HTTP_TIMEOUT;
+		req->error = psprintf("no answer within %d ms", timeout_ms);
+	}
 	else if (status >= 400 && pg_strncasecmp(req->url, "smtp", 4) == 0)
 		req->result = CADENCE_HTTP_RESPONSE;	/* the server refused: its code */
 	else
+	{
 		req->result = CADENCE_HTTP_NETWORK;
+		req->error = pstrdup(code == CURLE_COULDNT_RESOLVE_HOST
+							 ? "could not resolve the host name"
+							 : "no valid answer: the connection failed or was cut");
+	}
 	if (code != CURLE_OK)
-		req->error = psprintf("%s", t->errbuf[0] ? t->errbuf : curl_easy_strerror(code));
+		elog(DEBUG1, "cadence request to %s: %s", req->url,
+			 t->errbuf[0] ? t->errbuf : curl_easy_strerror(code));
 	end_transfer(t);
 }
 
@@ -423,7 +458,7 @@ start_ready(Perform *p)
 			p->group_active[req->group] >= limits->group_max[req->group])
 			continue;
 		p->queue[i] = NULL;
-		if (!cadence_http_host_allowed(req->url, &why))
+		if (!cadence_outbound_url_allowed(req->url, &why))
 		{
 			req->result = CADENCE_HTTP_REFUSED;
 			req->error = why;
@@ -461,7 +496,7 @@ reap_done(Perform *p)
 		if (group >= 0 && group < p->limits->ngroups)
 			p->group_active[group]--;
 		p->active = list_delete_ptr(p->active, t);
-		finish_transfer(t, msg->data.result);
+		finish_transfer(t, msg->data.result, p->limits->timeout_ms);
 		done++;
 	}
 	return done;

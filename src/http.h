@@ -26,7 +26,8 @@ typedef enum CadenceHttpResult
 	CADENCE_HTTP_TIMEOUT,		/* no complete response within the timeout */
 	CADENCE_HTTP_NETWORK,		/* could not connect, reset, DNS, TLS ... */
 	CADENCE_HTTP_REFUSED		/* not sent: host not on cadence.allowed_hosts,
-								 * or a malformed URL */
+								 * a malformed URL, or an address that is not
+								 * public (cadence.allow_private_networks) */
 } CadenceHttpResult;
 
 typedef struct CadenceHttpRequest
@@ -51,9 +52,10 @@ typedef struct CadenceHttpRequest
 	/* --- set by cadence_http_perform --- */
 	CadenceHttpResult result;
 	long		status;			/* HTTP status, or SMTP reply code */
-	List	   *response_headers;	/* char * "Name: value" */
-	StringInfoData response;	/* response body */
-	char	   *error;			/* what went wrong, for humans; NULL if fine */
+	List	   *response_headers;	/* char * "Name: value", the first 100 */
+	StringInfoData response;	/* response body, its first 64 kB */
+	char	   *error;			/* what went wrong, one of a few fixed texts
+								 * that quote nothing received; NULL if fine */
 	TimestampTz started_at;
 	TimestampTz finished_at;
 } CadenceHttpRequest;
@@ -71,7 +73,10 @@ typedef struct CadenceHttpLimits
 extern CadenceHttpRequest *cadence_http_request_new(const char *method,
 													const char *url);
 
-/* Append a header "name: value". */
+/*
+ * Append a header "name: value"; a value with a control character (a line
+ * break would start another header) is an error (22023) naming the header.
+ */
 extern void cadence_http_add_header(CadenceHttpRequest *req, const char *name,
 									const char *value);
 
@@ -82,7 +87,9 @@ extern char *cadence_http_response_header(const CadenceHttpRequest *req,
 /*
  * Perform the requests, at most limits->max_inflight at a time, each no
  * earlier than its not_before.  Returns when every request has a result.
- * Requests are checked against cadence.allowed_hosts first.  Calls
+ * Requests are checked against cadence.allowed_hosts first, and the
+ * address of every connection against cadence.allow_private_networks
+ * (outbound.h).  Calls
  * CHECK_FOR_INTERRUPTS while waiting; between polls it also calls
  * poll_cb(poll_arg) when given, which may ereport to abandon the batch.
  */
@@ -95,8 +102,5 @@ extern void cadence_http_perform(CadenceHttpRequest **reqs, int nreqs,
  * in seconds or as an HTTP date), or -1 when it does not say.
  */
 extern double cadence_http_retry_after(const CadenceHttpRequest *req);
-
-/* Is the URL's host allowed by cadence.allowed_hosts? */
-extern bool cadence_http_host_allowed(const char *url, char **why);
 
 #endif							/* CADENCE_HTTP_H */

@@ -2,15 +2,20 @@
  * provider.c
  *		One entry point over every provider kind (see provider.h), and what
  *		reading their responses shares.
+ *
+ * Of an answer only what the provider documents is kept: the message id,
+ * and for an error its code and message, cleaned (provider_util.h).  The
+ * rest of a body, whatever it says, reaches no row: a URL that points at
+ * something that is not the provider learns nothing from its answers.
  */
 #include "postgres.h"
 
-#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 
 #include "provider.h"
 #include "provider_kinds.h"
+#include "provider_util.h"
 
 typedef struct ProviderKind
 {
@@ -30,8 +35,12 @@ static const ProviderKind kinds[] = {
 	{"webhook", cadence_webhook_request, cadence_webhook_reply},
 };
 
-/* Longest provider error text kept, in bytes. */
-#define MAX_ERROR_TEXT 300
+/* Longest provider error code and message kept, in characters. */
+#define MAX_ERROR_CODE		40
+#define MAX_ERROR_MESSAGE	200
+
+/* Longest provider message id kept; a longer one is not an id. */
+#define MAX_MESSAGE_ID		255
 
 /*
  * find_kind
@@ -72,6 +81,9 @@ cadence_provider_reply(const CadenceAccount *acct, const CadenceHttpRequest *req
 {
 	memset(reply, 0, sizeof(*reply));
 	find_kind(acct)->reply(acct, req, reply);
+	if (reply->message_id != NULL &&
+		strcmp(cadence_clean_text(reply->message_id, MAX_MESSAGE_ID), reply->message_id) != 0)
+		reply->message_id = NULL;
 }
 
 /*
@@ -144,32 +156,47 @@ cadence_reply_field(const CadenceHttpRequest *req, const char *const *path, int 
 }
 
 /*
+ * path_depth
+ *		How many names a path of an error shape has.
+ */
+static int
+path_depth(const char *const *path)
+{
+	int			n = 0;
+
+	while (n < 3 && path[n] != NULL)
+		n++;
+	return n;
+}
+
+/*
  * cadence_reply_error
- *		The error message of a provider's JSON error body, in the places the
- *		providers put it; else the start of the body.
+ *		"<Provider> error <code>: <message>" from the documented fields of a
+ *		JSON error body, each cleaned and cut short; NULL when the body has
+ *		neither (not JSON, an HTML error page, anything else).
  */
 char *
-cadence_reply_error(const CadenceHttpRequest *req)
+cadence_reply_error(const CadenceHttpRequest *req, const CadenceErrorShape *shape)
 {
-	static const char *const paths[][3] = {
-		{"message"}, {"Message"}, {"error", "message"}, {"errors", "0", "message"},
-	};
-	static const int depths[] = {1, 1, 2, 3};
-	int			i;
-	char	   *text = NULL;
+	char	   *code = NULL;
+	char	   *message = NULL;
 
-	for (i = 0; i < lengthof(paths) && text == NULL; i++)
-		text = cadence_reply_field(req, paths[i], depths[i]);
-	if (text == NULL && req->response.len > 0)
-	{
-		/* Keep what is valid in the database encoding, up to a NUL. */
-		int			len = pg_encoding_verifymbstr(GetDatabaseEncoding(),
-												  req->response.data,
-												  req->response.len);
-
-		text = pnstrdup(req->response.data, len);
-	}
-	if (text != NULL && strlen(text) > MAX_ERROR_TEXT)
-		text[pg_mbcliplen(text, strlen(text), MAX_ERROR_TEXT)] = '\0';
-	return text;
+	if (path_depth(shape->code) > 0)
+		code = cadence_reply_field(req, shape->code, path_depth(shape->code));
+	message = cadence_reply_field(req, shape->message, path_depth(shape->message));
+	if (code != NULL && code[0] != '\0')
+		code = cadence_clean_text(code, MAX_ERROR_CODE);
+	else
+		code = NULL;
+	if (message != NULL && message[0] != '\0')
+		message = cadence_clean_text(message, MAX_ERROR_MESSAGE);
+	else
+		message = NULL;
+	if (code != NULL && message != NULL)
+		return psprintf("%s error %s: %s", shape->provider, code, message);
+	if (code != NULL)
+		return psprintf("%s error %s", shape->provider, code);
+	if (message != NULL)
+		return psprintf("%s error: %s", shape->provider, message);
+	return NULL;
 }

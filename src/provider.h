@@ -66,7 +66,8 @@ typedef struct CadenceMessage
 typedef struct CadenceProviderReply
 {
 	char	   *message_id;		/* the provider's id of the message, or NULL */
-	char	   *error;			/* the provider's own error text, or NULL */
+	char	   *error;			/* the provider's documented error code and
+								 * message, cleaned, or NULL */
 } CadenceProviderReply;
 
 /*
@@ -107,7 +108,11 @@ extern CadenceHttpRequest *cadence_anthropic_request(const CadenceAccount *acct,
 													 Jsonb *lead,
 													 const char *idempotency_key);
 
-/* The text of a successful Anthropic response, or NULL (with *error set). */
-extern char *cadence_anthropic_text(const CadenceHttpRequest *req, char **error);
+/*
+ * The text of a successful Anthropic response of at most max_chars
+ * characters, or NULL (with *error set).
+ */
+extern char *cadence_anthropic_text(const CadenceHttpRequest *req, int max_chars,
+									char **error);
 
 #endif							/* CADENCE_PROVIDER_H */

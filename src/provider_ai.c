@@ -8,6 +8,7 @@
  */
 #include "postgres.h"
 
+#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 
 #include "provider.h"
@@ -68,12 +69,15 @@ cadence_anthropic_request(const CadenceAccount *acct, const char *prompt,
 
 /*
  * cadence_anthropic_text
- *		content[0].text of a 2xx answer; else NULL and why.
+ *		content[0].text of a 2xx answer, if at most max_chars characters;
+ *		else NULL and why (the error's type and message, nothing else of
+ *		the body).
  */
 char *
-cadence_anthropic_text(const CadenceHttpRequest *req, char **error)
+cadence_anthropic_text(const CadenceHttpRequest *req, int max_chars, char **error)
 {
 	static const char *const text_path[] = {"content", "0", "text"};
+	static const CadenceErrorShape shape = {"Anthropic", {"error", "type"}, {"error", "message"}};
 	char	   *text;
 
 	*error = NULL;
@@ -84,13 +88,21 @@ cadence_anthropic_text(const CadenceHttpRequest *req, char **error)
 	}
 	if (req->status < 200 || req->status >= 300)
 	{
-		*error = psprintf("HTTP %ld: %s", req->status, cadence_reply_error(req));
+		char	   *why = cadence_reply_error(req, &shape);
+
+		*error = why ? psprintf("HTTP %ld: %s", req->status, why)
+			: psprintf("HTTP %ld", req->status);
 		return NULL;
 	}
 	text = cadence_reply_field(req, text_path, 3);
 	if (text == NULL || text[0] == '\0')
 	{
 		*error = pstrdup("the answer has no text");
+		return NULL;
+	}
+	if (pg_mbstrlen(text) > max_chars)
+	{
+		*error = psprintf("the answer is longer than %d characters", max_chars);
 		return NULL;
 	}
 	return text;

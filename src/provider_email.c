@@ -22,6 +22,7 @@ sender(const CadenceAccount *acct, const CadenceMessage *msg,
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				errmsg("email account \"%s\" has no sender address", acct->id),
 				errhint("Set the provider's settings.from, the cadence's settings.fromEmail or the step's config.email.from."));
+	cadence_check_mail_fields(msg, *from, *from_name);
 }
 
 /* A JSON API request with a bearer token and the idempotency key. */
@@ -173,7 +174,9 @@ cadence_postmark_request(const CadenceAccount *acct, const CadenceMessage *msg)
 /*
  * cadence_email_reply
  *		The message id: Resend "id", Postmark "MessageID", SendGrid's
- *		X-Message-Id response header (its 202 has no body).
+ *		X-Message-Id response header (its 202 has no body).  Errors: Resend
+ *		"name" and "message", SendGrid errors[0].message, Postmark
+ *		"ErrorCode" and "Message".
  */
 void
 cadence_email_reply(const CadenceAccount *acct, const CadenceHttpRequest *req,
@@ -181,9 +184,15 @@ cadence_email_reply(const CadenceAccount *acct, const CadenceHttpRequest *req,
 {
 	static const char *const id[] = {"id"};
 	static const char *const message_id[] = {"MessageID"};
+	static const CadenceErrorShape resend = {"Resend", {"name"}, {"message"}};
+	static const CadenceErrorShape sendgrid = {"SendGrid", {NULL}, {"errors", "0", "message"}};
+	static const CadenceErrorShape postmark = {"Postmark", {"ErrorCode"}, {"Message"}};
 
 	if (req->status < 200 || req->status >= 300)
-		reply->error = cadence_reply_error(req);
+		reply->error = cadence_reply_error(req,
+										   strcmp(acct->kind, "sendgrid") == 0 ? &sendgrid :
+										   strcmp(acct->kind, "postmark") == 0 ? &postmark :
+										   &resend);
 	else if (strcmp(acct->kind, "sendgrid") == 0)
 		reply->message_id = cadence_http_response_header(req, "X-Message-Id");
 	else if (strcmp(acct->kind, "postmark") == 0)

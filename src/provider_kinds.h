@@ -47,8 +47,23 @@ extern void cadence_webhook_reply(const CadenceAccount *acct,
 								  const CadenceHttpRequest *req,
 								  CadenceProviderReply *reply);
 
-/* provider.c: an error message out of a JSON error body, or the body */
-extern char *cadence_reply_error(const CadenceHttpRequest *req);
+/*
+ * Where a provider's JSON error body keeps its code and its message (paths
+ * of up to three names; a number indexes an array; code {NULL} for none).
+ */
+typedef struct CadenceErrorShape
+{
+	const char *provider;		/* as it is named in error texts */
+	const char *code[3];
+	const char *message[3];
+} CadenceErrorShape;
+
+/*
+ * provider.c: "<provider> error <code>: <message>" from those fields,
+ * cleaned and cut short, or NULL; nothing else of the body
+ */
+extern char *cadence_reply_error(const CadenceHttpRequest *req,
+								 const CadenceErrorShape *shape);
 
 /* provider.c: a string at a path of a JSON response body, or NULL */
 extern char *cadence_reply_field(const CadenceHttpRequest *req,

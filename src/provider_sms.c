@@ -52,22 +52,17 @@ cadence_twilio_request(const CadenceAccount *acct, const CadenceMessage *msg)
 
 /*
  * cadence_twilio_reply
- *		"sid" of the created message; errors carry "message" and "code".
+ *		"sid" of the created message; errors carry "code" and "message".
  */
 void
 cadence_twilio_reply(const CadenceAccount *acct, const CadenceHttpRequest *req,
 					 CadenceProviderReply *reply)
 {
 	static const char *const sid[] = {"sid"};
-	static const char *const code[] = {"code"};
+	static const CadenceErrorShape shape = {"Twilio", {"code"}, {"message"}};
 
 	if (req->status >= 200 && req->status < 300)
 		reply->message_id = cadence_reply_field(req, sid, 1);
 	else
-	{
-		char	   *c = cadence_reply_field(req, code, 1);
-		char	   *text = cadence_reply_error(req);
-
-		reply->error = c ? psprintf("Twilio error %s: %s", c, text ? text : "") : text;
-	}
+		reply->error = cadence_reply_error(req, &shape);
 }

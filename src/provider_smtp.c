@@ -102,6 +102,7 @@ cadence_smtp_request(const CadenceAccount *acct, const CadenceMessage *msg)
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				errmsg("smtp account \"%s\" has no sender address", acct->id),
 				errhint("Set the provider's settings.from, the cadence's settings.fromEmail or the step's config.email.from."));
+	cadence_check_mail_fields(msg, from, from_name);
 	req->mail_from = psprintf("<%s>", from);
 	req->mail_rcpt = list_make1(psprintf("<%s>", msg->to));
 	req->username = cadence_jsonb_string(acct->credentials, "username");
@@ -128,6 +129,7 @@ cadence_smtp_request(const CadenceAccount *acct, const CadenceMessage *msg)
 /*
  * cadence_smtp_reply
  *		A 2xx reply to the message is acceptance; the id is our Message-ID.
+ *		A refusal is told by its reply code alone.
  */
 void
 cadence_smtp_reply(const CadenceAccount *acct, const CadenceHttpRequest *req,
@@ -143,7 +145,4 @@ cadence_smtp_reply(const CadenceAccount *acct, const CadenceHttpRequest *req,
 		if (p && e)
 			reply->message_id = pnstrdup(p + 15, e - p - 15);
 	}
-	else
-		reply->error = req->error ? pstrdup(req->error)
-			: psprintf("SMTP server answered %ld", req->status);
 }

@@ -1,11 +1,13 @@
 /*
  * provider_util.c
  *		What the provider wire formats share: reading jsonb members, writing
- *		JSON and form bodies, URLs, base64.
+ *		JSON and form bodies, URLs, base64, mailboxes, and keeping text that
+ *		came from elsewhere fit for a mail header or a row.
  */
 #include "postgres.h"
 
 #include "common/base64.h"
+#include "mb/pg_wchar.h"
 #include "utils/json.h"
 
 #include "provider.h"
@@ -233,4 +235,84 @@ cadence_email_message_id(const CadenceMessage *msg, const char *from)
 	const char *at = from ? strrchr(from, '@') : NULL;
 
 	return psprintf("<%s@%s>", msg->idempotency_key, at ? at + 1 : "cadence.invalid");
+}
+
+/*
+ * cadence_clean_text
+ *		Text fit to keep where members read it (an action's last error, an
+ *		event): what is valid in the database encoding, control characters
+ *		turned into spaces, at most max_chars characters ("..." ends a text
+ *		that was cut).
+ */
+char *
+cadence_clean_text(const char *s, int max_chars)
+{
+	int			len = pg_encoding_verifymbstr(GetDatabaseEncoding(), s, strlen(s));
+	char	   *out = pnstrdup(s, len);
+	unsigned char *p;
+
+	for (p = (unsigned char *) out; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	if (pg_mbstrlen_with_len(out, len) > max_chars)
+		out = psprintf("%.*s...", pg_mbcharcliplen(out, len, Max(max_chars - 3, 0)), out);
+	return out;
+}
+
+/*
+ * has_control
+ *		Does s hold a control character (a line break, a tab, NUL's kin)?
+ */
+static bool
+has_control(const char *s)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *) s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return true;
+	return false;
+}
+
+/*
+ * check_mail_field
+ *		One field of check_mail_fields; an address must be one word besides.
+ */
+static void
+check_mail_field(const char *field, const char *value, bool address)
+{
+	if (value == NULL)
+		return;
+	if (has_control(value))
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("the e-mail's %s \"%s\" holds a line break or another control character",
+					   field, cadence_clean_text(value, 100)),
+				errhint("A mail header or SMTP command would end there; the e-mail is not sent."));
+	if (address && strpbrk(value, " <>") != NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("the e-mail's %s \"%s\" is not a plain address",
+					   field, cadence_clean_text(value, 100)),
+				errhint("Give the address alone, as in ana@example.com, and the name apart."));
+}
+
+/*
+ * cadence_check_mail_fields
+ *		Refuse an e-mail whose addresses, names or subject hold a line break
+ *		or another control character, before any connection: over SMTP each
+ *		would end a command or a header and start one of the sender's
+ *		choosing, and no provider sends such a message as it was meant.
+ *		Raises 22023 naming the field and its value.
+ */
+void
+cadence_check_mail_fields(const CadenceMessage *msg, const char *from,
+						  const char *from_name)
+{
+	check_mail_field("sender address", from, true);
+	check_mail_field("sender name", from_name, false);
+	check_mail_field("recipient address", msg->to, true);
+	check_mail_field("recipient name", msg->to_name, false);
+	check_mail_field("reply-to address", msg->reply_to, true);
+	check_mail_field("subject", msg->subject, false);
 }

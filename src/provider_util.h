@@ -2,7 +2,7 @@
  * provider_util.h
  *		Small helpers the provider wire formats and the dispatcher share
  *		(provider_util.c): jsonb members, a JSON and form body writer, URLs,
- *		base64, mailboxes, Message-IDs.
+ *		base64, mailboxes, Message-IDs, checked mail fields, cleaned text.
  */
 #ifndef CADENCE_PROVIDER_UTIL_H
 #define CADENCE_PROVIDER_UTIL_H
@@ -49,5 +49,19 @@ extern char *cadence_mailbox(const char *name, const char *address);
 struct CadenceMessage;
 extern char *cadence_email_message_id(const struct CadenceMessage *msg,
 									  const char *from);
+
+/*
+ * Refuse (22023) an e-mail whose sender, recipient or reply-to address,
+ * sender or recipient name, or subject holds a line break or another
+ * control character, or whose addresses are not plain addresses.
+ */
+extern void cadence_check_mail_fields(const struct CadenceMessage *msg,
+									  const char *from, const char *from_name);
+
+/*
+ * Text fit for a row members read: valid in the database encoding, control
+ * characters turned into spaces, at most max_chars characters.
+ */
+extern char *cadence_clean_text(const char *s, int max_chars);
 
 #endif							/* CADENCE_PROVIDER_UTIL_H */

@@ -4,7 +4,9 @@
  *		(the idempotency key, so a receiver can drop redeliveries),
  *		webhook-timestamp (Unix seconds) and webhook-signature, "v1," and the
  *		base64 HMAC-SHA256 of "{id}.{timestamp}.{body}" under the secret
- *		(whsec_ and base64).  The receiver's own response is not read.
+ *		(whsec_ and base64).  The receiver's own response is not read: a
+ *		receiver documents no error format, and whatever answers at a URL a
+ *		tenant chose must not reach its rows.
  */
 #include "postgres.h"
 
@@ -63,7 +65,8 @@ cadence_webhook_request(const CadenceAccount *acct, const CadenceMessage *msg)
 
 /*
  * cadence_webhook_reply
- *		Any 2xx is delivery; the id is the webhook-id we sent.
+ *		Any 2xx is delivery; the id is the webhook-id we sent.  Any other
+ *		status is all that is said about a failure.
  */
 void
 cadence_webhook_reply(const CadenceAccount *acct, const CadenceHttpRequest *req,
@@ -72,10 +75,7 @@ cadence_webhook_reply(const CadenceAccount *acct, const CadenceHttpRequest *req,
 	ListCell   *lc;
 
 	if (req->status < 200 || req->status >= 300)
-	{
-		reply->error = cadence_reply_error(req);
 		return;
-	}
 	foreach(lc, req->headers)
 		if (strncmp(lfirst(lc), "webhook-id: ", 12) == 0)
 			reply->message_id = pstrdup((char *) lfirst(lc) + 12);

@@ -58,16 +58,17 @@ cadence_whatsapp_request(const CadenceAccount *acct, const CadenceMessage *msg)
 
 /*
  * cadence_whatsapp_reply
- *		messages[0].id, or the Graph API's error.message.
+ *		messages[0].id, or the Graph API's error.code and error.message.
  */
 void
 cadence_whatsapp_reply(const CadenceAccount *acct, const CadenceHttpRequest *req,
 					   CadenceProviderReply *reply)
 {
 	static const char *const id[] = {"messages", "0", "id"};
+	static const CadenceErrorShape shape = {"WhatsApp", {"error", "code"}, {"error", "message"}};
 
 	if (req->status >= 200 && req->status < 300)
 		reply->message_id = cadence_reply_field(req, id, 3);
 	else
-		reply->error = cadence_reply_error(req);
+		reply->error = cadence_reply_error(req, &shape);
 }

@@ -7,6 +7,7 @@
 
 #include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
@@ -16,15 +17,40 @@
 PG_FUNCTION_INFO_V1(cadence_render_template);
 
 /*
- * append_escaped
- *		Append len bytes of s, escaped for where they land.
+ * cadence_text_cap
+ *		The cap on a step type's message text.
  */
-static void
-append_escaped(StringInfo out, const char *s, int len, CadenceEscape escape)
+int
+cadence_text_cap(const char *step_type)
+{
+	if (strcmp(step_type, "sms") == 0)
+		return CADENCE_MAX_SMS_CHARS;
+	if (strcmp(step_type, "whatsapp") == 0)
+		return CADENCE_MAX_WHATSAPP_CHARS;
+	return CADENCE_MAX_RENDERED_CHARS;
+}
+
+/*
+ * append_escaped
+ *		Append len bytes of s, escaped for where they land, unless out would
+ *		pass max_bytes: then false, and out is to be thrown away.  Escaping
+ *		only lengthens, so a piece that is too long as it is is refused
+ *		before anything is copied.
+ */
+static bool
+append_escaped(StringInfo out, const char *s, int len, CadenceEscape escape,
+			   int max_bytes)
 {
 	int			i;
 
-	for (i = 0; i < len; i++)
+	if (len > max_bytes - out->len)
+		return false;
+	if (escape == CADENCE_ESCAPE_NONE)
+	{
+		appendBinaryStringInfo(out, s, len);
+		return true;
+	}
+	for (i = 0; i < len && out->len <= max_bytes; i++)
 	{
 		unsigned char c = (unsigned char) s[i];
 
@@ -65,6 +91,7 @@ append_escaped(StringInfo out, const char *s, int len, CadenceEscape escape)
 		}
 		appendStringInfoChar(out, (char) c);
 	}
+	return out->len <= max_bytes;
 }
 
 /*
@@ -143,18 +170,23 @@ trimmed(const char **s, const char **e)
 
 /*
  * cadence_render
- *		Fill every {{...}} of tmpl from vars.
+ *		Fill every {{...}} of tmpl from vars, within max_chars characters.
+ *		While rendering, the bound is in bytes (max_chars characters of the
+ *		database encoding at their widest), checked before each piece is
+ *		appended; the characters are counted once at the end.
  */
 char *
 cadence_render(const char *tmpl, Jsonb *vars, CadenceEscape escape,
-			   char **missing)
+			   int max_chars, char **missing)
 {
+	int			max_bytes = max_chars * pg_database_encoding_max_length();
 	StringInfoData out;
 	const char *p = tmpl;
+	bool		fits = true;
 
 	*missing = NULL;
 	initStringInfo(&out);
-	for (;;)
+	while (fits)
 	{
 		const char *open = strstr(p, "{{");
 		const char *close;
@@ -165,38 +197,51 @@ cadence_render(const char *tmpl, Jsonb *vars, CadenceEscape escape,
 
 		if (open == NULL || (close = strstr(open + 2, "}}")) == NULL)
 		{
-			appendStringInfoString(&out, p);
-			return out.data;
+			fits = append_escaped(&out, p, strlen(p), CADENCE_ESCAPE_NONE, max_bytes);
+			break;
 		}
-		appendBinaryStringInfo(&out, p, open - p);
+		fits = append_escaped(&out, p, open - p, CADENCE_ESCAPE_NONE, max_bytes);
+		if (!fits)
+			break;
 		name = open + 2;
 		bar = memchr(name, '|', close - name);
 		name_end = bar ? bar : close;
 		trimmed(&name, &name_end);
 		value = lookup(vars, name, name_end - name);
 		if (value != NULL)
-			append_escaped(&out, value, strlen(value), escape);
+		{
+			fits = append_escaped(&out, value, strlen(value), escape, max_bytes);
+			pfree(value);
+		}
 		else if (bar != NULL)
 		{
 			const char *fb = bar + 1;
 			const char *fb_end = close;
 
 			trimmed(&fb, &fb_end);
-			appendBinaryStringInfo(&out, fb, fb_end - fb);
+			fits = append_escaped(&out, fb, fb_end - fb, CADENCE_ESCAPE_NONE, max_bytes);
 		}
 		else
 		{
 			*missing = pnstrdup(name, name_end - name);
+			pfree(out.data);
 			return NULL;
 		}
 		p = close + 2;
 	}
+	if (!fits || pg_mbstrlen_with_len(out.data, out.len) > max_chars)
+	{
+		pfree(out.data);
+		return NULL;
+	}
+	return out.data;
 }
 
 /*
  * cadence.render_template(template text, vars jsonb, html boolean) RETURNS text
  *		What a template becomes for these variables; a variable without a
- *		value or fallback is an error naming it.
+ *		value or fallback is an error naming it (22023), a text longer than
+ *		CADENCE_MAX_RENDERED_CHARS too (54000).
  */
 Datum
 cadence_render_template(PG_FUNCTION_ARGS)
@@ -208,7 +253,13 @@ cadence_render_template(PG_FUNCTION_ARGS)
 	char	   *out;
 
 	out = cadence_render(tmpl, vars, html ? CADENCE_ESCAPE_HTML : CADENCE_ESCAPE_NONE,
-						 &missing);
+						 CADENCE_MAX_RENDERED_CHARS, &missing);
+	if (out == NULL && missing == NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				errmsg("the template renders to more than %d characters",
+					   CADENCE_MAX_RENDERED_CHARS),
+				errhint("A rendered message is capped; look for a large variable repeated in the template."));
 	if (out == NULL)
 		ereport(ERROR,
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
