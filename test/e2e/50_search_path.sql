@@ -1,7 +1,7 @@
 -- The background worker with a hostile search_path: its database's
 -- setting puts a schema another role writes first, pg_catalog last, and
 -- that schema holds look-alikes of the operators and functions the
--- dispatch statements use (see test/pgtap/21_search_path.sql).  The worker
+-- dispatch statements use (test/sql/planted.sql).  The worker
 -- pins its own path, so after a restart it sends as before and calls none
 -- of them.
 \set ON_ERROR_STOP 1
@@ -11,23 +11,7 @@
 SELECT pg_temp.mock_post('/_mock/reset');
 SELECT plan(4);
 
-CREATE ROLE cadence_test_worker_planter NOLOGIN;
-CREATE SCHEMA planted AUTHORIZATION cadence_test_worker_planter;
-SET ROLE cadence_test_worker_planter;
-CREATE SEQUENCE planted.calls;
-CREATE FUNCTION planted.text_eq(a text, b text) RETURNS boolean LANGUAGE sql
-	AS $$ SELECT pg_catalog.nextval('planted.calls') > 0 AND pg_catalog.texteq(a, b) $$;
-CREATE OPERATOR planted.= (LEFTARG = text, RIGHTARG = text, FUNCTION = planted.text_eq);
-CREATE FUNCTION planted.jsonb_text(a jsonb, b text) RETURNS text LANGUAGE sql
-	AS $$ SELECT pg_catalog.nextval('planted.calls')::text $$;
-CREATE OPERATOR planted.->> (LEFTARG = jsonb, RIGHTARG = text, FUNCTION = planted.jsonb_text);
-CREATE FUNCTION planted.jsonb_build_object(VARIADIC text[]) RETURNS jsonb LANGUAGE sql
-	AS $$ SELECT pg_catalog.nextval('planted.calls')::text::jsonb $$;
-CREATE FUNCTION planted.unnest(text[]) RETURNS SETOF text LANGUAGE sql
-	AS $$ SELECT pg_catalog.nextval('planted.calls')::text $$;
-CREATE FUNCTION planted.now() RETURNS timestamptz LANGUAGE sql
-	AS $$ SELECT pg_catalog.to_timestamp(pg_catalog.nextval('planted.calls')) $$;
-RESET ROLE;
+\i test/sql/planted.sql
 
 -- The dispatcher starts again under the database's new setting.
 ALTER DATABASE cadence_e2e SET search_path = planted, public, pg_catalog;
@@ -61,5 +45,5 @@ SELECT is((SELECT is_called FROM planted.calls), false,
 
 ALTER DATABASE cadence_e2e RESET search_path;
 DROP SCHEMA planted CASCADE;
-DROP ROLE cadence_test_worker_planter;
+DROP ROLE cadence_test_planter;
 SELECT * FROM finish();

@@ -12,6 +12,7 @@
 \set ON_ERROR_STOP 1
 \set QUIET 1
 \i test/sql/mock.sql
+\i test/sql/steps.sql
 SELECT pg_temp.mock_post('/_mock/reset');
 SELECT plan(76);
 
@@ -76,28 +77,13 @@ INSERT INTO cadence.providers (tenant_id, id, channel, kind, base_url, credentia
 	('outbound', 'claude', 'ai', 'anthropic', 'http://127.0.0.1:18025',
 	 '{"apiKey": "sk-ant-secret"}', '{}', true);
 
--- step(id, step): a one-step cadence with Lea enrolled at as_of.
-CREATE FUNCTION pg_temp.step(id text, step jsonb) RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-	PERFORM cadence.upsert_cadence(jsonb_build_object('id', id, 'name', id,
-		'timezone', 'UTC', 'isActive', true,
-		'days', jsonb_build_array(jsonb_build_object('dayNumber', 1,
-			'actions', jsonb_build_array(step || '{"scheduleRule": {"kind": "immediately"}}')))));
-	PERFORM cadence.plan_run_for_lead(id, 'lea', '2026-03-10 16:00Z');
-END
-$$;
 CREATE FUNCTION pg_temp.hook(id text, url text) RETURNS void LANGUAGE sql AS $$
-	SELECT pg_temp.step(id, jsonb_build_object('type', 'webhook',
-		'config', jsonb_build_object('webhook', jsonb_build_object('url', url))))
+	SELECT pg_temp.one_step(id, jsonb_build_object('type', 'webhook',
+		'config', jsonb_build_object('webhook', jsonb_build_object('url', url))), ARRAY['lea'])
 $$;
-CREATE FUNCTION pg_temp.run() RETURNS jsonb LANGUAGE sql AS $$
-	SELECT cadence.run_due_actions(50, '2026-03-10 16:00Z', 'outbound')
-$$;
--- The last action of a cadence: "status/attempts: last_error".
+-- The outcome of a cadence's one action.
 CREATE FUNCTION pg_temp.outcome(cid text) RETURNS text LANGUAGE sql AS $$
-	SELECT a.status || '/' || a.attempts || ': ' || coalesce(a.last_error, '-')
-	  FROM cadence.scheduled_actions a JOIN cadence.runs r ON r.id = a.run_id
-	 WHERE r.tenant_id = 'outbound' AND r.cadence_id = cid ORDER BY a.id DESC LIMIT 1
+	SELECT (pg_temp.outcomes(cid))[1]
 $$;
 
 --
@@ -114,9 +100,9 @@ SELECT pg_temp.hook('ipv6', 'http://[::1]:18025/hooks/latest/meta-data/');
 SELECT pg_temp.hook('mapped', 'http://[::ffff:127.0.0.1]:18025/hooks/latest/meta-data/');
 SELECT pg_temp.hook('metadata', 'http://169.254.169.254/latest/meta-data/');
 SELECT pg_temp.hook('rfc1918', 'http://10.255.255.1/latest/meta-data/');
-SELECT pg_temp.step('sms', '{"type": "sms", "config": {"sms": {"body": "Hi {{firstName}}"}}}');
-SELECT pg_temp.step('smtp', '{"type": "email", "config": {"email": {"subject": "Hi", "bodyText": "Hi {{firstName}}"}}}');
-SELECT pg_temp.step('ai', '{"type": "sms", "config": {"aiPersonalization": true, "sms": {"body": "Hi {{firstName}}"}}}');
+SELECT pg_temp.one_step('sms', '{"type": "sms", "config": {"sms": {"body": "Hi {{firstName}}"}}}', ARRAY['lea']);
+SELECT pg_temp.one_step('smtp', '{"type": "email", "config": {"email": {"subject": "Hi", "bodyText": "Hi {{firstName}}"}}}', ARRAY['lea']);
+SELECT pg_temp.one_step('ai', '{"type": "sms", "config": {"aiPersonalization": true, "sms": {"body": "Hi {{firstName}}"}}}', ARRAY['lea']);
 
 SET cadence.allow_private_networks = off;
 SELECT is(pg_temp.run() ->> 'failed', '12', 'with the setting off, every request to loopback or private fails');
@@ -151,9 +137,9 @@ SELECT is((SELECT count(*) FROM cadence.events e JOIN cadence.runs r ON r.id = e
 -- A connection kept open while private networks were allowed is not used
 -- once they are not.
 --
-SELECT pg_temp.step('allowed', '{"type": "sms", "config": {"sms": {"body": "Hi {{firstName}}"}}}');
+SELECT pg_temp.one_step('allowed', '{"type": "sms", "config": {"sms": {"body": "Hi {{firstName}}"}}}', ARRAY['lea']);
 SELECT is(pg_temp.run() ->> 'sent', '1', 'allowed: the SMS goes to the mock');
-SELECT pg_temp.step('kept-alive', '{"type": "sms", "config": {"sms": {"body": "Hi again"}}}');
+SELECT pg_temp.one_step('kept-alive', '{"type": "sms", "config": {"sms": {"body": "Hi again"}}}', ARRAY['lea']);
 SET cadence.allow_private_networks = off;
 SELECT is(pg_temp.run() ->> 'failed', '1', 'turned off: the next one to the same provider is refused');
 RESET cadence.allow_private_networks;
@@ -170,7 +156,7 @@ SELECT pg_temp.mock_post('/_mock/fail', jsonb_build_object('kind', 'twilio', 'mo
 	'body', jsonb_build_object('code', 21211,
 		'message', E'The ''To'' number\r\nX-Injected: yes ' || repeat('x', 5000),
 		'more_info', 'METADATA-SECRET-1')));
-SELECT pg_temp.step('long-error', '{"type": "sms", "config": {"sms": {"body": "Hi"}}}');
+SELECT pg_temp.one_step('long-error', '{"type": "sms", "config": {"sms": {"body": "Hi"}}}', ARRAY['lea']);
 SELECT FROM pg_temp.run();
 SELECT matches(pg_temp.outcome('long-error'),
 			   '^failed/1: HTTP 400: Twilio error 21211: The ''To'' number  X-Injected: yes x+\.\.\.$',
@@ -180,7 +166,7 @@ SELECT cmp_ok(char_length(pg_temp.outcome('long-error')), '<', 300,
 
 SELECT pg_temp.mock_post('/_mock/fail', jsonb_build_object('kind', 'twilio', 'mode', '502',
 	'body', '<html><body>upstream 10.0.3.7:8080 METADATA-SECRET-2</body></html>'));
-SELECT pg_temp.step('html-error', '{"type": "sms", "config": {"sms": {"body": "Hi"}}}');
+SELECT pg_temp.one_step('html-error', '{"type": "sms", "config": {"sms": {"body": "Hi"}}}', ARRAY['lea']);
 SELECT FROM pg_temp.run();
 SELECT is(pg_temp.outcome('html-error'), 'scheduled/1: HTTP 502: temporary failure',
 		  'an error page that is not the provider''s JSON is told by its status alone');
@@ -194,7 +180,7 @@ SELECT is(pg_temp.outcome('hook-error'), 'failed/1: HTTP 403: refused',
 		  'a webhook receiver''s answer is never read, whatever its shape');
 
 SELECT pg_temp.mock_post('/_mock/smtp-fail', '{"code": 550, "message": "5.7.1 relay via mx.internal METADATA-SECRET-5"}');
-SELECT pg_temp.step('smtp-error', '{"type": "email", "config": {"email": {"subject": "Hi", "bodyText": "Hi"}}}');
+SELECT pg_temp.one_step('smtp-error', '{"type": "email", "config": {"email": {"subject": "Hi", "bodyText": "Hi"}}}', ARRAY['lea']);
 SELECT FROM pg_temp.run();
 SELECT is(pg_temp.outcome('smtp-error'), 'failed/1: SMTP 550: refused',
 		  'an SMTP refusal is told by its reply code');
@@ -202,7 +188,7 @@ SELECT is(pg_temp.outcome('smtp-error'), 'failed/1: SMTP 550: refused',
 SELECT pg_temp.mock_post('/_mock/fail', jsonb_build_object('kind', 'anthropic', 'mode', '400',
 	'body', jsonb_build_object('type', 'error', 'request_id', 'METADATA-SECRET-6',
 		'error', jsonb_build_object('type', 'invalid_request_error', 'message', E'bad\nprompt'))));
-SELECT pg_temp.step('ai-error', '{"type": "sms", "config": {"aiPersonalization": true, "sms": {"body": "Hi"}}}');
+SELECT pg_temp.one_step('ai-error', '{"type": "sms", "config": {"aiPersonalization": true, "sms": {"body": "Hi"}}}', ARRAY['lea']);
 SELECT FROM pg_temp.run();
 SELECT is((SELECT rendered ->> 'aiError' FROM cadence.scheduled_actions a JOIN cadence.runs r ON r.id = a.run_id
 			WHERE r.tenant_id = 'outbound' AND r.cadence_id = 'ai-error'),

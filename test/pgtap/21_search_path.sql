@@ -1,50 +1,18 @@
 -- A role with CREATE on a schema that is on a superuser's search_path
--- plants look-alikes of the built-ins cadence's SQL uses: operators (text
--- and bigint =, jsonb || and ->>) and functions (jsonb_build_object, now,
--- unnest, lower, ...) that, once called, would run as that superuser.
+-- plants look-alikes of the built-ins cadence's SQL uses
+-- (test/sql/planted.sql), which, once called, would run as that superuser.
 -- pg_cron's superuser then runs the planner, the run state machine, the
 -- runner and the webhook entry point with that schema first on its path,
 -- pg_catalog last.  Each of them pins its own search_path, so none of the
--- planted objects is ever called; each counts its calls in a sequence,
--- which no rollback undoes.  (test/e2e/50_search_path.sql does the same to
--- the background worker.)
+-- planted objects is ever called.  (test/e2e/50_search_path.sql does the
+-- same to the background worker.)
 \set ON_ERROR_STOP 1
 \set QUIET 1
 \i test/sql/mock.sql
 SELECT pg_temp.mock_post('/_mock/reset');
 SELECT plan(15);
 
-CREATE ROLE cadence_test_planter NOLOGIN;
-CREATE SCHEMA planted AUTHORIZATION cadence_test_planter;
-SET ROLE cadence_test_planter;
-CREATE SEQUENCE planted.calls;
-CREATE FUNCTION planted.text_eq(a text, b text) RETURNS boolean LANGUAGE sql
-	AS $$ SELECT pg_catalog.nextval('planted.calls') > 0 AND pg_catalog.texteq(a, b) $$;
-CREATE OPERATOR planted.= (LEFTARG = text, RIGHTARG = text, FUNCTION = planted.text_eq);
-CREATE FUNCTION planted.int8_eq(a bigint, b bigint) RETURNS boolean LANGUAGE sql
-	AS $$ SELECT pg_catalog.nextval('planted.calls') > 0 AND pg_catalog.int8eq(a, b) $$;
-CREATE OPERATOR planted.= (LEFTARG = bigint, RIGHTARG = bigint, FUNCTION = planted.int8_eq);
-CREATE FUNCTION planted.jsonb_cat(a jsonb, b jsonb) RETURNS jsonb LANGUAGE sql
-	AS $$ SELECT pg_catalog.nextval('planted.calls')::text::jsonb $$;
-CREATE OPERATOR planted.|| (LEFTARG = jsonb, RIGHTARG = jsonb, FUNCTION = planted.jsonb_cat);
-CREATE FUNCTION planted.jsonb_text(a jsonb, b text) RETURNS text LANGUAGE sql
-	AS $$ SELECT pg_catalog.nextval('planted.calls')::text $$;
-CREATE OPERATOR planted.->> (LEFTARG = jsonb, RIGHTARG = text, FUNCTION = planted.jsonb_text);
-CREATE FUNCTION planted.jsonb_build_object(VARIADIC text[]) RETURNS jsonb LANGUAGE sql
-	AS $$ SELECT pg_catalog.nextval('planted.calls')::text::jsonb $$;
-CREATE FUNCTION planted.jsonb_strip_nulls(jsonb) RETURNS jsonb LANGUAGE sql
-	AS $$ SELECT pg_catalog.nextval('planted.calls')::text::jsonb $$;
-CREATE FUNCTION planted.now() RETURNS timestamptz LANGUAGE sql
-	AS $$ SELECT pg_catalog.to_timestamp(pg_catalog.nextval('planted.calls')) $$;
-CREATE FUNCTION planted.lower(text) RETURNS text LANGUAGE sql
-	AS $$ SELECT pg_catalog.nextval('planted.calls')::text $$;
-CREATE FUNCTION planted.unnest(text[]) RETURNS SETOF text LANGUAGE sql
-	AS $$ SELECT pg_catalog.nextval('planted.calls')::text $$;
-CREATE FUNCTION planted.current_setting(text, boolean) RETURNS text LANGUAGE sql
-	AS $$ SELECT pg_catalog.nextval('planted.calls')::text $$;
-CREATE FUNCTION planted.concat_ws(text, VARIADIC text[]) RETURNS text LANGUAGE sql
-	AS $$ SELECT pg_catalog.nextval('planted.calls')::text $$;
-RESET ROLE;
+\i test/sql/planted.sql
 
 INSERT INTO cadence.members (tenant_id, user_id, role) VALUES ('searchpath', 'sam', 'owner');
 INSERT INTO cadence.providers (tenant_id, id, channel, kind, base_url, credentials, settings, is_default)

@@ -9,6 +9,7 @@
 \set ON_ERROR_STOP 1
 \set QUIET 1
 \i test/sql/mock.sql
+\i test/sql/steps.sql
 SELECT pg_temp.mock_post('/_mock/reset');
 SELECT plan(25);
 
@@ -40,45 +41,22 @@ SELECT 'limits', 'big-' || g, 'Big', 'big' || g || '@x.test', '+1415555050' || g
 	   jsonb_build_object('big', repeat('x', 1024 * 1024))
   FROM generate_series(1, 6) g;
 
--- A one-step cadence body, and the same saved and enrolled for leads.
-CREATE FUNCTION pg_temp.body(id text, step jsonb, settings jsonb DEFAULT '{}') RETURNS jsonb
-LANGUAGE sql AS $$
-	SELECT jsonb_build_object('id', id, 'name', id, 'timezone', 'UTC', 'isActive', true,
-		'settings', settings, 'days', jsonb_build_array(jsonb_build_object('dayNumber', 1,
-			'actions', jsonb_build_array(step || '{"scheduleRule": {"kind": "immediately"}}'))))
-$$;
-CREATE FUNCTION pg_temp.step(id text, step jsonb, leads text[]) RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-	PERFORM cadence.upsert_cadence(pg_temp.body(id, step));
-	PERFORM cadence.plan_runs(id, leads, '2026-03-10 16:00Z');
-END
-$$;
-CREATE FUNCTION pg_temp.run() RETURNS jsonb LANGUAGE sql AS $$
-	SELECT cadence.run_due_actions(50, '2026-03-10 16:00Z', 'limits')
-$$;
--- "status/attempts: last_error" of each action of a cadence, by lead.
-CREATE FUNCTION pg_temp.outcomes(cid text) RETURNS text[] LANGUAGE sql AS $$
-	SELECT array_agg(a.status || '/' || a.attempts || ': ' || coalesce(a.last_error, '-') ORDER BY r.lead_id)
-	  FROM cadence.scheduled_actions a JOIN cadence.runs r ON r.id = a.run_id
-	 WHERE r.tenant_id = 'limits' AND r.cadence_id = cid
-$$;
-
 --
 -- Written into the cadence or the account: refused when saved.
 --
-SELECT throws_ok(format('SELECT cadence.upsert_cadence(%L)', pg_temp.body('crlf-subject',
+SELECT throws_ok(format('SELECT cadence.upsert_cadence(%L)', pg_temp.one_step_body('crlf-subject',
 		jsonb_build_object('type', 'email', 'config', jsonb_build_object('email',
 			jsonb_build_object('subject', E'Hi\r\nBcc: eve@x.test', 'bodyText', 'Hi'))))),
 		'22023', 'invalid days[0].actions[0].config.email.subject: "Hi\r\nBcc: eve@x.test"',
 		'a subject with a line break is refused when the cadence is saved');
-SELECT throws_ok(format('SELECT cadence.upsert_cadence(%L)', pg_temp.body('crlf-from',
+SELECT throws_ok(format('SELECT cadence.upsert_cadence(%L)', pg_temp.one_step_body('crlf-from',
 		jsonb_build_object('type', 'email', 'config', jsonb_build_object('email',
 			jsonb_build_object('subject', 'Hi', 'bodyText', 'Hi', 'from', E'a@x.test\nRCPT TO:<eve@x.test>'))))),
 		'22023', NULL, 'so is a sender address');
-SELECT throws_ok(format('SELECT cadence.upsert_cadence(%L)', pg_temp.body('crlf-name',
+SELECT throws_ok(format('SELECT cadence.upsert_cadence(%L)', pg_temp.one_step_body('crlf-name',
 		'{"type": "sms", "config": {"sms": {"body": "Hi"}}}', jsonb_build_object('fromName', E'Acme\r\nX: y'))),
 		'22023', NULL, 'and the cadence''s sender name');
-SELECT throws_ok(format('SELECT cadence.upsert_cadence(%L)', pg_temp.body('crlf-variant',
+SELECT throws_ok(format('SELECT cadence.upsert_cadence(%L)', pg_temp.one_step_body('crlf-variant',
 		jsonb_build_object('type', 'email', 'config', '{"email": {"subject": "Hi", "bodyText": "Hi"}}'::jsonb,
 			'variants', jsonb_build_array(jsonb_build_object('id', 'A'),
 				jsonb_build_object('id', 'B', 'email', jsonb_build_object('subject', E'B\r\nBcc: eve@x.test')))))),
@@ -91,11 +69,11 @@ SELECT throws_ok($$INSERT INTO cadence.providers (tenant_id, id, channel, kind, 
 -- From a lead, a template or a credential: the action fails before any
 -- connection.
 --
-SELECT pg_temp.step('crlf-lead', '{"type": "email", "config": {"email": {"subject": "About {{attributes.topic|us}}", "bodyText": "Hi"}}}',
+SELECT pg_temp.one_step('crlf-lead', '{"type": "email", "config": {"email": {"subject": "About {{attributes.topic|us}}", "bodyText": "Hi"}}}',
 					ARRAY['ana', 'ben', 'dee']);
-SELECT pg_temp.step('crlf-http', '{"type": "email", "config": {"providerId": "resend", "email": {"subject": "About {{attributes.topic|us}}", "bodyText": "Hi"}}}',
+SELECT pg_temp.one_step('crlf-http', '{"type": "email", "config": {"providerId": "resend", "email": {"subject": "About {{attributes.topic|us}}", "bodyText": "Hi"}}}',
 					ARRAY['ana']);
-SELECT pg_temp.step('crlf-key', '{"type": "email", "config": {"providerId": "pasted", "email": {"subject": "Hello", "bodyText": "Hi"}}}',
+SELECT pg_temp.one_step('crlf-key', '{"type": "email", "config": {"providerId": "pasted", "email": {"subject": "Hello", "bodyText": "Hi"}}}',
 					ARRAY['cy']);
 SELECT is(pg_temp.run() ->> 'failed', '5', 'five e-mails fail');
 SELECT is(pg_temp.outcomes('crlf-lead'), ARRAY[
@@ -123,23 +101,23 @@ SELECT throws_ok($$SELECT cadence.render_template(repeat('{{big}} ', 300),
 												  jsonb_build_object('big', repeat('x', 1024 * 1024)))$$,
 				 '54000', NULL, 'a 1 MB variable 300 times is refused (54000), not rendered');
 
-SELECT pg_temp.step('sms-1600', jsonb_build_object('type', 'sms', 'config',
+SELECT pg_temp.one_step('sms-1600', jsonb_build_object('type', 'sms', 'config',
 		jsonb_build_object('sms', jsonb_build_object('body', repeat('é', 1600)))), ARRAY['cy']);
-SELECT pg_temp.step('sms-1601', jsonb_build_object('type', 'sms', 'config',
+SELECT pg_temp.one_step('sms-1601', jsonb_build_object('type', 'sms', 'config',
 		jsonb_build_object('sms', jsonb_build_object('body', repeat('x', 1599) || '{{firstName}}'))), ARRAY['cy']);
-SELECT pg_temp.step('big-sms', jsonb_build_object('type', 'sms', 'config',
+SELECT pg_temp.one_step('big-sms', jsonb_build_object('type', 'sms', 'config',
 		jsonb_build_object('sms', jsonb_build_object('body', repeat('{{attributes.big}}', 300)))),
 		ARRAY['big-1', 'big-2', 'big-3', 'big-4', 'big-5', 'big-6']);
-SELECT pg_temp.step('long-subject', jsonb_build_object('type', 'email', 'config',
+SELECT pg_temp.one_step('long-subject', jsonb_build_object('type', 'email', 'config',
 		jsonb_build_object('email', jsonb_build_object('subject', repeat('s', 997) || '{{firstName}}',
 													   'bodyText', 'Hi'))), ARRAY['cy']);
-SELECT pg_temp.step('big-hook', jsonb_build_object('type', 'webhook', 'config',
+SELECT pg_temp.one_step('big-hook', jsonb_build_object('type', 'webhook', 'config',
 		jsonb_build_object('webhook', jsonb_build_object('url', 'http://127.0.0.1:18025/hooks/big',
 			'payload', jsonb_build_object('note', repeat('{{attributes.big}}', 300))))), ARRAY['big-1']);
-SELECT pg_temp.step('big-task', jsonb_build_object('type', 'manual_task', 'config',
+SELECT pg_temp.one_step('big-task', jsonb_build_object('type', 'manual_task', 'config',
 		jsonb_build_object('task', jsonb_build_object('title', 'Research {{firstName}}',
 			'description', repeat('{{attributes.big}}', 300)))), ARRAY['big-2']);
-SELECT pg_temp.step('ai-long', jsonb_build_object('type', 'sms', 'config',
+SELECT pg_temp.one_step('ai-long', jsonb_build_object('type', 'sms', 'config',
 		jsonb_build_object('aiPersonalization', true,
 			'sms', jsonb_build_object('body', repeat('y', 1590)))), ARRAY['cy']);
 SELECT is(pg_temp.run() - 'claimed' - 'resumed' - 'retried' - 'moved' - 'executed' - 'skipped',
