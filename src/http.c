@@ -99,7 +99,7 @@ cadence_http_add_header(CadenceHttpRequest *req, const char *name,
 			ereport(ERROR,
 					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					errmsg("the %s header of a request to %s would carry a control character",
-						   name, req->url),
+						   name, cadence_outbound_host(req->url)),
 					errhint("Look for a line break at the end of a credential or setting."));
 	req->headers = lappend(req->headers, psprintf("%s: %s", name, value));
 }
@@ -381,8 +381,8 @@ finish_transfer(Transfer *t, CURLcode code, int timeout_ms)
 							  "address (%s) and cadence.allow_private_networks is off",
 							  t->refused_scope);
 		ereport(LOG,
-				errmsg("cadence refused a request to %s, a %s address, for %s",
-					   t->refused_addr, t->refused_scope, req->url));
+				errmsg("cadence refused a request to %s, a %s address, for host \"%s\"",
+					   t->refused_addr, t->refused_scope, cadence_outbound_host(req->url)));
 	}
 	else if (code == CURLE_OPERATION_TIMEDOUT)
 	{
@@ -399,7 +399,7 @@ finish_transfer(Transfer *t, CURLcode code, int timeout_ms)
 							 : "no valid answer: the connection failed or was cut");
 	}
 	if (code != CURLE_OK)
-		elog(DEBUG1, "cadence request to %s: %s", req->url,
+		elog(DEBUG1, "cadence request to host \"%s\": %s", cadence_outbound_host(req->url),
 			 t->errbuf[0] ? t->errbuf : curl_easy_strerror(code));
 	end_transfer(t);
 }

@@ -183,6 +183,29 @@ host_matches(const char *host, const char *entry)
 }
 
 /*
+ * cadence_outbound_host
+ *		The host part of a URL (its path may carry an account id).
+ */
+char *
+cadence_outbound_host(const char *url)
+{
+	CURLU	   *u = curl_url();
+	char	   *host = NULL;
+	char	   *result;
+
+	if (u == NULL)
+		elog(ERROR, "out of memory");
+	if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+		curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK)
+		result = pstrdup(host);
+	else
+		result = pstrdup("?");
+	curl_free(host);
+	curl_url_cleanup(u);
+	return result;
+}
+
+/*
  * cadence_outbound_url_allowed
  *		Scheme http, https, smtp or smtps, and a host on cadence.allowed_hosts
  *		(a comma-separated list; empty allows every host).

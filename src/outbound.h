@@ -16,6 +16,9 @@
 
 #include <sys/socket.h>
 
+/* The host of a URL, for messages that must not quote its path; "?" if none. */
+extern char *cadence_outbound_host(const char *url);
+
 /* Is the URL's scheme one we speak and its host on cadence.allowed_hosts? */
 extern bool cadence_outbound_url_allowed(const char *url, char **why);
 
