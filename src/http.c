@@ -43,6 +43,9 @@
 #define MAX_RESPONSE_BODY	(64 * 1024)
 #define MAX_RESPONSE_HEADERS 100
 
+/* Longest wait a Retry-After may ask for, in seconds. */
+#define MAX_RETRY_AFTER		86400.0
+
 /* One transfer: a request and what libcurl needs alongside it. */
 typedef struct Transfer
 {
@@ -132,7 +135,9 @@ cadence_http_response_header(const CadenceHttpRequest *req, const char *name)
 
 /*
  * cadence_http_retry_after
- *		Retry-After as delay-seconds or as an HTTP date.
+ *		Retry-After as delay-seconds or as an HTTP date, at most a day: a
+ *		server's "inf" or year 9999 must not move an action beyond what a
+ *		timestamp holds.
  */
 double
 cadence_http_retry_after(const CadenceHttpRequest *req)
@@ -145,13 +150,16 @@ cadence_http_retry_after(const CadenceHttpRequest *req)
 	if (v == NULL || *v == '\0')
 		return -1;
 	secs = strtod(v, &end);
-	if (end != v && *end == '\0')
-		return secs < 0 ? -1 : secs;
-	when = curl_getdate(v, NULL);
-	if (when < 0)
-		return -1;
-	secs = (double) when - (double) time(NULL);
-	return secs < 0 ? 0 : secs;
+	if (end == v || *end != '\0')
+	{
+		when = curl_getdate(v, NULL);
+		if (when < 0)
+			return -1;
+		secs = Max((double) when - (double) time(NULL), 0);
+	}
+	if (!(secs >= 0))
+		return -1;				/* negative, or not a number */
+	return Min(secs, MAX_RETRY_AFTER);
 }
 
 /* libcurl callback: response body bytes, kept up to MAX_RESPONSE_BODY. */

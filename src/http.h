@@ -99,7 +99,8 @@ extern void cadence_http_perform(CadenceHttpRequest **reqs, int nreqs,
 
 /*
  * Seconds a response asks the client to wait before retrying (Retry-After
- * in seconds or as an HTTP date), or -1 when it does not say.
+ * in seconds or as an HTTP date, at most a day), or -1 when it does not
+ * say.
  */
 extern double cadence_http_retry_after(const CadenceHttpRequest *req);
 

@@ -14,7 +14,7 @@
 \i test/sql/mock.sql
 \i test/sql/steps.sql
 SELECT pg_temp.mock_post('/_mock/reset');
-SELECT plan(76);
+SELECT plan(77);
 
 --
 -- The ranges, as cadence.address_scope() tells them.
@@ -204,6 +204,13 @@ SELECT is((SELECT count(*)
 SELECT is((SELECT count(*) FROM cadence.scheduled_actions
 			WHERE tenant_id = 'outbound' AND last_error ~ '[\x01-\x1f\x7f]'), 0::bigint,
 		  'no error text holds a control character');
+
+SELECT pg_temp.mock_post('/_mock/fail', '{"kind": "twilio", "mode": "429", "retryAfter": 999999999999}');
+SELECT pg_temp.one_step('far-retry', '{"type": "sms", "config": {"sms": {"body": "Hi"}}}', ARRAY['lea']);
+SELECT FROM pg_temp.run();
+SELECT is((SELECT a.due_at FROM cadence.scheduled_actions a JOIN cadence.runs r ON r.id = a.run_id
+			WHERE r.tenant_id = 'outbound' AND r.cadence_id = 'far-retry'),
+		  '2026-03-11 16:00Z'::timestamptz, 'a Retry-After of 30,000 years waits a day');
 
 --
 -- A port that is closed and one that answers something else than the
