@@ -51,29 +51,26 @@ BEGIN
 END
 $$;
 
--- An application/x-www-form-urlencoded body as a JSON object of strings.
+-- An application/x-www-form-urlencoded body as a JSON object of strings,
+-- and one URL-encoded string decoded; both in one pass over their input
+-- (src/webhook_input.c).
 CREATE FUNCTION cadence.form_decode(body text) RETURNS jsonb
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT coalesce(jsonb_object_agg(cadence.url_decode(split_part(f, '=', 1)),
-									 cadence.url_decode(substr(f, strpos(f || '=', '=') + 1))),
-					'{}')
-	  FROM regexp_split_to_table(body, '&') AS f
-	 WHERE f <> ''
-$$;
-
--- %XX escapes and + of a URL-encoded string, decoded (UTF-8).
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'cadence_form_decode';
+COMMENT ON FUNCTION cadence.form_decode(text) IS
+	'A URL-encoded form body (name=value&...) as a JSON object of decoded strings; a name given twice keeps its last value';
 CREATE FUNCTION cadence.url_decode(s text) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT convert_from(decode(coalesce(string_agg(
-		CASE WHEN m[1] IS NOT NULL THEN m[1] ELSE encode(convert_to(m[2], 'UTF8'), 'hex') END,
-		'' ORDER BY ord), ''), 'hex'), 'UTF8')
-	  FROM regexp_matches(replace(s, '+', ' '), '%([0-9A-Fa-f]{2})|([^%]+|%)', 'g')
-		   WITH ORDINALITY AS x(m, ord)
-$$;
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'cadence_url_decode';
+COMMENT ON FUNCTION cadence.url_decode(text) IS
+	'A URL-encoded string decoded: + is a space, %XX a byte, the bytes UTF-8';
+
+-- The caps on one delivery, cadence.webhook_max_bytes and
+-- cadence.webhook_max_events: 54000 when over either (NULL skips a check).
+CREATE FUNCTION cadence.check_webhook_size(provider text, bytes bigint, events integer)
+RETURNS void
+LANGUAGE C STABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'cadence_check_webhook_size';
 
 -- Header names in lower case, each value a string (the first of an array).
 CREATE FUNCTION cadence.header_map(headers jsonb) RETURNS jsonb

@@ -33,6 +33,8 @@ int			cadence_max_attempts = 5;
 int			cadence_retry_base_seconds = 30;
 char	   *cadence_allowed_hosts = NULL;
 bool		cadence_allow_private_networks = false;
+int			cadence_webhook_max_bytes = 1024 * 1024;
+int			cadence_webhook_max_events = 5000;
 
 void		_PG_init(void);
 
@@ -123,6 +125,26 @@ define_dispatch_settings(void)
 }
 
 /*
+ * define_webhook_settings
+ *		The caps on one webhook delivery: what its sender controls.  Only a
+ *		superuser may change them, so that no caller raises them for itself.
+ */
+static void
+define_webhook_settings(void)
+{
+	DefineCustomIntVariable("cadence.webhook_max_bytes",
+							gettext_noop("Largest webhook delivery (body, headers and URL) cadence.ingest_webhook() takes."),
+							gettext_noop("A larger one is refused whole (SQLSTATE 54000) before anything in it is read."),
+							&cadence_webhook_max_bytes, 1024 * 1024, 1024, 1024 * 1024 * 1024, PGC_SUSET,
+							GUC_UNIT_BYTE, NULL, NULL, NULL);
+	DefineCustomIntVariable("cadence.webhook_max_events",
+							gettext_noop("Most events one webhook delivery may carry (a SendGrid batch, a WhatsApp entry list)."),
+							gettext_noop("A delivery with more is refused whole (SQLSTATE 54000) before any event is applied."),
+							&cadence_webhook_max_events, 5000, 1, 1000000, PGC_SUSET, 0,
+							NULL, NULL, NULL);
+}
+
+/*
  * define_worker_settings
  *		Where the background worker connects; fixed at server start, so
  *		defined only while preloading.
@@ -154,6 +176,7 @@ _PG_init(void)
 {
 	define_session_settings();
 	define_dispatch_settings();
+	define_webhook_settings();
 	if (process_shared_preload_libraries_in_progress)
 		define_worker_settings();
 	MarkGUCPrefixReserved("cadence");

@@ -26,4 +26,8 @@ extern int	cadence_retry_base_seconds;
 extern char *cadence_allowed_hosts;
 extern bool cadence_allow_private_networks;
 
+/* The caps on one webhook delivery. */
+extern int	cadence_webhook_max_bytes;
+extern int	cadence_webhook_max_events;
+
 #endif							/* CADENCE_H */
