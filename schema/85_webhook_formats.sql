@@ -460,7 +460,7 @@ $$;
 --   {"type": "stage_changed", "leadId", "stage"}
 -- each with an optional eventId (a redelivery with the same one is
 -- recognised) and occurredAt.
-CREATE FUNCTION cadence.signals_app(payload jsonb) RETURNS SETOF cadence.signal
+CREATE FUNCTION cadence.signals_app(payload jsonb, tenant_id text) RETURNS SETOF cadence.signal
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -469,7 +469,7 @@ DECLARE
 	s cadence.signal;
 BEGIN
 	s.source := 'app';
-	s.tenant_id := cadence.require_tenant();
+	s.tenant_id := tenant_id;
 	s.lead_id := cadence.webhook_field(payload, 'leadId', 'an app event');
 	s.event_key := coalesce(payload ->> 'eventId', md5(payload::text));
 	s.occurred_at := coalesce(cadence.try_timestamptz(payload ->> 'occurredAt'), now());

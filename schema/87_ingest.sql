@@ -1,10 +1,11 @@
 -- What comes back, applied: cadence.ingest_webhook() takes a provider's
 -- webhook (or an app event), reads it into signals (85_webhook_formats),
--- finds what each is about, checks the signature (86_webhook_auth), and in
--- the caller's transaction records the engagement, keeps the do-not-contact
--- list, and ends, pauses or resumes runs by their cadence's exit
--- conditions.  A redelivery is recognised by the provider's event id and
--- applied once.
+-- finds what each is about, has the accounts concerned authorise it
+-- (86_webhook_auth), and in the caller's transaction records the
+-- engagement, keeps the do-not-contact list, and ends, pauses or resumes
+-- runs by their cadence's exit conditions.  A redelivery is recognised by
+-- the provider's event id and applied once.  Nothing is written before
+-- every signal is authorised; the work is linear in the delivery's size.
 --
 -- Locks follow the order every writer of runs keeps (see src/dispatch.h):
 -- every run a delivery may change is locked first, in key order, before
@@ -84,40 +85,21 @@ BEGIN
 END
 $$;
 
--- The tenants a signal with no message of ours can be about: the
--- caller's; else those whose provider account received it (the Twilio
--- AccountSid, the WhatsApp phone number id, the address an e-mail was sent
--- to).
-CREATE FUNCTION cadence.signal_tenants(s cadence.signal, scope text) RETURNS text[]
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT CASE WHEN scope IS NOT NULL THEN ARRAY[scope] ELSE ARRAY(
-		SELECT DISTINCT p.tenant_id FROM cadence.providers p
-		 WHERE (s.source = 'twilio' AND p.kind = 'twilio' AND p.credentials ->> 'accountSid' = s.account)
-			OR (s.source = 'whatsapp' AND p.kind = 'whatsapp_cloud'
-				AND p.settings ->> 'phoneNumberId' = s.account)
-			OR (s.channel = 'email' AND p.channel = 'email'
-				AND lower(p.settings ->> 'from') = s.account)
-		 ORDER BY 1) END
-$$;
-
--- What a signal is about: its message (and so tenant, run and lead), or
--- its leads by address or id; and the live runs it may end or pause.
-CREATE FUNCTION cadence.match_signal(s cadence.signal, scope text) RETURNS cadence.signal_match
+-- What a signal is about, within the tenants it may be applied to
+-- (authorise_signals): its message a (and so tenant, run and lead), or its
+-- leads by id or address; and the live runs it may end or pause.
+CREATE FUNCTION cadence.match_signal(s cadence.signal, a cadence.scheduled_actions, tenants text[])
+RETURNS cadence.signal_match
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	m cadence.signal_match;
-	a cadence.scheduled_actions;
-	v_tenants text[];
 BEGIN
 	m.kind := s.kind;
-	IF s.kind = 'ignored' THEN
+	IF s.kind = 'ignored' OR coalesce(cardinality(tenants), 0) = 0 THEN
 		RETURN m;
 	END IF;
-	a := cadence.find_action(s, scope);
 	IF a.id IS NOT NULL THEN
 		m.tenant_id := a.tenant_id;
 		m.provider_id := a.provider_id;
@@ -128,24 +110,23 @@ BEGIN
 		SELECT ARRAY[r.lead_id] INTO m.lead_ids
 		  FROM cadence.runs r WHERE r.tenant_id = a.tenant_id AND r.id = a.run_id;
 	ELSIF s.lead_id IS NOT NULL THEN
-		m.tenant_id := s.tenant_id;
+		m.tenant_id := tenants[1];
 		IF NOT EXISTS (SELECT 1 FROM cadence.contacts c
-						WHERE c.tenant_id = s.tenant_id AND c.id = s.lead_id) THEN
-			RAISE EXCEPTION 'lead "%" does not exist in tenant "%"', s.lead_id, s.tenant_id
+						WHERE c.tenant_id = m.tenant_id AND c.id = s.lead_id) THEN
+			RAISE EXCEPTION 'lead "%" does not exist in tenant "%"', s.lead_id, m.tenant_id
 				USING ERRCODE = 'P0002';
 		END IF;
 		m.lead_ids := ARRAY[s.lead_id];
 	ELSIF s.address IS NOT NULL AND s.kind IN ('replied', 'opted_out', 'opted_in', 'opted_in_or_replied',
 											   'help', 'complained', 'unsubscribed', 'meeting_booked') THEN
-		v_tenants := cadence.signal_tenants(s, scope);
 		SELECT c.tenant_id, array_agg(c.id ORDER BY c.id) INTO m.tenant_id, m.lead_ids
 		  FROM cadence.contacts c
-		 WHERE c.tenant_id = ANY (v_tenants)
+		 WHERE c.tenant_id = ANY (tenants)
 		   AND CASE WHEN s.channel = 'email' OR s.source = 'calendly' THEN lower(c.email) = s.address
 					ELSE c.phone = s.address OR c.whatsapp = s.address END
 		 GROUP BY c.tenant_id ORDER BY c.tenant_id LIMIT 1;
-		IF m.tenant_id IS NULL AND cardinality(v_tenants) = 1 THEN
-			m.tenant_id := v_tenants[1];
+		IF m.tenant_id IS NULL AND cardinality(tenants) = 1 THEN
+			m.tenant_id := tenants[1];
 		END IF;
 	END IF;
 	IF m.tenant_id IS NULL THEN
@@ -454,9 +435,9 @@ BEGIN
 END
 $$;
 
--- Add engagement counted while applying (objects {t, c, s, v, f}) to
--- cadence.step_stats, in key order.
-CREATE FUNCTION cadence.add_step_counts(counts jsonb) RETURNS void
+-- Add engagement counted while applying (per signal, a JSON array of
+-- {t, c, s, v, f}) to cadence.step_stats, in key order.
+CREATE FUNCTION cadence.add_step_counts(counts jsonb[]) RETURNS void
 LANGUAGE sql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -466,7 +447,7 @@ AS $$
 		   count(*) FILTER (WHERE x ->> 'f' = 'delivered'), count(*) FILTER (WHERE x ->> 'f' = 'opened'),
 		   count(*) FILTER (WHERE x ->> 'f' = 'clicked'), count(*) FILTER (WHERE x ->> 'f' = 'replied'),
 		   count(*) FILTER (WHERE x ->> 'f' = 'bounced')
-	  FROM jsonb_array_elements(counts) AS x
+	  FROM unnest(counts) AS c, jsonb_array_elements(c) AS x
 	 GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
 	ON CONFLICT (tenant_id, cadence_id, step_number, variant) DO UPDATE
 	   SET delivered = st.delivered + excluded.delivered, opened = st.opened + excluded.opened,
@@ -474,65 +455,28 @@ AS $$
 		   bounced = st.bounced + excluded.bounced
 $$;
 
--- The provider accounts a delivery's signature is checked against, for
--- the tenants it was matched to.
-CREATE FUNCTION cadence.webhook_accounts(provider text, payload jsonb, tenants text[],
-										 senders text[])
-RETURNS SETOF cadence.providers
+-- Whether the caller may ingest without a tenant: it holds the role
+-- cadence_webhook (see cadence.grant_webhook), or is a superuser.
+CREATE FUNCTION cadence.calling_webhook_role() RETURNS boolean
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT p.* FROM cadence.providers p
-	 WHERE p.tenant_id = ANY (tenants)
-	   AND CASE provider
-			WHEN 'twilio' THEN p.kind = 'twilio' AND p.credentials ->> 'accountSid' = payload ->> 'AccountSid'
-			WHEN 'whatsapp' THEN p.kind = 'whatsapp_cloud'
-				AND p.settings ->> 'phoneNumberId' IN (
-					SELECT c -> 'value' -> 'metadata' ->> 'phone_number_id'
-					  FROM jsonb_array_elements(payload -> 'entry') AS e,
-						   jsonb_array_elements(e -> 'changes') AS c)
-			WHEN 'resend' THEN p.kind = 'resend'
-				AND (p.id = ANY (senders) OR NOT EXISTS (SELECT 1 FROM unnest(senders) x WHERE x IS NOT NULL))
-			WHEN 'sendgrid' THEN p.kind = 'sendgrid'
-				AND (p.id = ANY (senders) OR NOT EXISTS (SELECT 1 FROM unnest(senders) x WHERE x IS NOT NULL))
-			ELSE false END
-	 ORDER BY p.tenant_id, p.id
-$$;
-
--- The tenant of a Calendly delivery when the caller names none: the one
--- whose calendly account's signing key verifies it.
-CREATE FUNCTION cadence.calendly_tenant(raw text, payload jsonb, headers jsonb) RETURNS text
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	p cadence.providers;
-BEGIN
-	IF headers ->> 'calendly-webhook-signature' IS NULL THEN
-		PERFORM cadence.refuse_webhook('calendly', 'it has no Calendly-Webhook-Signature');
-	END IF;
-	FOR p IN SELECT * FROM cadence.providers x
-			  WHERE x.kind = 'calendly' AND coalesce(x.credentials ->> 'signingKey', '') <> ''
-			  ORDER BY x.tenant_id, x.id
-	LOOP
-		BEGIN
-			PERFORM cadence.verify_webhook('calendly', raw, payload, headers, NULL,
-										   p.credentials, p.settings);
-			RETURN p.tenant_id;
-		EXCEPTION WHEN invalid_authorization_specification THEN
-			NULL;	-- another tenant's key
-		END;
-	END LOOP;
-	IF FOUND THEN
-		PERFORM cadence.refuse_webhook('calendly', 'no calendly account''s signing key verifies it');
-	END IF;
-	RAISE EXCEPTION 'cannot tell which tenant this Calendly webhook is for'
-		USING ERRCODE = '42501',
-			  HINT = 'Call ingest_webhook with the tenant set (cadence.tenant_id, or a JWT), or give the tenant''s calendly account a signingKey.';
-END
+	SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
+					WHERE r.rolname = cadence.calling_role() AND r.rolsuper)
+		OR EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
+					WHERE r.rolname = 'cadence_webhook'
+					  AND pg_catalog.pg_has_role(cadence.calling_role(), r.oid, 'USAGE'))
 $$;
 
 -- cadence.ingest_webhook(provider, payload, headers, url): see README.
+--
+-- Who may call it: a caller of a tenant (a member, or a role that bypasses
+-- row-level security, with the tenant claimed) for what concerns that
+-- tenant alone; the role cadence_webhook, for any tenant, each signal
+-- authorised by the accounts it concerns (authorise_signals).  Anyone
+-- else: 42501.  It runs as the extension's owner (it reads the secrets),
+-- so the caller is told by cadence.calling_role(), and what it applies
+-- for a tenant runs with that tenant set in the session.
 CREATE FUNCTION cadence.ingest_webhook(provider text, payload jsonb, headers jsonb DEFAULT '{}',
 									   url text DEFAULT NULL)
 RETURNS jsonb
@@ -540,30 +484,49 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	v_scope text := cadence.current_tenant();
-	v_saved text := current_setting('cadence.tenant_id', true);
-	v_headers jsonb := cadence.header_map(headers);
+	v_scope text := cadence.tenant_for(cadence.calling_role());
+	v_saved_tenant text := current_setting('cadence.tenant_id', true);
+	v_saved_claims text := current_setting('request.jwt.claims', true);
+	v_headers jsonb;
 	v_raw text;
 	v_body jsonb;
 	v_signals cadence.signal[];
+	v_actions cadence.scheduled_actions[];
 	v_matches cadence.signal_match[];
 	v_fresh boolean[];
+	v_auth record;
 	v_signature text := 'unsigned';
-	v_check text;
-	v_account cadence.providers;
-	v_results jsonb := '[]';
-	v_counts jsonb := '[]';
+	v_results jsonb[];
+	v_counts jsonb[];
 	v_applied jsonb;
 	v_outcome text;
-	v_tally jsonb := '{"applied": 0, "duplicates": 0, "unmatched": 0, "ignored": 0}';
+	v_applied_count int := 0;
+	v_duplicates int := 0;
+	v_unmatched int := 0;
+	v_ignored int := 0;
 	i int;
 BEGIN
-	IF provider IS NULL OR provider NOT IN ('twilio', 'sendgrid', 'resend', 'postmark',
-											'sendgrid_inbound', 'calendly', 'whatsapp', 'app') THEN
+	IF v_scope IS NULL AND NOT cadence.calling_webhook_role() THEN
+		RAISE EXCEPTION 'ingest_webhook needs the caller''s tenant, or the role cadence_webhook'
+			USING ERRCODE = '42501',
+				  HINT = 'Call it as a member of the tenant (JWT claim tenant_id, or SET cadence.tenant_id), or from the webhook endpoint''s role, given cadence_webhook with cadence.grant_webhook(role).';
+	ELSIF provider IS NULL OR provider NOT IN ('twilio', 'sendgrid', 'resend', 'postmark',
+											   'sendgrid_inbound', 'calendly', 'whatsapp', 'app') THEN
 		RAISE EXCEPTION 'unknown webhook provider "%"', provider
 			USING ERRCODE = '22023',
 				  HINT = 'Providers: twilio, sendgrid, resend, postmark, sendgrid_inbound, calendly, whatsapp, app.';
+	ELSIF provider = 'app' AND v_scope IS NULL THEN
+		RAISE EXCEPTION 'an app event needs the caller''s tenant'
+			USING ERRCODE = '42501',
+				  HINT = 'Call it as a member of the tenant (JWT claim tenant_id, or SET cadence.tenant_id).';
 	END IF;
+
+	-- The caps, before anything is read: the size of what was sent, then
+	-- the number of events in it.
+	PERFORM cadence.check_webhook_size(provider,
+		octet_length(payload::text) + octet_length(coalesce(headers::text, ''))
+		+ octet_length(coalesce(url, '')), NULL);
+	v_headers := cadence.header_map(headers);
 
 	-- The body: parsed, or raw (a JSON string) and then parsed.
 	IF jsonb_typeof(payload) = 'string' THEN
@@ -590,42 +553,36 @@ BEGIN
 		UNION ALL SELECT cadence.signals_sendgrid_inbound(v_body) WHERE provider = 'sendgrid_inbound'
 		UNION ALL SELECT cadence.signals_calendly(v_body) WHERE provider = 'calendly'
 		UNION ALL SELECT cadence.signals_whatsapp(v_body) WHERE provider = 'whatsapp'
-		UNION ALL SELECT cadence.signals_app(v_body) WHERE provider = 'app') x);
+		UNION ALL SELECT cadence.signals_app(v_body, v_scope) WHERE provider = 'app') x);
+	PERFORM cadence.check_webhook_size(provider, NULL, cardinality(v_signals));
 
-	IF provider = 'calendly' AND v_scope IS NULL
-	   AND EXISTS (SELECT 1 FROM unnest(v_signals) s WHERE s.kind <> 'ignored') THEN
-		v_scope := cadence.calendly_tenant(v_raw, v_body, v_headers);
-		v_signature := 'verified';
-	END IF;
-
-	-- What each signal is about.
-	FOR i IN 1 .. coalesce(array_length(v_signals, 1), 0) LOOP
-		v_matches[i] := cadence.match_signal(v_signals[i], v_scope);
+	-- What each signal names, within the caller's tenant when it has one;
+	-- which tenants each may be applied to, by the accounts concerned
+	-- (a refusal of any refuses the whole delivery, before anything is
+	-- written); then what each is about within those tenants.
+	FOR i IN 1 .. cardinality(v_signals) LOOP
+		v_actions[i] := CASE WHEN v_signals[i].kind <> 'ignored'
+							 THEN cadence.find_action(v_signals[i], v_scope) END;
 	END LOOP;
-
-	-- The signature, against the accounts of the tenants it reached.
-	IF provider = 'calendly' AND v_signature <> 'verified' THEN
-		FOR v_account IN SELECT * FROM cadence.providers p
-						  WHERE p.tenant_id = v_scope AND p.kind = 'calendly' ORDER BY p.id LOOP
-			v_check := cadence.verify_webhook(provider, v_raw, v_body, v_headers, url,
-											  v_account.credentials, v_account.settings);
-			v_signature := CASE WHEN v_check = 'verified' THEN v_check ELSE v_signature END;
-		END LOOP;
-	ELSE
-		FOR v_account IN SELECT * FROM cadence.webhook_accounts(provider, v_body,
-							ARRAY(SELECT DISTINCT m.tenant_id FROM unnest(v_matches) m
-								   WHERE m.tenant_id IS NOT NULL),
-							ARRAY(SELECT DISTINCT m.provider_id FROM unnest(v_matches) m))
-		LOOP
-			v_check := cadence.verify_webhook(provider, v_raw, v_body, v_headers, url,
-											  v_account.credentials, v_account.settings);
-			v_signature := CASE WHEN v_check = 'verified' THEN v_check ELSE v_signature END;
-		END LOOP;
-	END IF;
+	FOR v_auth IN SELECT * FROM cadence.authorise_signals(provider, v_raw, v_body, v_headers, url,
+														  v_scope, v_signals, v_actions) LOOP
+		IF v_auth.refusal ->> 'hint' IS NOT NULL THEN
+			RAISE EXCEPTION USING ERRCODE = v_auth.refusal ->> 'state',
+				MESSAGE = v_auth.refusal ->> 'message', HINT = v_auth.refusal ->> 'hint';
+		ELSIF v_auth.refusal IS NOT NULL THEN
+			RAISE EXCEPTION USING ERRCODE = v_auth.refusal ->> 'state',
+				MESSAGE = v_auth.refusal ->> 'message';
+		END IF;
+		v_matches[v_auth.i] := cadence.match_signal(v_signals[v_auth.i], v_actions[v_auth.i],
+													v_auth.tenants);
+		IF v_auth.verified THEN
+			v_signature := 'verified';
+		END IF;
+	END LOOP;
 
 	-- Redeliveries are recognised; the rest is applied, every run it may
 	-- change locked first.
-	FOR i IN 1 .. coalesce(array_length(v_signals, 1), 0) LOOP
+	FOR i IN 1 .. cardinality(v_signals) LOOP
 		v_fresh[i] := false;
 		CONTINUE WHEN v_matches[i].tenant_id IS NULL OR v_matches[i].kind = 'ignored';
 		INSERT INTO cadence.inbound_events (tenant_id, source, event_key, kind)
@@ -634,45 +591,54 @@ BEGIN
 		v_fresh[i] := FOUND;
 	END LOOP;
 	PERFORM 1
-	  FROM (SELECT DISTINCT (v_matches[j]).tenant_id, r AS run_id
-			  FROM generate_subscripts(v_matches, 1) AS j,
-				   unnest(coalesce((v_matches[j]).run_ids, '{}')
-						  || coalesce((v_matches[j]).company_run_ids, '{}')) AS r
-			 WHERE v_fresh[j]
+	  FROM (SELECT DISTINCT m.tenant_id, r AS run_id
+			  FROM unnest(v_matches) WITH ORDINALITY AS m
+			  JOIN unnest(v_fresh) WITH ORDINALITY AS f(fresh, ordinality) USING (ordinality),
+				   unnest(coalesce(m.run_ids, '{}') || coalesce(m.company_run_ids, '{}')) AS r
+			 WHERE f.fresh
 			 ORDER BY 1, 2) k
 	 CROSS JOIN LATERAL (SELECT 1 FROM cadence.runs x
 						  WHERE x.tenant_id = k.tenant_id AND x.id = k.run_id
 						  FOR UPDATE OFFSET 0) l;
 
-	FOR i IN 1 .. coalesce(array_length(v_signals, 1), 0) LOOP
+	-- Applied in the tenant of each signal: the functions it calls take
+	-- the tenant from the session, and a JWT claim would win over it.
+	PERFORM set_config('request.jwt.claims', '', true);
+	FOR i IN 1 .. cardinality(v_signals) LOOP
 		v_applied := NULL;
 		v_outcome := CASE WHEN v_signals[i].kind = 'ignored' THEN 'ignored'
 						  WHEN v_matches[i].tenant_id IS NULL THEN 'unmatched'
 						  WHEN NOT v_fresh[i] THEN 'duplicate'
 						  ELSE 'applied' END;
 		IF v_outcome = 'applied' THEN
-			IF cadence.current_tenant() IS DISTINCT FROM v_matches[i].tenant_id THEN
+			IF current_setting('cadence.tenant_id', true) IS DISTINCT FROM v_matches[i].tenant_id THEN
 				PERFORM set_config('cadence.tenant_id', v_matches[i].tenant_id, true);
 			END IF;
 			v_applied := cadence.apply_signal(v_signals[i], v_matches[i]);
-			v_counts := v_counts || (v_applied -> 'counts');
+			v_counts[i] := v_applied -> 'counts';
 		END IF;
-		v_tally := jsonb_set(v_tally, ARRAY[CASE v_outcome WHEN 'duplicate' THEN 'duplicates' ELSE v_outcome END],
-							 to_jsonb((v_tally ->> CASE v_outcome WHEN 'duplicate' THEN 'duplicates'
-														ELSE v_outcome END)::int + 1));
-		v_results := v_results || jsonb_strip_nulls(jsonb_build_object(
+		CASE v_outcome
+		WHEN 'applied' THEN v_applied_count := v_applied_count + 1;
+		WHEN 'duplicate' THEN v_duplicates := v_duplicates + 1;
+		WHEN 'unmatched' THEN v_unmatched := v_unmatched + 1;
+		ELSE v_ignored := v_ignored + 1;
+		END CASE;
+		v_results[i] := jsonb_strip_nulls(jsonb_build_object(
 			'kind', v_matches[i].kind, 'eventKey', v_signals[i].event_key, 'outcome', v_outcome,
 			'leadIds', to_jsonb(v_matches[i].lead_ids), 'actionId', v_matches[i].action_id,
 			'runs', CASE WHEN jsonb_array_length(coalesce(v_applied -> 'runs', '[]')) > 0
 						 THEN v_applied -> 'runs' END));
 	END LOOP;
 	PERFORM cadence.add_step_counts(v_counts);
-	PERFORM set_config('cadence.tenant_id', coalesce(v_saved, ''), true);
+	PERFORM set_config('cadence.tenant_id', coalesce(v_saved_tenant, ''), true);
+	PERFORM set_config('request.jwt.claims', coalesce(v_saved_claims, ''), true);
 
 	RETURN jsonb_build_object('provider', provider, 'signature', v_signature,
-							  'received', coalesce(array_length(v_signals, 1), 0))
-		|| v_tally || jsonb_build_object('results', v_results);
+							  'received', cardinality(v_signals),
+							  'applied', v_applied_count, 'duplicates', v_duplicates,
+							  'unmatched', v_unmatched, 'ignored', v_ignored,
+							  'results', coalesce(to_jsonb(v_results), '[]'));
 END
 $$;
 COMMENT ON FUNCTION cadence.ingest_webhook(text, jsonb, jsonb, text) IS
-	'Apply a provider webhook (twilio, sendgrid, resend, postmark, sendgrid_inbound, calendly, whatsapp) or an app event (app): engagement, replies, bounces, opt-outs, meetings booked; exits, pauses and suppressions in the same transaction; signatures checked; redeliveries applied once';
+	'Apply a provider webhook (twilio, sendgrid, resend, postmark, sendgrid_inbound, calendly, whatsapp) or an app event (app): engagement, replies, bounces, opt-outs, meetings booked; exits, pauses and suppressions in the same transaction; authorised by the secret of the account each event concerns; caps on bytes and events; redeliveries applied once';

@@ -13,6 +13,7 @@ BEGIN
 	EXECUTE format('GRANT USAGE ON SCHEMA cadence TO %s', role);
 	EXECUTE format('GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA cadence TO %s', role);
 	EXECUTE format('REVOKE EXECUTE ON FUNCTION cadence.grant_access(regrole) FROM %s', role);
+	EXECUTE format('REVOKE EXECUTE ON FUNCTION cadence.grant_webhook(regrole) FROM %s', role);
 	-- Sending reads provider credentials: it is for the worker, pg_cron and
 	-- the database owner, not for application roles.
 	EXECUTE format('REVOKE EXECUTE ON FUNCTION cadence.run_due_actions(integer, timestamptz, text) FROM %s', role);

@@ -10,6 +10,7 @@ SET timezone = 'UTC';
 \i test/sql/mock.sql
 \i test/sql/fixtures.sql
 \i test/sql/webhooks.sql
+\i test/sql/sendgrid_keys.sql
 \set ECHO all
 SELECT pg_temp.mock_post('/_mock/reset');
 
@@ -89,39 +90,19 @@ SELECT e ->> 'event' AS event, e ->> 'type' AS type, e ->> 'email' AS email
   FROM jsonb_array_elements(pg_temp.sendgrid_batch()) AS e;
 
 -- The account verifies SendGrid's signatures: an ECDSA P-256 key pair
--- made for the test with openssl (SendGrid shows its public key as base64
--- DER); SendGrid signs the timestamp header followed by the raw body.
-CREATE TEMP TABLE keys (line text);
-CREATE TEMP TABLE signature (line text);
-COPY keys FROM PROGRAM 'd=$(mktemp -d) && openssl ecparam -name prime256v1 -genkey -noout -out $d/key.pem 2>/dev/null && openssl ec -in $d/key.pem -pubout -outform DER 2>/dev/null | base64 -w0 && echo && echo $d';
+-- made for the test (test/sql/sendgrid_keys.sql); SendGrid signs the
+-- timestamp header followed by the raw body.
 UPDATE cadence.providers SET credentials = credentials || jsonb_build_object('webhookVerificationKey',
-	   (SELECT line FROM keys LIMIT 1))
+	   pg_temp.sendgrid_key('hooks-mail'))
  WHERE tenant_id = 'hooks-mail' AND id = 'sendgrid';
--- sendgrid_signed(raw): SendGrid's signature headers for a raw body, now.
-CREATE FUNCTION pg_temp.sendgrid_signed(raw text) RETURNS jsonb LANGUAGE plpgsql AS $$
-DECLARE
-	dir text := (SELECT line FROM keys OFFSET 1 LIMIT 1);
-	ts text := extract(epoch FROM now())::bigint::text;
-	sig text;
-BEGIN
-	EXECUTE format('COPY (SELECT %L) TO %L WITH (FORMAT csv, QUOTE E''\x01'', DELIMITER E''\x02'')',
-				   ts || raw, dir || '/message');
-	TRUNCATE signature;
-	EXECUTE format('COPY signature FROM PROGRAM %L',
-				   format('truncate -s -1 %1$s/message && openssl dgst -sha256 -sign %1$s/key.pem %1$s/message | base64 -w0', dir));
-	SELECT line INTO sig FROM signature;
-	RETURN jsonb_build_object('X-Twilio-Email-Event-Webhook-Signature', sig,
-							  'X-Twilio-Email-Event-Webhook-Timestamp', ts);
-END
-$$;
 -- Unsigned, or signed over another body, the batch is refused whole.
 SELECT pg_temp.try(format('SELECT cadence.ingest_webhook(%L, %L)', 'sendgrid',
 	to_jsonb(pg_temp.sendgrid_batch()::text)));
 SELECT pg_temp.try(format('SELECT cadence.ingest_webhook(%L, %L, %L)', 'sendgrid',
-	to_jsonb(pg_temp.sendgrid_batch()::text), pg_temp.sendgrid_signed('[]')));
+	to_jsonb(pg_temp.sendgrid_batch()::text), pg_temp.sendgrid_signed('hooks-mail', '[]')));
 SELECT count(*) AS nothing_applied FROM cadence.inbound_events WHERE tenant_id = 'hooks-mail';
 SELECT h.* FROM pg_temp.sendgrid_batch() AS b,
-	   pg_temp.hook('sendgrid', to_jsonb(b::text), pg_temp.sendgrid_signed(b::text)) AS h;
+	   pg_temp.hook('sendgrid', to_jsonb(b::text), pg_temp.sendgrid_signed('hooks-mail', b::text)) AS h;
 -- Delivered, opened, clicked (Sue); bounced (Sam); the rest changed no
 -- message.  Sam's address goes on the list in lower case.
 SELECT r.lead_id, a.delivered_at IS NOT NULL AS delivered, a.opened_at IS NOT NULL AS opened,
@@ -134,7 +115,7 @@ SELECT step_number, sent, delivered, opened, clicked, replied, bounced FROM cade
  WHERE tenant_id = 'hooks-mail' AND cadence_id = 'via-sendgrid';
 -- SendGrid delivers at least once: the same batch again changes nothing.
 SELECT h.* FROM pg_temp.sendgrid_batch() AS b,
-	   pg_temp.hook('sendgrid', to_jsonb(b::text), pg_temp.sendgrid_signed(b::text)) AS h;
+	   pg_temp.hook('sendgrid', to_jsonb(b::text), pg_temp.sendgrid_signed('hooks-mail', b::text)) AS h;
 SELECT step_number, sent, delivered, opened, clicked, replied, bounced FROM cadence.step_stats
  WHERE tenant_id = 'hooks-mail' AND cadence_id = 'via-sendgrid';
 
@@ -260,3 +241,34 @@ SELECT pg_temp.try($$SELECT cadence.ingest_webhook('resend', '{"type": "email.op
 SELECT pg_temp.try($$SELECT cadence.ingest_webhook('postmark', '{"MessageID": "m1"}')$$);
 SELECT pg_temp.try($$SELECT cadence.ingest_webhook('sendgrid_inbound', '{"from": "a@b.test"}')$$);
 SELECT count(*) AS after FROM cadence.inbound_events WHERE tenant_id = 'hooks-mail';
+
+--
+-- From the webhook endpoint, which calls with no tenant: Postmark and the
+-- Inbound Parse cannot sign, so a reply is taken only with the
+-- inboundToken of the e-mail account that sent the message it answers,
+-- in the URL the provider posts to (?token=) or as the password of HTTP
+-- basic auth.  Sky answers her first SendGrid e-mail.
+--
+UPDATE cadence.providers SET credentials = credentials || '{"inboundToken": "in-7Hq2xV9pL"}'
+ WHERE tenant_id = 'hooks-mail' AND id = 'sendgrid';
+CREATE FUNCTION pg_temp.reply_from(lead text) RETURNS jsonb LANGUAGE sql AS $$
+	SELECT jsonb_set(pg_temp.fixture('postmark_inbound'), '{Headers}',
+		   (SELECT jsonb_agg(CASE WHEN x ->> 'Name' IN ('In-Reply-To', 'References')
+								  THEN jsonb_build_object('Name', x ->> 'Name', 'Value',
+									   '<' || cadence.idempotency_key((pg_temp.mail(lead)).id) || '@acme.test>')
+								  ELSE x END)
+			  FROM jsonb_array_elements(pg_temp.fixture('postmark_inbound') -> 'Headers') AS x))
+		   || jsonb_build_object('MessageID', 'reply-' || lead)
+$$;
+RESET cadence.tenant_id;
+SELECT pg_temp.try(format('SELECT cadence.ingest_webhook(%L, %L, %L, %L)', 'postmark',
+	pg_temp.reply_from('sky'), '{}', 'https://crm.example/hooks/postmark'));
+SELECT pg_temp.try(format('SELECT cadence.ingest_webhook(%L, %L, %L, %L)', 'postmark',
+	pg_temp.reply_from('sky'), '{}', 'https://crm.example/hooks/postmark?token=in-guess'));
+SELECT * FROM pg_temp.hook('postmark', pg_temp.reply_from('sky'), '{}',
+	'https://crm.example/hooks/postmark?token=in-7Hq2xV9pL');
+-- The same token as basic auth (https://cadence:in-7Hq2xV9pL@crm.example/...).
+SELECT * FROM pg_temp.hook('postmark', pg_temp.reply_from('sky'),
+	jsonb_build_object('Authorization', 'Basic ' || encode(convert_to('cadence:in-7Hq2xV9pL', 'UTF8'), 'base64')));
+SET cadence.tenant_id = 'hooks-mail';
+SELECT replied_at IS NOT NULL AS replied FROM pg_temp.mail('sky');

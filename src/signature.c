@@ -4,17 +4,22 @@
  *		what cadence sends (Standard Webhooks) and check what providers send
  *		(Twilio's HMAC-SHA1, Standard Webhooks / Svix, Calendly and Meta's
  *		HMAC-SHA256), and the ECDSA P-256 signature of SendGrid's event
- *		webhook.  HMACs come from PostgreSQL's own common/hmac.h; ECDSA from
- *		OpenSSL's libcrypto, which PostgreSQL and libcurl are built on.
+ *		webhook; and the one comparison of a secret or a MAC with what a
+ *		caller presented, in constant time.  HMACs and SHA-256 come from
+ *		PostgreSQL's own common/ headers; ECDSA and the constant-time
+ *		compare from OpenSSL's libcrypto, which PostgreSQL and libcurl are
+ *		built on.
  */
 #include "postgres.h"
 
+#include "common/cryptohash.h"
 #include "common/hmac.h"
 #include "common/sha1.h"
 #include "common/sha2.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
@@ -23,6 +28,7 @@
 
 PG_FUNCTION_INFO_V1(cadence_hmac);
 PG_FUNCTION_INFO_V1(cadence_verify_ecdsa);
+PG_FUNCTION_INFO_V1(cadence_secure_equal);
 
 /*
  * cadence_hmac_compute
@@ -129,4 +135,41 @@ cadence_verify_ecdsa(PG_FUNCTION_ARGS)
 	EVP_MD_CTX_free(ctx);
 	EVP_PKEY_free(pkey);
 	PG_RETURN_BOOL(ok);
+}
+
+/*
+ * sha256_of
+ *		SHA-256 of a text's bytes into digest.
+ */
+static void
+sha256_of(text *t, uint8 *digest)
+{
+	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
+
+	if (ctx == NULL ||
+		pg_cryptohash_init(ctx) < 0 ||
+		pg_cryptohash_update(ctx, (const uint8 *) VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)) < 0 ||
+		pg_cryptohash_final(ctx, digest, PG_SHA256_DIGEST_LENGTH) < 0)
+		elog(ERROR, "could not compute a SHA-256 digest: %s",
+			 ctx ? pg_cryptohash_error(ctx) : "out of memory");
+	pg_cryptohash_free(ctx);
+}
+
+/*
+ * cadence.secure_equal(presented text, expected text) RETURNS boolean
+ *		Whether a signature, MAC or token a caller presented is the one
+ *		expected, in time that tells nothing about either: both are hashed
+ *		(so neither length nor the first differing byte shows) and the
+ *		digests compared with OpenSSL's constant-time CRYPTO_memcmp.  Every
+ *		check of a webhook secret goes through here, never through = in SQL.
+ */
+Datum
+cadence_secure_equal(PG_FUNCTION_ARGS)
+{
+	uint8		presented[PG_SHA256_DIGEST_LENGTH];
+	uint8		expected[PG_SHA256_DIGEST_LENGTH];
+
+	sha256_of(PG_GETARG_TEXT_PP(0), presented);
+	sha256_of(PG_GETARG_TEXT_PP(1), expected);
+	PG_RETURN_BOOL(CRYPTO_memcmp(presented, expected, PG_SHA256_DIGEST_LENGTH) == 0);
 }
