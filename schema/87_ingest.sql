@@ -119,12 +119,18 @@ BEGIN
 		m.lead_ids := ARRAY[s.lead_id];
 	ELSIF s.address IS NOT NULL AND s.kind IN ('replied', 'opted_out', 'opted_in', 'opted_in_or_replied',
 											   'help', 'complained', 'unsubscribed', 'meeting_booked') THEN
-		SELECT c.tenant_id, array_agg(c.id ORDER BY c.id) INTO m.tenant_id, m.lead_ids
-		  FROM cadence.contacts c
-		 WHERE c.tenant_id = ANY (tenants)
-		   AND CASE WHEN s.channel = 'email' OR s.source = 'calendly' THEN lower(c.email) = s.address
-					ELSE c.phone = s.address OR c.whatsapp = s.address END
-		 GROUP BY c.tenant_id ORDER BY c.tenant_id LIMIT 1;
+		-- (one statement per kind of address, so that each uses its index)
+		IF s.channel = 'email' OR s.source = 'calendly' THEN
+			SELECT c.tenant_id, array_agg(c.id ORDER BY c.id) INTO m.tenant_id, m.lead_ids
+			  FROM cadence.contacts c
+			 WHERE c.tenant_id = ANY (tenants) AND lower(c.email) = s.address
+			 GROUP BY c.tenant_id ORDER BY c.tenant_id LIMIT 1;
+		ELSE
+			SELECT c.tenant_id, array_agg(c.id ORDER BY c.id) INTO m.tenant_id, m.lead_ids
+			  FROM cadence.contacts c
+			 WHERE c.tenant_id = ANY (tenants) AND (c.phone = s.address OR c.whatsapp = s.address)
+			 GROUP BY c.tenant_id ORDER BY c.tenant_id LIMIT 1;
+		END IF;
 		IF m.tenant_id IS NULL AND cardinality(tenants) = 1 THEN
 			m.tenant_id := tenants[1];
 		END IF;
