@@ -44,7 +44,8 @@ INSERT INTO cadence.providers (tenant_id, id, channel, kind, base_url, credentia
 	 '{"accountSid": "AC5eed0000000000000000000000000001", "authToken": "demo-twilio-auth-token"}',
 	 '{"from": "+14155550100", "webhookUrl": "https://hooks.seed.test/twilio"}', true),
 	('seed', 'sendgrid', 'email', 'sendgrid', 'http://127.0.0.1:' || :'mock',
-	 '{"apiKey": "SG.demo-key"}', '{"from": "olivia@seed.test", "fromName": "Olivia at Seed"}', true);
+	 '{"apiKey": "SG.demo-key", "inboundToken": "demo-inbound-token"}',
+	 '{"from": "olivia@seed.test", "fromName": "Olivia at Seed"}', true);
 
 \echo
 \echo '== 2. The cadence'

@@ -26,10 +26,10 @@ $$;
 -- lead) and cadence's answer, for the narration.
 CREATE TEMP TABLE posts (n serial PRIMARY KEY, provider text, said text, answer jsonb);
 CREATE FUNCTION pg_temp.post(provider text, payload jsonb, headers jsonb DEFAULT '{}',
-							 said text DEFAULT NULL)
+							 said text DEFAULT NULL, url text DEFAULT NULL)
 RETURNS jsonb LANGUAGE sql AS $$
 	INSERT INTO posts (provider, said, answer)
-	VALUES (provider, said, cadence.ingest_webhook(provider, payload, headers))
+	VALUES (provider, said, cadence.ingest_webhook(provider, payload, headers, url))
 	RETURNING answer
 $$;
 -- A provider's name as it spells it.
@@ -76,8 +76,9 @@ CREATE FUNCTION pg_temp.text_from(lead text, body text) RETURNS jsonb LANGUAGE s
 	 WHERE c.tenant_id = 'seed' AND c.id = lead
 $$;
 -- An e-mail from a lead answering one of ours (In-Reply-To names the
--- Message-ID it carried), as Postmark's inbound webhook posts it; auto:
--- Postmark's out-of-office example instead of its reply example.
+-- Message-ID it carried), as Postmark's inbound webhook posts it to the
+-- URL that carries the e-mail account's inbound token; auto: Postmark's
+-- out-of-office example instead of its reply example.
 CREATE FUNCTION pg_temp.email_from(lead text, answering text, subject text, body text,
 								   auto boolean DEFAULT false)
 RETURNS jsonb LANGUAGE sql AS $$
@@ -93,7 +94,7 @@ RETURNS jsonb LANGUAGE sql AS $$
 											   || '@seed.test>')
 										  ELSE h END)
 					  FROM jsonb_array_elements(f -> 'Headers') AS h)),
-		'{}', body)
+		'{}', body, 'https://hooks.seed.test/postmark?token=demo-inbound-token')
 	  FROM cadence.contacts c,
 		   LATERAL (SELECT pg_temp.fixture(CASE WHEN auto THEN 'postmark_inbound_auto_reply'
 												 ELSE 'postmark_inbound' END)) AS x(f)
