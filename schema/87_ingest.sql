@@ -527,16 +527,17 @@ BEGIN
 				  HINT = 'Call it as a member of the tenant (JWT claim tenant_id, or SET cadence.tenant_id).';
 	END IF;
 
-	-- The caps, before anything is read: the size of what was sent, then
-	-- the number of events in it.
+	-- The caps, before anything is read: the size of what was sent (the
+	-- raw body, or the parsed one as JSON text), then the number of events
+	-- in it.
+	v_raw := CASE WHEN jsonb_typeof(payload) = 'string' THEN payload #>> '{}' END;
 	PERFORM cadence.check_webhook_size(provider,
-		octet_length(payload::text) + octet_length(coalesce(headers::text, ''))
-		+ octet_length(coalesce(url, '')), NULL);
+		coalesce(octet_length(v_raw), octet_length(payload::text))
+		+ octet_length(coalesce(headers::text, '')) + octet_length(coalesce(url, '')), NULL);
 	v_headers := cadence.header_map(headers);
 
 	-- The body: parsed, or raw (a JSON string) and then parsed.
-	IF jsonb_typeof(payload) = 'string' THEN
-		v_raw := payload #>> '{}';
+	IF v_raw IS NOT NULL THEN
 		IF provider IN ('twilio', 'sendgrid_inbound') AND ltrim(v_raw) !~ '^[{[]' THEN
 			v_body := cadence.form_decode(v_raw);
 		ELSE

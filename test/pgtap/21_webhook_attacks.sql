@@ -14,7 +14,7 @@
 \i test/sql/fixtures.sql
 \i test/sql/sendgrid_keys.sql
 BEGIN;
-SELECT plan(59);
+SELECT plan(60);
 SET LOCAL timezone = 'UTC';
 SET LOCAL cadence.notify = off;
 
@@ -288,6 +288,8 @@ INSERT INTO deliveries (name, provider, payload, headers, url) VALUES
 	('postmark reply to a resend message, no token kept', 'postmark',
 	 pg_temp.postmark_reply(:rob_mail, 'rob@lead.test'), '{}',
 	 'https://hooks.globex.test/postmark?token=globex-inbound-token'),
+	('inbound parse reply, no token', 'sendgrid_inbound', pg_temp.parse_reply(:ian_mail, 'ian@lead.test'), '{}',
+	 'https://hooks.globex.test/parse'),
 	('inbound parse reply, wrong basic auth', 'sendgrid_inbound', pg_temp.parse_reply(:ian_mail, 'ian@lead.test'),
 	 jsonb_build_object('Authorization', 'Basic ' || encode(convert_to('cadence:acme-inbound-token', 'UTF8'), 'base64')),
 	 'https://hooks.globex.test/parse'),
@@ -408,6 +410,8 @@ SELECT throws_ok($$SELECT pg_temp.post('postmark reply, no token')$$, '28000', N
 				 'postmark: a reply without the token is refused');
 SELECT throws_ok($$SELECT pg_temp.post('postmark reply, acme''s token')$$, '28000', NULL,
 				 'postmark: a reply with acme''s token is refused');
+SELECT throws_ok($$SELECT pg_temp.post('inbound parse reply, no token')$$, '28000', NULL,
+				 'sendgrid_inbound: a reply without the token is refused');
 SELECT throws_ok($$SELECT pg_temp.post('inbound parse reply, wrong basic auth')$$, '28000', NULL,
 				 'sendgrid_inbound: basic auth with acme''s token is refused');
 SELECT throws_ok($$SELECT pg_temp.post('postmark reply to a resend message, no token kept')$$, '28000',
