@@ -1,9 +1,11 @@
--- Checking that a webhook comes from the provider account it is about.
--- Which account is ingest_webhook's to say (87_ingest): the one that sent
--- the message a delivery names, whatever provider name the caller passes,
--- or for what names no message of ours the accounts that received it.
--- Here, how one account checks one delivery.  The scheme is the account
--- kind's own, with the secret kept in its credentials:
+-- Checking that a webhook comes from the provider account it is about:
+-- the one that sent the message a delivery names, whatever provider name
+-- the caller passes, or, for what names no message of ours, the accounts
+-- that received it (receiving_accounts); each event is applied only to
+-- the tenants whose accounts authorise it (authorise_signals, which
+-- ingest_webhook asks before it writes anything).  One account checks one
+-- delivery (verify_webhook) under the account kind's own scheme, with the
+-- secret kept in its credentials:
 --
 --   twilio            authToken: X-Twilio-Signature, base64 HMAC-SHA1 of
 --                     the URL Twilio called followed by every POST
