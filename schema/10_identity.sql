@@ -45,6 +45,7 @@ COMMENT ON FUNCTION cadence.current_user_id() IS
 -- ingest_webhook tells who called it.
 CREATE FUNCTION cadence.calling_role() RETURNS name
 LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT CASE WHEN current_setting('role') = 'none' THEN session_user
 				ELSE current_setting('role') END::name
