@@ -168,22 +168,87 @@ BEGIN
 END
 $$;
 
--- seen with v appended, or 23505 when seen (a JSON array) already holds v:
--- 'duplicate dayNumber 1 at days[1].dayNumber'.
-CREATE FUNCTION cadence.assert_unique(seen jsonb, v jsonb, label text, path text,
-									  hint text DEFAULT NULL) RETURNS jsonb
+-- A body an upsert function takes (what names it in messages: 'a
+-- cadence'): a JSON object (22023 otherwise) with no member but the allowed
+-- ones (and the ignored, read-only ones).
+CREATE FUNCTION cadence.check_body(body jsonb, what text, allowed text[],
+								   ignored text[] DEFAULT '{}') RETURNS void
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-	IF seen @> jsonb_build_array(v) THEN
-		IF hint IS NULL THEN
-			RAISE EXCEPTION 'duplicate % % at %', label, v::text, path USING ERRCODE = '23505';
-		END IF;
-		RAISE EXCEPTION 'duplicate % % at %', label, v::text, path
-			USING ERRCODE = '23505', HINT = hint;
+	IF jsonb_typeof(body) IS DISTINCT FROM 'object' THEN
+		RAISE EXCEPTION '% must be a JSON object, got %', what,
+			coalesce(cadence.json_describe(body), 'nothing')
+			USING ERRCODE = '22023';
 	END IF;
-	RETURN seen || jsonb_build_array(v);
+	PERFORM cadence.reject_unknown_keys(body, allowed, '', ignored);
+END
+$$;
+
+-- The id a body gives, NULL when it gives none (the upsert generates one);
+-- 23514 for an empty one.
+CREATE FUNCTION cadence.body_id(body jsonb) RETURNS text
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_id text := cadence.json_field(body, 'id', '', 'string') #>> '{}';
+BEGIN
+	IF v_id = '' THEN
+		RAISE EXCEPTION 'id must not be empty' USING ERRCODE = '23514',
+			HINT = 'Leave id out to have one generated.';
+	END IF;
+	RETURN v_id;
+END
+$$;
+
+-- The first element (0-based) of keys, a JSON array, equal to an earlier
+-- one; NULL when there is none.  JSON nulls are no keys.  A sort, so that
+-- checking a cadence of thousands of steps for repeats stays linear in
+-- practice: the validators work out where the first repeat is before they
+-- walk the elements, and raise it (raise_duplicate) when they get there, so
+-- a body with several errors reports the one it always did.
+CREATE FUNCTION cadence.first_repeat(keys jsonb) RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT min(o)::int - 1
+	  FROM (SELECT o, row_number() OVER (PARTITION BY k ORDER BY o) AS n
+			  FROM jsonb_array_elements(coalesce(keys, '[]')) WITH ORDINALITY AS e(k, o)
+			 WHERE jsonb_typeof(k) <> 'null') r
+	 WHERE n > 1
+$$;
+
+-- Raise 23505 for a value met before: 'duplicate dayNumber 1 at
+-- days[1].dayNumber'.
+CREATE FUNCTION cadence.raise_duplicate(v jsonb, label text, path text, hint text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF hint IS NULL THEN
+		RAISE EXCEPTION 'duplicate % % at %', label, v::text, path USING ERRCODE = '23505';
+	END IF;
+	RAISE EXCEPTION 'duplicate % % at %', label, v::text, path
+		USING ERRCODE = '23505', HINT = hint;
+END
+$$;
+
+-- The caps on the size of a cadence, checked before anything else is, so
+-- that refusing a body over them costs little: at most 10,000 actions in
+-- all, on days numbered at most 3,660 (ten years).  54000 otherwise.
+CREATE FUNCTION cadence.check_cadence_size(action_count bigint, path text) RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF action_count > 10000 THEN
+		RAISE EXCEPTION '% holds % actions; a cadence has at most 10000', path, action_count
+			USING ERRCODE = '54000',
+				  HINT = 'Split the outreach into several cadences.';
+	END IF;
 END
 $$;
 
@@ -479,16 +544,38 @@ AS $$
 DECLARE
 	i int;
 	j int;
+	k int := 0;
 	day jsonb;
 	day_path text;
 	day_number int;
 	actions jsonb;
 	action jsonb;
-	out_actions jsonb;
-	out_days jsonb := '[]';
-	seen_days jsonb := '[]';
-	seen_ids jsonb := '[]';
+	out_actions jsonb[];
+	out_days jsonb[] := '{}';
+	repeat_day int;
+	repeat_id int;
 BEGIN
+	PERFORM cadence.check_cadence_size(
+		(SELECT sum(jsonb_array_length(d -> 'actions')) FROM jsonb_array_elements(days) AS d
+		  WHERE jsonb_typeof(d -> 'actions') = 'array'), path);
+	-- Where the first repeated dayNumber and action id are (an action
+	-- without an id gets d<dayNumber>-a<position>), counting the actions of
+	-- all days in order.
+	repeat_day := cadence.first_repeat(
+		(SELECT jsonb_agg(d -> 'dayNumber' ORDER BY o)
+		   FROM jsonb_array_elements(days) WITH ORDINALITY AS x(d, o)));
+	repeat_id := cadence.first_repeat(
+		(SELECT jsonb_agg(CASE
+				WHEN jsonb_typeof(a -> 'id') = 'string' THEN a -> 'id'
+				WHEN coalesce(jsonb_typeof(a -> 'id'), 'null') = 'null'
+					 AND jsonb_typeof(d -> 'dayNumber') = 'number'
+				THEN to_jsonb(format('d%s-a%s', trunc((d ->> 'dayNumber')::numeric), p)) END
+				ORDER BY o, p)
+		   FROM jsonb_array_elements(days) WITH ORDINALITY AS x(d, o),
+				jsonb_array_elements(CASE WHEN jsonb_typeof(d -> 'actions') = 'array'
+										  THEN d -> 'actions' ELSE '[]' END)
+					WITH ORDINALITY AS y(a, p)));
+
 	FOR i IN 0 .. jsonb_array_length(days) - 1 LOOP
 		day := days -> i;
 		day_path := format('%s[%s]', path, i);
@@ -499,26 +586,34 @@ BEGIN
 		IF day_number < 1 THEN
 			RAISE EXCEPTION '%.dayNumber must be at least 1, got %', day_path, day_number
 				USING ERRCODE = '23514', HINT = 'Day 1 is the day a lead is enrolled.';
+		ELSIF day_number > 3660 THEN
+			RAISE EXCEPTION '%.dayNumber must be at most 3660, got %', day_path, day_number
+				USING ERRCODE = '54000', HINT = 'A cadence spans at most ten years of days.';
 		END IF;
-		seen_days := cadence.assert_unique(seen_days, to_jsonb(day_number), 'dayNumber',
-										   day_path || '.dayNumber');
+		IF i = repeat_day THEN
+			PERFORM cadence.raise_duplicate(to_jsonb(day_number), 'dayNumber',
+											day_path || '.dayNumber');
+		END IF;
 
 		actions := coalesce(cadence.json_field(day, 'actions', day_path, 'array'), '[]');
-		out_actions := '[]';
+		out_actions := '{}';
 		FOR j IN 0 .. jsonb_array_length(actions) - 1 LOOP
 			action := cadence.normalize_action(actions -> j,
 				format('%s.actions[%s]', day_path, j), format('d%s-a%s', day_number, j + 1));
-			seen_ids := cadence.assert_unique(seen_ids, action -> 'id', 'action id',
-				format('%s.actions[%s].id', day_path, j),
-				'Action ids are unique within a cadence; an action without one gets d<dayNumber>-a<position>.');
-			out_actions := out_actions || jsonb_build_array(action);
+			IF k = repeat_id THEN
+				PERFORM cadence.raise_duplicate(action -> 'id', 'action id',
+					format('%s.actions[%s].id', day_path, j),
+					'Action ids are unique within a cadence; an action without one gets d<dayNumber>-a<position>.');
+			END IF;
+			k := k + 1;
+			out_actions[j + 1] := action;
 		END LOOP;
-		out_days := out_days || jsonb_build_array(
-			jsonb_build_object('dayNumber', day_number, 'actions', out_actions));
+		out_days[i + 1] := jsonb_build_object('dayNumber', day_number,
+											  'actions', to_jsonb(out_actions));
 	END LOOP;
 
 	RETURN (SELECT coalesce(jsonb_agg(d ORDER BY (d ->> 'dayNumber')::int), '[]')
-			  FROM jsonb_array_elements(out_days) AS d);
+			  FROM unnest(out_days) AS d);
 END
 $$;
 
@@ -570,10 +665,25 @@ DECLARE
 	task jsonb;
 	is_email boolean;
 	action jsonb;
-	numbered jsonb := '[]';
-	seen_steps jsonb := '[]';
-	seen_ids jsonb := '[]';
+	numbered jsonb[] := '{}';
+	repeat_step int;
+	repeat_id int;
 BEGIN
+	PERFORM cadence.check_cadence_size(jsonb_array_length(steps), 'steps');
+	-- Where the first repeated stepNumber and id are (a step without an id
+	-- gets step-<stepNumber>).
+	repeat_step := cadence.first_repeat(
+		(SELECT jsonb_agg(x.s -> 'stepNumber' ORDER BY o)
+		   FROM jsonb_array_elements(steps) WITH ORDINALITY AS x(s, o)));
+	repeat_id := cadence.first_repeat(
+		(SELECT jsonb_agg(CASE
+				WHEN jsonb_typeof(x.s -> 'id') = 'string' THEN x.s -> 'id'
+				WHEN coalesce(jsonb_typeof(x.s -> 'id'), 'null') = 'null'
+					 AND jsonb_typeof(x.s -> 'stepNumber') = 'number'
+				THEN to_jsonb('step-' || trunc((x.s ->> 'stepNumber')::numeric)) END
+				ORDER BY o)
+		   FROM jsonb_array_elements(steps) WITH ORDINALITY AS x(s, o)));
+
 	FOR i IN 0 .. jsonb_array_length(steps) - 1 LOOP
 		step := steps -> i;
 		p := format('steps[%s]', i);
@@ -587,8 +697,9 @@ BEGIN
 			RAISE EXCEPTION '%.stepNumber must be at least 1, got %', p, step_number
 				USING ERRCODE = '23514';
 		END IF;
-		seen_steps := cadence.assert_unique(seen_steps, to_jsonb(step_number), 'stepNumber',
-											p || '.stepNumber');
+		IF i = repeat_step THEN
+			PERFORM cadence.raise_duplicate(to_jsonb(step_number), 'stepNumber', p || '.stepNumber');
+		END IF;
 
 		step_type := cadence.json_field(step, 'type', p, 'string', required => true) #>> '{}';
 		action_type := CASE step_type
@@ -652,17 +763,18 @@ BEGIN
 				|| cadence.json_opt('name', step -> 'name')
 				|| cadence.json_opt('variants', step -> 'variants'),
 			p, 'step-' || step_number);
-		seen_ids := cadence.assert_unique(seen_ids, action -> 'id', 'action id', p || '.id');
-		numbered := numbered || jsonb_build_array(
-			jsonb_build_object('stepNumber', step_number, 'action', action));
+		IF i = repeat_id THEN
+			PERFORM cadence.raise_duplicate(action -> 'id', 'action id', p || '.id');
+		END IF;
+		numbered[i + 1] := jsonb_build_object('stepNumber', step_number, 'action', action);
 	END LOOP;
 
-	IF jsonb_array_length(numbered) = 0 THEN
+	IF cardinality(numbered) = 0 THEN
 		RETURN '[]';
 	END IF;
 	RETURN jsonb_build_array(jsonb_build_object('dayNumber', 1, 'actions',
 		(SELECT jsonb_agg(n -> 'action' ORDER BY (n ->> 'stepNumber')::int)
-		   FROM jsonb_array_elements(numbered) AS n)));
+		   FROM unnest(numbered) AS n)));
 END
 $$;
 
@@ -707,21 +819,11 @@ DECLARE
 	v_exit jsonb;
 	v_days jsonb;
 BEGIN
-	IF jsonb_typeof(body) IS DISTINCT FROM 'object' THEN
-		RAISE EXCEPTION 'a cadence must be a JSON object, got %',
-			coalesce(cadence.json_describe(body), 'nothing')
-			USING ERRCODE = '22023';
-	END IF;
-	PERFORM cadence.reject_unknown_keys(body,
+	PERFORM cadence.check_body(body, 'a cadence',
 		ARRAY['id', 'name', 'description', 'isActive', 'timezone', 'trigger', 'settings',
 			  'channel', 'exitConditions', 'days', 'steps'],
-		'', ARRAY['status', 'version', 'ownerId', 'createdAt', 'updatedAt']);
-
-	v_id := cadence.json_field(body, 'id', '', 'string');
-	IF v_id #>> '{}' = '' THEN
-		RAISE EXCEPTION 'id must not be empty' USING ERRCODE = '23514',
-			HINT = 'Leave id out to have one generated.';
-	END IF;
+		ARRAY['status', 'version', 'ownerId', 'createdAt', 'updatedAt']);
+	v_id := to_jsonb(cadence.body_id(body));
 
 	v_name := cadence.json_field(body, 'name', '', 'string', required => true);
 	IF btrim(v_name #>> '{}') = '' THEN

@@ -18,7 +18,10 @@ AS $$
 DECLARE
 	i int;
 	p text;
-	seen jsonb := '[]';
+	repeat_id int := cadence.first_repeat(
+		(SELECT jsonb_agg(CASE WHEN jsonb_typeof(v -> 'id') = 'string' THEN v -> 'id' END
+						  ORDER BY o)
+		   FROM jsonb_array_elements(variants) WITH ORDINALITY AS x(v, o)));
 BEGIN
 	IF action_type NOT IN ('sms', 'email', 'whatsapp') THEN
 		RAISE EXCEPTION '% are for message steps, not %', path, action_type
@@ -31,9 +34,11 @@ BEGIN
 	FOR i IN 0 .. jsonb_array_length(variants) - 1 LOOP
 		p := format('%s[%s]', path, i);
 		PERFORM cadence.expect_type(variants -> i, p, 'object');
-		seen := cadence.assert_unique(seen,
-			cadence.json_field(variants -> i, 'id', p, 'string', required => true),
-			'variant id', cadence.json_path(p, 'id'));
+		PERFORM cadence.json_field(variants -> i, 'id', p, 'string', required => true);
+		IF i = repeat_id THEN
+			PERFORM cadence.raise_duplicate(variants -> i -> 'id', 'variant id',
+											cadence.json_path(p, 'id'));
+		END IF;
 		IF (cadence.json_field(variants -> i, 'weight', p, 'number'))::numeric < 0 THEN
 			RAISE EXCEPTION '%.weight must not be negative, got %', p, variants -> i -> 'weight'
 				USING ERRCODE = '23514';
@@ -200,12 +205,14 @@ DECLARE
 	v_branch text;
 	v_to jsonb;
 	v_target int;
+	v_count int;
 BEGIN
 	-- {action id: step number}, in the order the steps are numbered.
 	SELECT coalesce(jsonb_object_agg(a ->> 'id', n), '{}') INTO v_steps
 	  FROM (SELECT a, row_number() OVER (ORDER BY (d ->> 'dayNumber')::int, p) AS n
 			  FROM jsonb_array_elements(days) AS d,
 				   jsonb_array_elements(d -> 'actions') WITH ORDINALITY AS x(a, p)) s;
+	v_count := (SELECT count(*) FROM jsonb_object_keys(v_steps));
 	FOR j IN
 		SELECT (v_steps ->> (a ->> 'id'))::int AS n, a ->> 'id' AS id, a -> 'condition' AS c
 		  FROM jsonb_array_elements(days) AS d, jsonb_array_elements(d -> 'actions') AS a
@@ -225,7 +232,7 @@ BEGIN
 			  FROM jsonb_each(j.c) AS b
 			 WHERE b.key IN ('then', 'else') AND b.value ->> 'action' = 'jump'
 		LOOP
-			IF v_target IS NULL OR v_target > (SELECT count(*) FROM jsonb_object_keys(v_steps)) THEN
+			IF v_target IS NULL OR v_target > v_count THEN
 				RAISE EXCEPTION 'the % branch of condition "%" jumps to %, which is not a step of the cadence',
 					v_branch, j.id, v_to
 					USING ERRCODE = '22023';
