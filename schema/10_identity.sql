@@ -1,43 +1,48 @@
--- Who is calling.  PostgREST puts the verified JWT in request.jwt.claims;
--- other applications SET cadence.tenant_id / cadence.user_id.  Everything
--- that decides visibility or write rights goes through these functions.
+-- Who is calling (src/identity.c).  PostgREST puts the verified JWT in
+-- request.jwt.claims; other applications SET cadence.tenant_id /
+-- cadence.user_id.  The claimed tenant is the caller's only when the user
+-- is a member of it (cadence.members), or when the session's role bypasses
+-- row-level security (a DBA, Supabase's service_role, the runners).
+-- Everything that decides visibility or write rights goes through these
+-- functions; the policies call current_tenant() as a plain STABLE function
+-- (no sub-select), which is what Citus accepts on distributed tables.
 
-CREATE FUNCTION cadence.jwt_claims() RETURNS jsonb
-LANGUAGE sql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT CASE
-		WHEN coalesce(current_setting('request.jwt.claims', true), '') = '' THEN '{}'::jsonb
-		ELSE current_setting('request.jwt.claims', true)::jsonb
-	END
-$$;
-COMMENT ON FUNCTION cadence.jwt_claims() IS
-	'The PostgREST JWT claims of the current request, or {} outside PostgREST';
-
-CREATE FUNCTION cadence.claimed_tenant() RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT coalesce(
-		nullif(c ->> 'tenant_id', ''),
-		nullif(c -> 'app_metadata' ->> 'tenant_id', ''),
-		nullif(current_setting('cadence.tenant_id', true), ''))
-	FROM cadence.jwt_claims() AS c
-$$;
-COMMENT ON FUNCTION cadence.claimed_tenant() IS
-	'The tenant the caller names: JWT claim tenant_id (top level or under app_metadata), else the setting cadence.tenant_id; a claim, not yet membership (see current_tenant)';
+CREATE FUNCTION cadence.current_tenant() RETURNS text
+LANGUAGE C STABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'cadence_current_tenant';
+COMMENT ON FUNCTION cadence.current_tenant() IS
+	'Tenant of the caller: JWT claim tenant_id (top level or under app_metadata), else the setting cadence.tenant_id; NULL unless the caller is a member of it or its role bypasses row-level security';
 
 CREATE FUNCTION cadence.current_user_id() RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT coalesce(
-		nullif(c ->> 'sub', ''),
-		nullif(current_setting('cadence.user_id', true), ''))
-	FROM cadence.jwt_claims() AS c
-$$;
+LANGUAGE C STABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'cadence_current_user_id';
 COMMENT ON FUNCTION cadence.current_user_id() IS
 	'User of the caller: JWT claim sub, else the setting cadence.user_id';
+
+CREATE FUNCTION cadence.current_member_role() RETURNS text
+LANGUAGE C STABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'cadence_current_member_role';
+COMMENT ON FUNCTION cadence.current_member_role() IS
+	'Role of the caller in its tenant (owner, admin, member), or NULL for a caller that is not a member';
+
+CREATE FUNCTION cadence.require_tenant() RETURNS text
+LANGUAGE C STABLE
+AS 'MODULE_PATHNAME', 'cadence_require_tenant';
+COMMENT ON FUNCTION cadence.require_tenant() IS
+	'The caller''s tenant, or error 42501 when the session names none or is not a member of the one it names';
+
+CREATE FUNCTION cadence.caller_is_engine() RETURNS boolean
+LANGUAGE C STABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'cadence_caller_is_engine';
+COMMENT ON FUNCTION cadence.caller_is_engine() IS
+	'Whether the caller is the engine or a DBA (its role bypasses row-level security, or it acts through in_tenant) rather than a user: it may do whatever a tenant owner may';
+
+CREATE FUNCTION cadence.in_tenant(tenant_id text, statement text, arg jsonb)
+RETURNS jsonb
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'cadence_in_tenant';
+COMMENT ON FUNCTION cadence.in_tenant(text, text, jsonb) IS
+	'Internal: run one of cadence''s own statements ($1 is arg, it returns one jsonb) acting for tenant_id, for a run''s step or a routed webhook';
 
 -- The role the caller acts as: the role taken with SET ROLE (PostgREST's
 -- SET LOCAL ROLE authenticated), else the login role.  Unlike current_user
@@ -52,21 +57,3 @@ AS $$
 $$;
 COMMENT ON FUNCTION cadence.calling_role() IS
 	'The role the session acts as (SET ROLE, else the login role), also inside SECURITY DEFINER functions';
-
-CREATE FUNCTION cadence.require_tenant() RETURNS text
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	t text := cadence.current_tenant();
-BEGIN
-	IF t IS NULL THEN
-		RAISE EXCEPTION 'no tenant is set for this session'
-			USING ERRCODE = '42501',
-				  HINT = 'Send a JWT with a tenant_id claim, or SET cadence.tenant_id, naming a tenant cadence.members lists you in.';
-	END IF;
-	RETURN t;
-END
-$$;
-COMMENT ON FUNCTION cadence.require_tenant() IS
-	'The caller''s tenant, or error 42501 when the session names none it is a member of';

@@ -1,5 +1,6 @@
--- Tenant membership.  A DBA or a service role inserts rows; the ids are
--- whatever the application uses (UUID strings in Supabase).
+-- Tenant membership.  A DBA adds the first owner of a tenant (or a service
+-- role does, with cadence.set_member); its owners and admins add the rest.
+-- The ids are whatever the application uses (UUID strings in Supabase).
 
 CREATE TABLE cadence.members (
 	tenant_id	text COLLATE "C" NOT NULL,
@@ -12,51 +13,27 @@ CREATE TABLE cadence.members (
 COMMENT ON TABLE cadence.members IS
 	'Who belongs to a tenant and with which role: owner and admin may change any cadence, member only their own';
 
--- Whether the calling user (current_user_id) is listed in a tenant.  It
--- reads the table as its owner: the members policies themselves ask who
--- the caller is.
-CREATE FUNCTION cadence.is_member(tenant_id text) RETURNS boolean
-LANGUAGE sql STABLE SECURITY DEFINER
+-- Raise 42501 unless the caller may act with role p_min in its tenant
+-- (member < admin < owner): a member with that role or a higher one, or
+-- the engine or a DBA (caller_is_engine).  p_what names the act for the
+-- message ('remove suppressions').  Returns the caller's tenant.
+CREATE FUNCTION cadence.require_role(p_min text, p_what text) RETURNS text
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT EXISTS (SELECT 1 FROM cadence.members m
-					WHERE m.tenant_id = is_member.tenant_id
-					  AND m.user_id = cadence.current_user_id())
+DECLARE
+	v_tenant text := cadence.require_tenant();
+	v_ranks text[] := ARRAY['member', 'admin', 'owner'];
+BEGIN
+	IF NOT cadence.caller_is_engine()
+	   AND coalesce(array_position(v_ranks, cadence.current_member_role()), 0)
+		   < array_position(v_ranks, p_min) THEN
+		RAISE EXCEPTION 'user "%" may not % in tenant "%"', cadence.current_user_id(), p_what,
+			v_tenant
+			USING ERRCODE = '42501',
+				  HINT = format('This needs the %s role%s.', p_min,
+								CASE WHEN p_min = 'owner' THEN '' ELSE ' or a higher one' END);
+	END IF;
+	RETURN v_tenant;
+END
 $$;
-COMMENT ON FUNCTION cadence.is_member(text) IS
-	'Whether the calling user is a member of the tenant';
-
--- The tenant a role acting for the caller may use: the one the caller
--- claims, when the caller is a member of it or the role bypasses
--- row-level security (a superuser, Supabase's service_role, a runner); a
--- claim alone is nothing.
-CREATE FUNCTION cadence.tenant_for(role name) RETURNS text
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT t FROM cadence.claimed_tenant() AS t
-	 WHERE (SELECT r.rolsuper OR r.rolbypassrls FROM pg_catalog.pg_roles r WHERE r.rolname = role)
-		OR cadence.is_member(t)
-$$;
-COMMENT ON FUNCTION cadence.tenant_for(name) IS
-	'The claimed tenant when the caller is a member of it or role bypasses row-level security, else NULL';
-
-CREATE FUNCTION cadence.current_tenant() RETURNS text
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT cadence.tenant_for(current_user)
-$$;
-COMMENT ON FUNCTION cadence.current_tenant() IS
-	'Tenant of the caller: the claimed one (JWT claim tenant_id, else the setting cadence.tenant_id) when the caller is a member of it or bypasses row-level security; NULL otherwise';
-
-CREATE FUNCTION cadence.current_member_role() RETURNS text
-LANGUAGE sql STABLE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT m.role FROM cadence.members m
-	 WHERE m.tenant_id = cadence.current_tenant()
-	   AND m.user_id = cadence.current_user_id()
-$$;
-COMMENT ON FUNCTION cadence.current_member_role() IS
-	'Role of the caller in the caller''s tenant (owner, admin, member), or NULL for a non-member';

@@ -1,4 +1,7 @@
 -- The default lead directory, the do-not-contact list and holiday calendars.
+-- Applications write contacts directly (schema/30_security.sql): its
+-- constraints refuse what the runners could not use, and its time zone is
+-- checked against PostgreSQL's (schema/60_schedule.sql).
 
 CREATE TABLE cadence.contacts (
 	tenant_id			text COLLATE "C" NOT NULL,
@@ -19,7 +22,10 @@ CREATE TABLE cadence.contacts (
 	last_activity_at	timestamptz,
 	created_at			timestamptz NOT NULL DEFAULT now(),
 	updated_at			timestamptz NOT NULL DEFAULT now(),
-	PRIMARY KEY (tenant_id, id)
+	PRIMARY KEY (tenant_id, id),
+	-- Names and addresses go into message headers: one line each.
+	CONSTRAINT contacts_single_line
+		CHECK (concat(first_name, last_name, email, phone, whatsapp, company) !~ '[[:cntrl:]]')
 );
 COMMENT ON TABLE cadence.contacts IS
 	'Leads: names, addresses per channel, IANA time zone, company, owner, status, tags, free attributes, global opt-out';

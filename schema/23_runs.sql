@@ -216,7 +216,10 @@ CREATE TABLE cadence.events (
 							'lead.replied', 'lead.opted_out', 'lead.opted_in',
 							'lead.help', 'lead.meeting_booked', 'lead.assigned',
 							'lead.stage_changed', 'lead.updated',
-							'user.notified')),
+							'user.notified',
+							'member.updated', 'member.removed',
+							'provider.saved', 'provider.deleted',
+							'suppression.added', 'suppression.removed')),
 	payload				jsonb NOT NULL DEFAULT '{}',
 	created_at			timestamptz NOT NULL DEFAULT now(),
 	PRIMARY KEY (tenant_id, id)

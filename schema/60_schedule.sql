@@ -50,3 +50,9 @@ LANGUAGE C STRICT STABLE PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'cadence_is_valid_timezone';
 COMMENT ON FUNCTION cadence.is_valid_timezone(text) IS
 	'Whether cadence accepts tz as a time zone name (an IANA name such as America/New_York that PostgreSQL knows)';
+
+-- A lead's zone is one PostgreSQL knows, or none: applications write
+-- contacts directly (schema/30_security.sql), and a name the runners cannot
+-- read would quietly put the lead in its cadence's zone instead.
+ALTER TABLE cadence.contacts ADD CONSTRAINT contacts_timezone_known
+	CHECK (timezone IS NULL OR cadence.is_valid_timezone(timezone));

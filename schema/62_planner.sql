@@ -1,14 +1,16 @@
 -- The planner and the run state machine (src/planner.c, src/runstate.c).
--- All run as the caller, so row-level security applies to what they read
--- and write, and with search_path pinned: the statements they run resolve
--- names in pg_catalog (and cadence, which they name), never in a schema of
--- the caller's path that another role may write.
+-- API functions: they run as the extension's owner and name the caller's
+-- tenant (cadence.require_tenant) in every statement; any member of the
+-- tenant may enroll leads and move their runs.  Their search_path is
+-- pinned: the statements they run resolve names in pg_catalog (and
+-- cadence, which they name), never in a schema of the caller's path that
+-- another role may write.
 
 CREATE FUNCTION cadence.plan_runs(cadence_id text, lead_ids text[],
 								  trigger_at timestamptz DEFAULT now(),
 								  options jsonb DEFAULT '{}')
 RETURNS TABLE (lead_id text, outcome text, run_id bigint, reason text)
-LANGUAGE C VOLATILE
+LANGUAGE C VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'cadence_plan_runs';
 COMMENT ON FUNCTION cadence.plan_runs(text, text[], timestamptz, jsonb) IS
@@ -18,7 +20,7 @@ CREATE FUNCTION cadence.plan_run_for_lead(cadence_id text, lead_id text,
 										  trigger_at timestamptz DEFAULT now(),
 										  options jsonb DEFAULT '{}')
 RETURNS bigint
-LANGUAGE C VOLATILE
+LANGUAGE C VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'cadence_plan_run_for_lead';
 COMMENT ON FUNCTION cadence.plan_run_for_lead(text, text, timestamptz, jsonb) IS
@@ -29,7 +31,7 @@ CREATE FUNCTION cadence.preview_schedule(cadence_id text, lead_id text DEFAULT N
 RETURNS TABLE (step_number integer, day_number integer, action_id text,
 			   type text, due_at timestamptz, local_time timestamp,
 			   timezone text, reason text)
-LANGUAGE C STABLE
+LANGUAGE C STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'cadence_preview_schedule';
 COMMENT ON FUNCTION cadence.preview_schedule(text, text, timestamptz) IS
@@ -39,7 +41,7 @@ CREATE FUNCTION cadence.advance_to_next_step(run_id bigint,
 											 happened_at timestamptz DEFAULT now(),
 											 outcome text DEFAULT NULL)
 RETURNS jsonb
-LANGUAGE C VOLATILE
+LANGUAGE C VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'cadence_advance_to_next_step';
 COMMENT ON FUNCTION cadence.advance_to_next_step(bigint, timestamptz, text) IS
@@ -50,7 +52,7 @@ CREATE FUNCTION cadence.complete_manual_step(run_id bigint, step_number integer,
 											 outcome text DEFAULT NULL,
 											 completed_at timestamptz DEFAULT now())
 RETURNS jsonb
-LANGUAGE C VOLATILE
+LANGUAGE C VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'cadence_complete_manual_step';
 COMMENT ON FUNCTION cadence.complete_manual_step(bigint, integer, text, text, timestamptz) IS
@@ -59,7 +61,7 @@ COMMENT ON FUNCTION cadence.complete_manual_step(bigint, integer, text, text, ti
 CREATE FUNCTION cadence.pause_run(run_id bigint, resume_at timestamptz DEFAULT NULL,
 								  reason text DEFAULT NULL)
 RETURNS jsonb
-LANGUAGE C VOLATILE
+LANGUAGE C VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'cadence_pause_run';
 COMMENT ON FUNCTION cadence.pause_run(bigint, timestamptz, text) IS
@@ -67,7 +69,7 @@ COMMENT ON FUNCTION cadence.pause_run(bigint, timestamptz, text) IS
 
 CREATE FUNCTION cadence.resume_run(run_id bigint, resume_at timestamptz DEFAULT now())
 RETURNS jsonb
-LANGUAGE C VOLATILE
+LANGUAGE C VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'cadence_resume_run';
 COMMENT ON FUNCTION cadence.resume_run(bigint, timestamptz) IS
@@ -75,7 +77,7 @@ COMMENT ON FUNCTION cadence.resume_run(bigint, timestamptz) IS
 
 CREATE FUNCTION cadence.cancel_run(run_id bigint, reason text DEFAULT NULL)
 RETURNS jsonb
-LANGUAGE C VOLATILE
+LANGUAGE C VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'cadence_cancel_run';
 COMMENT ON FUNCTION cadence.cancel_run(bigint, text) IS
@@ -83,7 +85,7 @@ COMMENT ON FUNCTION cadence.cancel_run(bigint, text) IS
 
 CREATE FUNCTION cadence.exit_run(run_id bigint, status text, reason text DEFAULT NULL)
 RETURNS jsonb
-LANGUAGE C VOLATILE
+LANGUAGE C VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'cadence_exit_run';
 COMMENT ON FUNCTION cadence.exit_run(bigint, text, text) IS
@@ -92,7 +94,7 @@ COMMENT ON FUNCTION cadence.exit_run(bigint, text, text) IS
 CREATE FUNCTION cadence.skip_to_step(run_id bigint, step_number integer,
 									 at timestamptz DEFAULT now())
 RETURNS jsonb
-LANGUAGE C VOLATILE
+LANGUAGE C VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'cadence_skip_to_step';
 COMMENT ON FUNCTION cadence.skip_to_step(bigint, integer, timestamptz) IS

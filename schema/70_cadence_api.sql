@@ -1,7 +1,8 @@
 -- The cadence contract of seed 000 as SQL functions: JSON in, JSON out,
 -- named arguments, so that PostgREST or Supabase RPC can expose them as
--- they are.  All are SECURITY INVOKER: row-level security applies to the
--- caller, and every write also checks cadence.can_write_cadence() itself.
+-- they are.  They run as the extension's owner (SECURITY DEFINER): each
+-- reads and writes only the caller's tenant (cadence.require_tenant), and
+-- every write checks cadence.can_write_cadence().
 --
 --   list_cadences()                          CadenceSummary[]
 --   get_cadence(id)                          Cadence
@@ -283,7 +284,7 @@ $$;
 -- The API.
 
 CREATE FUNCTION cadence.list_cadences() RETURNS jsonb
-LANGUAGE plpgsql STABLE
+LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -308,7 +309,7 @@ COMMENT ON FUNCTION cadence.list_cadences() IS
 	'The caller''s tenant''s cadences (not deleted) as CadenceSummary objects, most recently updated first';
 
 CREATE FUNCTION cadence.get_cadence(id text) RETURNS jsonb
-LANGUAGE plpgsql STABLE
+LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -325,7 +326,7 @@ COMMENT ON FUNCTION cadence.get_cadence(text) IS
 	'One cadence of the caller''s tenant in seed 000''s Cadence shape, with the days and actions of its current version; P0002 when there is none';
 
 CREATE FUNCTION cadence.upsert_cadence(body jsonb) RETURNS jsonb
-LANGUAGE plpgsql
+LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -409,7 +410,7 @@ COMMENT ON FUNCTION cadence.upsert_cadence(jsonb) IS
 	'Create or replace a cadence from seed 000''s UpsertCadenceRequest (or seed 003''s steps body): validates it all first, replaces days and actions wholesale (as a new version when runs use the current one), returns get_cadence';
 
 CREATE FUNCTION cadence.activate(id text) RETURNS jsonb
-LANGUAGE sql
+LANGUAGE sql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT cadence.set_active(id, true)
@@ -418,7 +419,7 @@ COMMENT ON FUNCTION cadence.activate(text) IS
 	'Make a cadence active so leads can be enrolled; it needs at least one action (55000 otherwise); returns {"success": true}';
 
 CREATE FUNCTION cadence.deactivate(id text) RETURNS jsonb
-LANGUAGE sql
+LANGUAGE sql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT cadence.set_active(id, false)
@@ -427,7 +428,7 @@ COMMENT ON FUNCTION cadence.deactivate(text) IS
 	'Pause an active cadence: no new enrollments; other statuses are left alone; returns {"success": true}';
 
 CREATE FUNCTION cadence.delete_cadence(id text) RETURNS jsonb
-LANGUAGE plpgsql
+LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -451,7 +452,7 @@ COMMENT ON FUNCTION cadence.delete_cadence(text) IS
 
 CREATE FUNCTION cadence.duplicate_cadence(id text, new_id text DEFAULT NULL,
 										  new_name text DEFAULT NULL) RETURNS jsonb
-LANGUAGE plpgsql
+LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE

@@ -156,28 +156,6 @@ AS $$
 	SELECT 'Conditions: if_replied, if_not_replied, if_opened, if_not_opened, if_clicked, if_bounced, if_unsubscribed, always.'::text
 $$;
 
--- Run fn (a statement) with the session's tenant set to tenant_id when the
--- caller has none (a runner, a service role), and put it back afterwards.
--- Functions that take the tenant from the session (plan_run_for_lead) can
--- then be called for a row of any tenant the caller may see.
-CREATE FUNCTION cadence.in_tenant(tenant_id text, statement text, arg jsonb)
-RETURNS jsonb
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	v_saved text := current_setting('cadence.tenant_id', true);
-	v_result jsonb;
-BEGIN
-	IF cadence.current_tenant() IS DISTINCT FROM tenant_id THEN
-		PERFORM set_config('cadence.tenant_id', tenant_id, true);
-	END IF;
-	EXECUTE statement INTO v_result USING arg;
-	PERFORM set_config('cadence.tenant_id', coalesce(v_saved, ''), true);
-	RETURN v_result;
-END
-$$;
-
 -- A lead action step (config.leadAction) done for a run; returns what it
 -- did.  leadAction.action:
 --   update_status   {"status": "unresponsive"}: the lead's status

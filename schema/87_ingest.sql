@@ -490,7 +490,7 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	v_scope text := cadence.tenant_for(cadence.calling_role());
+	v_scope text := cadence.current_tenant();
 	v_saved_tenant text := current_setting('cadence.tenant_id', true);
 	v_saved_claims text := current_setting('request.jwt.claims', true);
 	v_headers jsonb;

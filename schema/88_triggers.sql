@@ -10,7 +10,7 @@
 CREATE FUNCTION cadence.enroll_on_trigger(lead_id text, trigger_type text, value text,
 										  at timestamptz DEFAULT now())
 RETURNS jsonb
-LANGUAGE plpgsql VOLATILE
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -93,7 +93,7 @@ COMMENT ON FUNCTION cadence.lead_assigned_trigger() IS
 CREATE FUNCTION cadence.enroll_inactive(cadence_id text, inactive_days integer DEFAULT NULL,
 										"limit" integer DEFAULT 100, as_of timestamptz DEFAULT now())
 RETURNS TABLE (lead_id text, outcome text, run_id bigint, reason text)
-LANGUAGE plpgsql VOLATILE
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE

@@ -1,6 +1,7 @@
 -- What the team reads: a cadence's statistics (seed 003's stats response),
 -- its enrollments, one enrollment with its steps, the manual task list, and
--- declaring an A/B winner.  JSON out, named arguments, SECURITY INVOKER.
+-- declaring an A/B winner.  JSON out, named arguments; SECURITY DEFINER,
+-- each reading only the caller's tenant (cadence.require_tenant).
 
 -- A percentage of part in whole, one decimal (0 when whole is 0).
 CREATE FUNCTION cadence.rate(part bigint, whole bigint) RETURNS numeric
@@ -36,7 +37,7 @@ $$;
 -- the counters the runners and ingest_webhook keep (cadence.step_stats)
 -- and the runs' status index: a few rows however many actions there are.
 CREATE FUNCTION cadence.sequence_stats(cadence_id text) RETURNS jsonb
-LANGUAGE plpgsql STABLE
+LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -114,7 +115,7 @@ COMMENT ON FUNCTION cadence.sequence_stats(text) IS
 -- Count a cadence's step statistics again from its scheduled actions, for
 -- after rows were changed by hand; returns the steps counted.
 CREATE FUNCTION cadence.recount_stats(cadence_id text) RETURNS integer
-LANGUAGE plpgsql VOLATILE
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -183,7 +184,7 @@ CREATE FUNCTION cadence.list_enrollments(cadence_id text, status text DEFAULT NU
 										 assigned_to text DEFAULT NULL, page integer DEFAULT 1,
 										 page_size integer DEFAULT 20)
 RETURNS jsonb
-LANGUAGE plpgsql STABLE
+LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -222,7 +223,7 @@ COMMENT ON FUNCTION cadence.list_enrollments(text, text, text, integer, integer)
 -- seed 003's GET /sequences/:id/enrollments/:enrollmentId: a run and its
 -- steps, with what happened to each.
 CREATE FUNCTION cadence.get_enrollment(run_id bigint) RETURNS jsonb
-LANGUAGE plpgsql STABLE
+LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -259,7 +260,7 @@ CREATE FUNCTION cadence.list_tasks(assigned_to text DEFAULT NULL, status text DE
 								   due_date date DEFAULT NULL, page integer DEFAULT 1,
 								   page_size integer DEFAULT 50)
 RETURNS jsonb
-LANGUAGE plpgsql STABLE
+LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -309,7 +310,7 @@ COMMENT ON FUNCTION cadence.list_tasks(text, text, date, integer, integer) IS
 -- theirs.  Owners and admins.
 CREATE FUNCTION cadence.declare_winner(cadence_id text, action_id text, variant_id text)
 RETURNS jsonb
-LANGUAGE plpgsql VOLATILE
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE

@@ -1,5 +1,15 @@
 -- Privileges.  Nothing is granted to PUBLIC: a DBA names the roles that
 -- may use cadence with grant_access() (for Supabase: 'authenticated').
+-- What such a role gets is listed here, once, and in the README's
+-- "Security model" (test/pgtap/20_access_attacks.sql compares the two):
+--   EXECUTE on the API functions below, on nothing else: every one is an
+--     RPC endpoint for every user of the application;
+--   SELECT on every table, through row-level security, but not on the
+--     providers' credentials;
+--   INSERT, UPDATE, DELETE on cadence.contacts (see schema/30_security.sql).
+-- The internals (validation, the runners' SQL, webhook parsing, in_tenant)
+-- stay the extension owner's; the API functions that need them run as
+-- that owner (SECURITY DEFINER) and check their caller themselves.
 
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA cadence FROM PUBLIC;
 
@@ -8,36 +18,48 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	t text;
+	f text;
 BEGIN
+	-- From nothing, so that running it again (after an upgrade, say) also
+	-- takes away what is no longer granted.
+	EXECUTE format('REVOKE ALL ON ALL FUNCTIONS IN SCHEMA cadence FROM %s', role);
+	EXECUTE format('REVOKE ALL ON ALL TABLES IN SCHEMA cadence FROM %s', role);
+	EXECUTE format('REVOKE ALL ON ALL SEQUENCES IN SCHEMA cadence FROM %s', role);
 	EXECUTE format('GRANT USAGE ON SCHEMA cadence TO %s', role);
-	EXECUTE format('GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA cadence TO %s', role);
-	EXECUTE format('REVOKE EXECUTE ON FUNCTION cadence.grant_access(regrole) FROM %s', role);
-	EXECUTE format('REVOKE EXECUTE ON FUNCTION cadence.grant_webhook(regrole) FROM %s', role);
-	-- Sending reads provider credentials: it is for the worker, pg_cron and
-	-- the database owner, not for application roles.
-	EXECUTE format('REVOKE EXECUTE ON FUNCTION cadence.run_due_actions(integer, timestamptz, text) FROM %s', role);
-	FOREACH t IN ARRAY ARRAY['members', 'cadences', 'cadence_days',
-							 'cadence_actions', 'contacts', 'suppressions',
-							 'holidays', 'templates', 'runs', 'scheduled_actions',
-							 'tasks', 'variant_winners'] LOOP
-		EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON cadence.%I TO %s', t, role);
+	FOREACH f IN ARRAY ARRAY[
+		-- who is calling
+		'current_tenant', 'current_user_id', 'current_member_role',
+		-- cadences
+		'list_cadences', 'get_cadence', 'upsert_cadence', 'activate', 'deactivate',
+		'delete_cadence', 'duplicate_cadence',
+		-- time and templates (pure functions)
+		'calculate_next_step_due', 'is_valid_timezone', 'render_template',
+		-- runs
+		'plan_runs', 'plan_run_for_lead', 'preview_schedule', 'advance_to_next_step',
+		'complete_manual_step', 'pause_run', 'resume_run', 'cancel_run', 'exit_run',
+		'skip_to_step', 'enroll_on_trigger', 'enroll_inactive',
+		-- what comes back
+		'ingest_webhook',
+		-- reports
+		'sequence_stats', 'list_enrollments', 'get_enrollment', 'list_tasks',
+		'recount_stats', 'declare_winner',
+		-- the tenant's members, accounts, do-not-contact list, calendars, templates
+		'set_member', 'remove_member', 'upsert_provider', 'delete_provider',
+		'add_suppression', 'remove_suppression', 'set_holiday', 'remove_holiday',
+		'upsert_template', 'delete_template']
+	LOOP
+		EXECUTE format('GRANT EXECUTE ON FUNCTION cadence.%I TO %s', f, role);
 	END LOOP;
-	-- The runners' counters are theirs to change; ingest_webhook, which runs
-	-- as its caller, adds engagement to the step counters.
-	EXECUTE format('GRANT SELECT ON cadence.provider_slots, cadence.daily_sends TO %s', role);
-	EXECUTE format('GRANT SELECT, INSERT, UPDATE ON cadence.step_stats TO %s', role);
-	-- The audit log and the record of webhooks applied are append-only.
-	EXECUTE format('GRANT SELECT, INSERT ON cadence.events, cadence.inbound_events TO %s', role);
-	-- Every provider column but the credentials.
+	EXECUTE format('GRANT SELECT ON ALL TABLES IN SCHEMA cadence TO %s', role);
+	EXECUTE format('REVOKE SELECT ON cadence.providers FROM %s', role);
 	EXECUTE format('GRANT SELECT (tenant_id, id, channel, kind, base_url, settings,
 								  rate_per_second, max_concurrency, is_default,
-								  created_at),
-						  INSERT, UPDATE, DELETE ON cadence.providers TO %s', role);
+								  created_at) ON cadence.providers TO %s', role);
+	EXECUTE format('GRANT INSERT, UPDATE, DELETE ON cadence.contacts TO %s', role);
 END
 $$;
 COMMENT ON FUNCTION cadence.grant_access(regrole) IS
-	'Let a role use cadence: schema, functions and tables, subject to row-level security; provider credentials stay hidden';
+	'Let a role use cadence: the API functions, every table through row-level security (provider credentials hidden), and writes to contacts; takes away anything else it was granted on cadence''s objects';
 REVOKE ALL ON FUNCTION cadence.grant_access(regrole) FROM PUBLIC;
 
 -- pg_dump keeps the user data held in extension tables (one call per

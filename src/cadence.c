@@ -13,6 +13,7 @@
 
 #include "compat.h"
 #include "cadence.h"
+#include "identity.h"
 #include "shmem.h"
 #include "worker.h"
 
@@ -166,10 +167,11 @@ define_worker_settings(void)
 
 /*
  * _PG_init
- *		Define cadence's settings.  Runs when the library is loaded, either
- *		at server start (shared_preload_libraries) or at the first call of
- *		one of its functions; the shared state and the background worker
- *		exist only in the first case.
+ *		Define cadence's settings, and have what is known of the caller
+ *		forgotten when a transaction ends (identity.c).  Runs when the
+ *		library is loaded, either at server start (shared_preload_libraries)
+ *		or at the first call of one of its functions; the shared state and
+ *		the background worker exist only in the first case.
  */
 void
 _PG_init(void)
@@ -180,6 +182,7 @@ _PG_init(void)
 	if (process_shared_preload_libraries_in_progress)
 		define_worker_settings();
 	MarkGUCPrefixReserved("cadence");
+	cadence_identity_init();
 
 	if (!process_shared_preload_libraries_in_progress)
 		return;

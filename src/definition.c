@@ -12,23 +12,6 @@
 #include "definition.h"
 
 /*
- * cadence_caller_tenant
- *		The tenant of the calling session, through the same function the
- *		row-level security policies use.
- */
-char *
-cadence_caller_tenant(void)
-{
-	bool		isnull;
-	Datum		d;
-
-	if (SPI_execute("SELECT cadence.require_tenant()", true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the caller's tenant");
-	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	return TextDatumGetCString(d);
-}
-
-/*
  * settings_flag
  *		A boolean member of a jsonb object; false when absent or not a boolean.
  */

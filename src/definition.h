@@ -24,9 +24,6 @@ typedef struct CadenceDef
 	PlanStep   *steps;			/* in step order */
 } CadenceDef;
 
-/* The caller's tenant (cadence.require_tenant()): errors 42501 if none. */
-extern char *cadence_caller_tenant(void);
-
 /*
  * Load a visible, undeleted cadence of tenant_id at version (0: its current
  * version).  missing_ok false: an invisible cadence is an error 42501 (a

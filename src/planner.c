@@ -22,6 +22,7 @@
 #include "utils/timestamp.h"
 
 #include "definition.h"
+#include "identity.h"
 #include "shmem.h"
 
 PG_FUNCTION_INFO_V1(cadence_plan_runs);

@@ -16,6 +16,7 @@
 #include "utils/timestamp.h"
 
 #include "definition.h"
+#include "identity.h"
 #include "runstate.h"
 #include "shmem.h"
 

@@ -24,15 +24,7 @@ INSERT INTO cadence.providers (tenant_id, id, channel, kind, base_url, credentia
 	('acme', 'twilio-main', 'sms', 'twilio', 'https://api.twilio.com',
 	 '{"accountSid": "AC123", "authToken": "secret-token"}');
 
--- Acts as a PostgREST request by USER of TENANT for the rest of the
--- transaction (or until the next call).
-CREATE FUNCTION pg_temp.request_as(tenant text, usr text) RETURNS void
-LANGUAGE sql AS $$
-	SELECT set_config('request.jwt.claims',
-					  json_build_object('sub', usr, 'role', 'authenticated',
-										'app_metadata', json_build_object('tenant_id', tenant))::text,
-					  true)
-$$;
+\i test/sql/request.sql
 GRANT EXECUTE ON FUNCTION pg_temp.request_as(text, text) TO cadence_test_web;
 
 SET LOCAL ROLE cadence_test_web;
@@ -71,13 +63,14 @@ SELECT throws_ok($$INSERT INTO cadence.cadences (tenant_id, id, name) VALUES ('a
 SELECT throws_ok($$INSERT INTO cadence.contacts (tenant_id, id) VALUES ('acme', 'lead-x')$$,
 				 '42501', NULL,
 				 'inserting a contact into another tenant is refused with 42501');
-SELECT results_eq($$WITH u AS (UPDATE cadence.cadences SET name = 'pwned' RETURNING 1)
+SELECT results_eq($$WITH u AS (UPDATE cadence.contacts SET first_name = 'pwned' WHERE id = 'lead-1'
+								 RETURNING 1)
 					 SELECT count(*) FROM u$$, ARRAY[0::bigint],
 				  'an UPDATE from another tenant touches no row');
 SELECT throws_ok($$INSERT INTO cadence.runs (tenant_id, cadence_id, cadence_version, lead_id, timezone, trigger_at)
 				   VALUES ('globex', 'welcome', 1, 'lead-9', 'UTC', now())$$,
-				 '23503', NULL,
-				 'a run cannot point at another tenant''s cadence');
+				 '42501', NULL,
+				 'a run cannot be written directly, let alone point at another tenant''s cadence');
 
 -- Inside the tenant, only the owner of a cadence or an admin changes it.
 SELECT pg_temp.request_as('acme', 'max');
