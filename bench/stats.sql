@@ -5,14 +5,7 @@
 SET client_min_messages = warning;
 SET cadence.tenant_id = 'stats';
 
-CREATE FUNCTION pg_temp.ms(q text) RETURNS float8 LANGUAGE plpgsql AS $$
-DECLARE
-	t0 timestamptz := clock_timestamp();
-BEGIN
-	EXECUTE q;
-	RETURN extract(epoch FROM clock_timestamp() - t0) * 1000;
-END
-$$;
+\i bench/ms.sql
 -- sequence_stats: the median of 21 calls.
 SELECT 'stats_ms ' || round(percentile_cont(0.5) WITHIN GROUP (ORDER BY t)::numeric, 2)
   FROM (SELECT pg_temp.ms($$SELECT cadence.sequence_stats('stats-5')$$) AS t
