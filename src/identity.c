@@ -26,6 +26,9 @@
  *		(a runner carrying out a step of a run, a webhook routed to the
  *		tenant whose message it names): for the statement it runs, the
  *		caller's tenant is that one.  Application roles cannot execute it.
+ *		The tenant acted for lives in this backend only, so the statements
+ *		run under it name their tenant themselves rather than leave it to a
+ *		policy a parallel worker would evaluate.
  */
 #include "postgres.h"
 
@@ -167,8 +170,8 @@ member_role(const char *tenant_id, const char *user_id, Snapshot snap)
 {
 	Oid			nsp = get_namespace_oid("cadence", true);
 	Oid			relid = OidIsValid(nsp) ? get_relname_relid("members", nsp) : InvalidOid;
+	Oid			index = OidIsValid(nsp) ? get_relname_relid("members_pkey", nsp) : InvalidOid;
 	Relation	rel;
-	Oid			index;
 	ScanKeyData keys[2];
 	SysScanDesc scan;
 	HeapTuple	tup;
@@ -177,7 +180,6 @@ member_role(const char *tenant_id, const char *user_id, Snapshot snap)
 	if (!OidIsValid(relid))
 		return NULL;
 	rel = table_open(relid, AccessShareLock);
-	index = RelationGetPrimaryKeyIndex(rel);
 	ScanKeyEntryInitialize(&keys[0], 0, get_attnum(relid, "tenant_id"),
 						   BTEqualStrategyNumber, InvalidOid, C_COLLATION_OID,
 						   F_TEXTEQ, CStringGetTextDatum(tenant_id));
