@@ -3,8 +3,10 @@
 -- STABLE, not IMMUTABLE: the answers follow the time zone database, which
 -- an operating-system tzdata update changes under a running server, so an
 -- index or generated column built on them could silently go stale.  Nothing
--- here reads tables, so every function is PARALLEL SAFE.  EXECUTE stays at
--- the default for functions: this is pure computation over its arguments.
+-- here reads tables, so every function is PARALLEL SAFE.  Being pure
+-- computation over their arguments, calculate_next_step_due and
+-- is_valid_timezone are among the functions application roles may call
+-- (schema/90_grants.sql).
 
 CREATE FUNCTION cadence.calculate_next_step_due(
 	prev		timestamptz,
