@@ -11,7 +11,7 @@
 --
 -- Each policy is a comparison with a call of a STABLE function, no
 -- sub-select: Citus accepts that on distributed tables, an index scan on
--- tenant_id evaluates it once, and a sequential scan pays some 60
+-- tenant_id evaluates it once, and a sequential scan pays some 50
 -- nanoseconds a row (the membership is looked up once per snapshot, see
 -- src/identity.c).
 

@@ -282,7 +282,8 @@ work_out_caller(const char *claims)
 const CadenceCaller *
 cadence_caller(void)
 {
-	const char *claims = GetConfigOption("request.jwt.claims", true, false);
+	static CompatSettingSlot claims_slot;
+	const char *claims = compat_string_setting("request.jwt.claims", &claims_slot);
 
 	if (!key_holds(claims))
 		work_out_caller(claims);
