@@ -1,6 +1,6 @@
 -- The default lead directory, the do-not-contact list and holiday calendars.
 -- Applications write contacts directly (schema/30_security.sql): its
--- constraints refuse what the runners could not use, and its time zone is
+-- constraints refuse what the runners could not read, its time zone
 -- checked against PostgreSQL's (schema/60_schedule.sql).
 
 CREATE TABLE cadence.contacts (
@@ -22,10 +22,7 @@ CREATE TABLE cadence.contacts (
 	last_activity_at	timestamptz,
 	created_at			timestamptz NOT NULL DEFAULT now(),
 	updated_at			timestamptz NOT NULL DEFAULT now(),
-	PRIMARY KEY (tenant_id, id),
-	-- Names and addresses go into message headers: one line each.
-	CONSTRAINT contacts_single_line
-		CHECK (concat(first_name, last_name, email, phone, whatsapp, company) !~ '[[:cntrl:]]')
+	PRIMARY KEY (tenant_id, id)
 );
 COMMENT ON TABLE cadence.contacts IS
 	'Leads: names, addresses per channel, IANA time zone, company, owner, status, tags, free attributes, global opt-out';
