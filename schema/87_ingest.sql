@@ -482,17 +482,17 @@ $$;
 -- authorised by the accounts it concerns (authorise_signals).  Anyone
 -- else: 42501.  It runs as the extension's owner (it reads the secrets),
 -- so the caller is told by cadence.calling_role(), and what it applies
--- for a tenant runs with that tenant set in the session.
+-- for a tenant runs acting for that tenant (cadence.acting_tenant, which
+-- its definition puts back on the way out).
 CREATE FUNCTION cadence.ingest_webhook(provider text, payload jsonb, headers jsonb DEFAULT '{}',
 									   url text DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET cadence.acting_tenant = ''
 AS $$
 DECLARE
 	v_scope text := cadence.current_tenant();
-	v_saved_tenant text := current_setting('cadence.tenant_id', true);
-	v_saved_claims text := current_setting('request.jwt.claims', true);
 	v_headers jsonb;
 	v_raw text;
 	v_body jsonb;
@@ -608,9 +608,8 @@ BEGIN
 						  WHERE x.tenant_id = k.tenant_id AND x.id = k.run_id
 						  FOR UPDATE OFFSET 0) l;
 
-	-- Applied in the tenant of each signal: the functions it calls take
-	-- the tenant from the session, and a JWT claim would win over it.
-	PERFORM set_config('request.jwt.claims', '', true);
+	-- Applied acting for the tenant of each signal: the functions it calls
+	-- take the tenant from the session.
 	FOR i IN 1 .. cardinality(v_signals) LOOP
 		v_applied := NULL;
 		v_outcome := CASE WHEN v_signals[i].kind = 'ignored' THEN 'ignored'
@@ -618,8 +617,8 @@ BEGIN
 						  WHEN NOT v_fresh[i] THEN 'duplicate'
 						  ELSE 'applied' END;
 		IF v_outcome = 'applied' THEN
-			IF current_setting('cadence.tenant_id', true) IS DISTINCT FROM v_matches[i].tenant_id THEN
-				PERFORM set_config('cadence.tenant_id', v_matches[i].tenant_id, true);
+			IF current_setting('cadence.acting_tenant') IS DISTINCT FROM v_matches[i].tenant_id THEN
+				PERFORM set_config('cadence.acting_tenant', v_matches[i].tenant_id, true);
 			END IF;
 			v_applied := cadence.apply_signal(v_signals[i], v_matches[i]);
 			v_counts[i] := v_applied -> 'counts';
@@ -637,8 +636,6 @@ BEGIN
 						 THEN v_applied -> 'runs' END));
 	END LOOP;
 	PERFORM cadence.add_step_counts(v_counts);
-	PERFORM set_config('cadence.tenant_id', coalesce(v_saved_tenant, ''), true);
-	PERFORM set_config('request.jwt.claims', coalesce(v_saved_claims, ''), true);
 
 	RETURN jsonb_build_object('provider', provider, 'signature', v_signature,
 							  'received', cardinality(v_signals),

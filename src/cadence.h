@@ -9,6 +9,9 @@
 extern char *cadence_tenant_id;
 extern char *cadence_user_id;
 
+/* The tenant cadence's own code acts for (superuser-only; identity.c). */
+extern char *cadence_acting_tenant;
+
 /* Whether events are published with pg_notify (read by SQL). */
 extern bool cadence_notify;
 

@@ -22,13 +22,15 @@
  *		name resolution: no SQL runs, so nothing a session put on its
  *		search_path can stand in for it.
  *
- *		cadence.in_tenant() lets the engine act for a tenant it was handed
- *		(a runner carrying out a step of a run, a webhook routed to the
- *		tenant whose message it names): for the statement it runs, the
- *		caller's tenant is that one.  Application roles cannot execute it.
- *		The tenant acted for lives in this backend only, so the statements
- *		run under it name their tenant themselves rather than leave it to a
- *		policy a parallel worker would evaluate.
+ *		The engine acts for a tenant it was handed (a runner carrying out a
+ *		step of a run, a webhook routed to the tenant whose message it names)
+ *		through the setting cadence.acting_tenant: while it is set, that is
+ *		the caller's tenant, whoever the session is.  Only a superuser may
+ *		set it, that is cadence's own SECURITY DEFINER code:
+ *		cadence.in_tenant() for one statement, ingest_webhook (whose
+ *		definition resets it on the way out) for each event it applies.  A
+ *		setting, it rolls back with the transaction or subtransaction that
+ *		set it, and parallel workers see it.
  */
 #include "postgres.h"
 
@@ -87,8 +89,7 @@ static MemoryContext identity_cxt = NULL;
 static CallerKey key;
 static CadenceCaller caller;
 
-/* The tenant cadence.in_tenant() acts for, NULL outside it. */
-static char *acting_tenant = NULL;
+/* The caller while cadence.acting_tenant is set. */
 static CadenceCaller acting_caller;
 
 /*
@@ -287,10 +288,10 @@ cadence_caller(void)
 
 	if (!key_holds(claims))
 		work_out_caller(claims);
-	if (acting_tenant == NULL)
+	if (cadence_acting_tenant == NULL || cadence_acting_tenant[0] == '\0')
 		return &caller;
 	acting_caller = caller;
-	acting_caller.tenant_id = acting_tenant;
+	acting_caller.tenant_id = cadence_acting_tenant;
 	acting_caller.role = NULL;
 	acting_caller.acting = true;
 	return &acting_caller;
@@ -335,7 +336,6 @@ static void
 identity_xact_callback(XactEvent event, void *arg)
 {
 	key.valid = false;
-	acting_tenant = NULL;
 }
 
 static void
@@ -414,7 +414,7 @@ cadence_require_tenant(PG_FUNCTION_ARGS)
  * cadence.caller_is_engine() RETURNS boolean
  *		Whether the caller is the engine or a DBA rather than a user: its
  *		role bypasses row-level security, or the engine acts for a tenant
- *		(cadence.in_tenant).  Such a caller may do whatever an owner may.
+ *		(cadence.acting_tenant).  Such a caller may do whatever an owner may.
  */
 Datum
 cadence_caller_is_engine(PG_FUNCTION_ARGS)
@@ -427,20 +427,21 @@ cadence_caller_is_engine(PG_FUNCTION_ARGS)
 /*
  * cadence.in_tenant(tenant_id text, statement text, arg jsonb) RETURNS jsonb
  *		Run one of cadence's own statements (its $1 is arg; it returns one
- *		jsonb) with the caller's tenant set to tenant_id, and return what it
- *		returned.  Internal: the engine uses it to act for the tenant of a
- *		run or of a routed webhook.
+ *		jsonb) acting for tenant_id, and return what it returned.  Internal:
+ *		the engine uses it to act for the tenant of a run.  The setting is
+ *		put back as a function's SET clause would be; an error leaves that
+ *		to the abort of the (sub)transaction.
  */
 Datum
 cadence_in_tenant(PG_FUNCTION_ARGS)
 {
-	char	   *saved = acting_tenant;
 	Oid			types[1] = {JSONBOID};
 	Datum		values[1];
 	char		nulls[1];
 	char	   *statement;
-	volatile Datum result = (Datum) 0;
-	volatile bool isnull = true;
+	Datum		result = (Datum) 0;
+	bool		isnull = true;
+	int			nestlevel;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -450,32 +451,24 @@ cadence_in_tenant(PG_FUNCTION_ARGS)
 	values[0] = PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2);
 	nulls[0] = PG_ARGISNULL(2) ? 'n' : ' ';
 
-	acting_tenant = MemoryContextStrdup(TopTransactionContext,
-										text_to_cstring(PG_GETARG_TEXT_PP(0)));
-	PG_TRY();
+	nestlevel = NewGUCNestLevel();
+	(void) set_config_option("cadence.acting_tenant",
+							 text_to_cstring(PG_GETARG_TEXT_PP(0)), PGC_SUSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	SPI_connect();
+	if (SPI_execute_with_args(statement, 1, types, values, nulls, false, 1) < 0 ||
+		SPI_tuptable == NULL || SPI_tuptable->tupdesc->natts != 1 ||
+		SPI_gettypeid(SPI_tuptable->tupdesc, 1) != JSONBOID)
+		elog(ERROR, "in_tenant: the statement must return one jsonb: %s", statement);
+	if (SPI_processed > 0)
 	{
-		SPI_connect();
-		if (SPI_execute_with_args(statement, 1, types, values, nulls, false, 1) < 0 ||
-			SPI_tuptable == NULL || SPI_tuptable->tupdesc->natts != 1 ||
-			SPI_gettypeid(SPI_tuptable->tupdesc, 1) != JSONBOID)
-			elog(ERROR, "in_tenant: the statement must return one jsonb: %s", statement);
-		if (SPI_processed > 0)
-		{
-			bool		null;
-			Datum		d = SPI_getbinval(SPI_tuptable->vals[0],
-										  SPI_tuptable->tupdesc, 1, &null);
-
-			if (!null)
-				result = SPI_datumTransfer(d, false, -1);
-			isnull = null;
-		}
-		SPI_finish();
+		result = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
+							   &isnull);
+		if (!isnull)
+			result = SPI_datumTransfer(result, false, -1);
 	}
-	PG_FINALLY();
-	{
-		acting_tenant = saved;
-	}
-	PG_END_TRY();
+	SPI_finish();
+	AtEOXact_GUC(true, nestlevel);
 	if (isnull)
 		PG_RETURN_NULL();
 	PG_RETURN_DATUM(result);

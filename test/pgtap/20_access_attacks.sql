@@ -5,7 +5,7 @@
 -- owner, adam admin, mia member) and globex (gus owner), each with a lead,
 -- a provider account with credentials, a do-not-contact entry and a run.
 BEGIN;
-SELECT plan(79);
+SELECT plan(82);
 
 CREATE ROLE cadence_test_app NOLOGIN;
 SELECT cadence.grant_access('cadence_test_app');
@@ -139,6 +139,9 @@ SELECT throws_ok($$SELECT cadence.ingest_webhook('app', '{"type": "reply", "lead
 SELECT throws_ok($$SELECT cadence.set_member('eve', 'owner')$$, '42501', NULL,
 				 'a non-member cannot make itself a member');
 
+SELECT throws_ok($$SELECT set_config('cadence.acting_tenant', 'acme', true)$$, '42501', NULL,
+				 'nor can it set the tenant the engine acts for');
+
 -- A member of one tenant forging a claim for another.
 SELECT set_config('request.jwt.claims', '{"sub": "gus", "tenant_id": "acme"}', true);
 SELECT is(pg_temp.visible(), ARRAY[0, 0, 0, 0, 0, 0, 0, 0]::bigint[],
@@ -170,6 +173,10 @@ SELECT is((SELECT outcome || ':' || reason FROM cadence.plan_runs('seq', ARRAY['
 		  'refused:lead_not_found', 'another tenant''s lead cannot be enrolled');
 SELECT is(cadence.delete_template('g-tpl'), '{"removed": false}'::jsonb,
 		  'deleting another tenant''s template by id removes nothing');
+SELECT is(cadence.ingest_webhook('app', '{"type": "stage_changed", "leadId": "lead-a", "stage": "demo"}')
+			  ->> 'applied', '1', 'a member sends its tenant an app event');
+SELECT is(current_setting('cadence.acting_tenant'), '',
+		  'which leaves no tenant acted for behind it');
 
 --
 -- 3. Direct writes go around no validator.
