@@ -38,9 +38,9 @@
 --
 --   Only the action of a run's current step is ever scheduled, so the
 --   runners' index of due work holds nothing but work they may do.  When an
---   action ends (sent, skipped, failed, completed) the run moves to its next
---   planned action, re-planned from when the ended one happened if that was
---   late, or completes.
+--   action ends (sent, skipped, failed, completed) at T the run moves to its
+--   next planned action, and everything after it is re-planned from T (what
+--   happened re-anchors), or the run completes.
 
 CREATE TABLE cadence.runs (
 	tenant_id			text COLLATE "C" NOT NULL,
@@ -123,7 +123,7 @@ CREATE TABLE cadence.scheduled_actions (
 													 'outside_business_hours',
 													 'dst_gap', 'quiet_hours',
 													 'daily_cap', 'rate_limit',
-													 'retry')),
+													 'retry', 'no_send_window')),
 	attempts			integer NOT NULL DEFAULT 0 CHECK (attempts >= 0),
 	lease_until			timestamptz,
 	provider_id			text COLLATE "C",
@@ -149,7 +149,9 @@ CREATE TABLE cadence.scheduled_actions (
 COMMENT ON TABLE cadence.scheduled_actions IS
 	'One planned execution of one cadence action for one run: due time, status, attempts, lease, provider result, engagement';
 COMMENT ON COLUMN cadence.scheduled_actions.planned_at IS
-	'When the plan puts the action; due_at starts equal and moves with retries and send-time limits, and an action done much later than planned re-plans the steps after it';
+	'When the plan puts the action; due_at starts equal and moves with retries and send-time limits; both are planned again from when the action before it ended';
+COMMENT ON COLUMN cadence.scheduled_actions.moved_reason IS
+	'Why due_at is not what the rule alone gives: weekend, holiday, outside_business_hours, dst_gap, quiet_hours, daily_cap, rate_limit, retry; no_send_window: no allowed instant within 14 days, so a runner skips it';
 COMMENT ON COLUMN cadence.scheduled_actions.attempts IS
 	'Sending attempts so far; every attempt carries the same idempotency key, cadence-<installation>-<id>';
 COMMENT ON COLUMN cadence.scheduled_actions.variant IS

@@ -1,6 +1,6 @@
 -- What the runners share to keep limits across runners: the next free send
--- slot of each rate-limited provider account, and how many messages each
--- cadence has sent on each local day (settings.maxContactsPerDay).  Rows
+-- slot of each rate-limited provider account, and how many runs of each
+-- cadence have started on each local day (settings.maxContactsPerDay).  Rows
 -- are locked while a runner claims, so concurrent runners take turns.
 
 CREATE TABLE cadence.provider_slots (
@@ -18,10 +18,10 @@ CREATE TABLE cadence.daily_sends (
 	tenant_id	text COLLATE "C" NOT NULL,
 	cadence_id	text COLLATE "C" NOT NULL,
 	day			date NOT NULL,
-	sent		integer NOT NULL DEFAULT 0 CHECK (sent >= 0),
+	started		integer NOT NULL DEFAULT 0 CHECK (started >= 0),
 	PRIMARY KEY (tenant_id, cadence_id, day),
 	FOREIGN KEY (tenant_id, cadence_id)
 		REFERENCES cadence.cadences (tenant_id, id) ON DELETE CASCADE
 );
 COMMENT ON TABLE cadence.daily_sends IS
-	'Messages a cadence has handed to providers on each local day of its time zone, against settings.maxContactsPerDay';
+	'Runs of a cadence started (their first action handed to a provider) on each local day of its time zone, against settings.maxContactsPerDay; follow-ups are not counted';

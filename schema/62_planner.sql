@@ -12,6 +12,9 @@ CREATE FUNCTION cadence.plan_runs(cadence_id text, lead_ids text[],
 RETURNS TABLE (lead_id text, outcome text, run_id bigint, reason text)
 LANGUAGE C VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- A whole list is costed high enough to be compiled, which costs more than
+-- it saves in statements that run once per call.
+SET jit = off
 AS 'MODULE_PATHNAME', 'cadence_plan_runs';
 COMMENT ON FUNCTION cadence.plan_runs(text, text[], timestamptz, jsonb) IS
 	'Enroll a list of leads (an array, or ARRAY(SELECT ...)) in an active cadence in one call: one row per lead, enrolled, already_enrolled (with the live run) or refused (with why). options: assignedTo, metadata, startAtStep';
@@ -35,7 +38,7 @@ LANGUAGE C STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'cadence_preview_schedule';
 COMMENT ON FUNCTION cadence.preview_schedule(text, text, timestamptz) IS
-	'The timeline a run of the cadence started at as_of would get (for the lead''s zone in recipient time), with the reason where a time moved; writes nothing';
+	'The timeline a run of the cadence started at as_of would get (in the lead''s zone in recipient time, its quiet hours in the lead''s zone), with the reason where a time moved (weekend, holiday, outside_business_hours, dst_gap, quiet_hours, daily_cap, no_send_window); writes nothing';
 
 CREATE FUNCTION cadence.advance_to_next_step(run_id bigint,
 											 happened_at timestamptz DEFAULT now(),
@@ -59,13 +62,13 @@ COMMENT ON FUNCTION cadence.complete_manual_step(bigint, integer, text, text, ti
 	'A person did the run''s current manual step (call, manual email, task): record notes and outcome and go on';
 
 CREATE FUNCTION cadence.pause_run(run_id bigint, resume_at timestamptz DEFAULT NULL,
-								  reason text DEFAULT NULL)
+								  reason text DEFAULT NULL, at timestamptz DEFAULT now())
 RETURNS jsonb
 LANGUAGE C VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'cadence_pause_run';
-COMMENT ON FUNCTION cadence.pause_run(bigint, timestamptz, text) IS
-	'Pause an active run: nothing of it is dispatched until it resumes, by resume_run or, when resume_at is given, by a runner at that time';
+COMMENT ON FUNCTION cadence.pause_run(bigint, timestamptz, text, timestamptz) IS
+	'Pause an active run at the instant at: nothing of it is dispatched until it resumes, by resume_run or, when resume_at is given, by a runner at that time';
 
 CREATE FUNCTION cadence.resume_run(run_id bigint, resume_at timestamptz DEFAULT now())
 RETURNS jsonb
@@ -73,23 +76,25 @@ LANGUAGE C VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'cadence_resume_run';
 COMMENT ON FUNCTION cadence.resume_run(bigint, timestamptz) IS
-	'Resume a paused run: what is left moves later by the time it was paused, into the cadence''s open windows';
+	'Resume a paused run: the step it waits on keeps the open days and the wall time it still had to wait when it paused, and what follows is planned from it';
 
-CREATE FUNCTION cadence.cancel_run(run_id bigint, reason text DEFAULT NULL)
+CREATE FUNCTION cadence.cancel_run(run_id bigint, reason text DEFAULT NULL,
+								   at timestamptz DEFAULT now())
 RETURNS jsonb
 LANGUAGE C VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'cadence_cancel_run';
-COMMENT ON FUNCTION cadence.cancel_run(bigint, text) IS
-	'End a run; its open actions and tasks are cancelled';
+COMMENT ON FUNCTION cadence.cancel_run(bigint, text, timestamptz) IS
+	'End a run at the instant at; its open actions and tasks are cancelled';
 
-CREATE FUNCTION cadence.exit_run(run_id bigint, status text, reason text DEFAULT NULL)
+CREATE FUNCTION cadence.exit_run(run_id bigint, status text, reason text DEFAULT NULL,
+								 at timestamptz DEFAULT now())
 RETURNS jsonb
 LANGUAGE C VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'cadence_exit_run';
-COMMENT ON FUNCTION cadence.exit_run(bigint, text, text) IS
-	'End an active or paused run with an outcome (replied, meeting_booked, bounced, unsubscribed, completed, failed, cancelled) and a reason; its open actions and tasks are cancelled';
+COMMENT ON FUNCTION cadence.exit_run(bigint, text, text, timestamptz) IS
+	'End an active or paused run at the instant at with an outcome (replied, meeting_booked, bounced, unsubscribed, completed, failed, cancelled) and a reason; its open actions and tasks are cancelled';
 
 CREATE FUNCTION cadence.skip_to_step(run_id bigint, step_number integer,
 									 at timestamptz DEFAULT now())
@@ -98,4 +103,4 @@ LANGUAGE C VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'cadence_skip_to_step';
 COMMENT ON FUNCTION cadence.skip_to_step(bigint, integer, timestamptz) IS
-	'Skip a run forward: open steps before step_number are skipped, that step is due at the first open moment from at, the rest follow by their rules';
+	'Skip a run forward: open steps before step_number are skipped, that step is due at at in its send window, the rest follow by their rules from it';

@@ -226,9 +226,10 @@ AS $$
 $$;
 
 -- End each of the runs that is still live, when its cadence's exit
--- conditions say so for key; returns [{runId, status}] of those ended.
+-- conditions say so for key, at the instant at; returns [{runId, status}]
+-- of those ended.
 CREATE FUNCTION cadence.exit_runs(tenant_id text, run_ids bigint[], key text, status text,
-								  reason text)
+								  reason text, at timestamptz)
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -245,7 +246,7 @@ BEGIN
 		   AND cadence.exits_on(c.exit_conditions, key)
 		 ORDER BY r.id
 	LOOP
-		PERFORM cadence.exit_run(v_run, status, reason);
+		PERFORM cadence.exit_run(v_run, status, reason, at);
 		v_ended := v_ended || jsonb_build_object('runId', v_run, 'status', status);
 	END LOOP;
 	RETURN v_ended;
@@ -269,8 +270,10 @@ $$;
 -- cadence says so.  An auto-reply pauses the run until the return date
 -- the text gives (at the same time of day), else for
 -- settings.autoReplyPauseDays (7), or ends it when exitConditions
--- onAutoReply is set.  Returns what it did and the counters to add.
-CREATE FUNCTION cadence.apply_reply(s cadence.signal, m cadence.signal_match)
+-- onAutoReply is set.  Runs change at received_at, the instant the
+-- delivery came in.  Returns what it did and the counters to add.
+CREATE FUNCTION cadence.apply_reply(s cadence.signal, m cadence.signal_match,
+									received_at timestamptz)
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -318,20 +321,21 @@ BEGIN
 
 		IF v_auto IS NULL OR cadence.exits_on(v_run.exit_conditions, 'onAutoReply') THEN
 			IF cadence.exits_on(v_run.exit_conditions, 'onReply') THEN
-				PERFORM cadence.exit_run(v_run.id, 'replied', coalesce(v_auto, 'reply'));
+				PERFORM cadence.exit_run(v_run.id, 'replied', coalesce(v_auto, 'reply'), received_at);
 				v_runs := v_runs || jsonb_build_object('runId', v_run.id, 'status', 'replied');
 			END IF;
 			v_pause_company := v_pause_company OR v_auto IS NULL
 				AND coalesce((v_run.settings ->> 'pauseCompanyOnReply')::boolean, false);
 		ELSIF v_run.status = 'active' THEN
-			v_back := cadence.auto_reply_return_date(s.body, s.occurred_at, v_run.timezone);
+			v_back := cadence.auto_reply_return_date(s.body, received_at, v_run.timezone);
 			v_resume := CASE WHEN v_back IS NOT NULL
-				THEN (v_back + (s.occurred_at AT TIME ZONE v_run.timezone)::time) AT TIME ZONE v_run.timezone
-				ELSE s.occurred_at + make_interval(days =>
+				THEN (v_back + (received_at AT TIME ZONE v_run.timezone)::time) AT TIME ZONE v_run.timezone
+				ELSE received_at + make_interval(days =>
 					coalesce((v_run.settings ->> 'autoReplyPauseDays')::int, 7)) END;
-			PERFORM cadence.pause_run(v_run.id, greatest(v_resume, now()), 'auto_reply');
+			PERFORM cadence.pause_run(v_run.id, greatest(v_resume, received_at), 'auto_reply',
+									  received_at);
 			v_runs := v_runs || jsonb_build_object('runId', v_run.id, 'status', 'paused',
-				'resumeAt', greatest(v_resume, now()));
+				'resumeAt', greatest(v_resume, received_at));
 		END IF;
 	END LOOP;
 
@@ -340,7 +344,7 @@ BEGIN
 					  WHERE r.tenant_id = m.tenant_id AND r.id = ANY (m.company_run_ids)
 						AND r.status = 'active'
 					  ORDER BY r.id LOOP
-			PERFORM cadence.pause_run(v_run.id, NULL, 'company_replied');
+			PERFORM cadence.pause_run(v_run.id, NULL, 'company_replied', received_at);
 			v_runs := v_runs || jsonb_build_object('runId', v_run.id, 'status', 'paused',
 												   'reason', 'company_replied');
 		END LOOP;
@@ -363,8 +367,10 @@ BEGIN
 END
 $$;
 
--- Apply one matched signal; returns what it did and the counters to add.
-CREATE FUNCTION cadence.apply_signal(s cadence.signal, m cadence.signal_match)
+-- Apply one matched signal, received at received_at; returns what it did
+-- and the counters to add.
+CREATE FUNCTION cadence.apply_signal(s cadence.signal, m cadence.signal_match,
+									 received_at timestamptz)
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -394,7 +400,8 @@ BEGIN
 	CASE m.kind
 	WHEN 'bounced' THEN
 		PERFORM cadence.suppress(m.tenant_id, v_channel, s.address, 'bounce');
-		v_runs := cadence.exit_runs(m.tenant_id, m.run_ids, 'onBounce', 'bounced', 'bounce');
+		v_runs := cadence.exit_runs(m.tenant_id, m.run_ids, 'onBounce', 'bounced', 'bounce',
+									received_at);
 	WHEN 'complained', 'unsubscribed', 'opted_out' THEN
 		PERFORM cadence.suppress(m.tenant_id, v_channel, s.address,
 			CASE m.kind WHEN 'complained' THEN 'spam_report' WHEN 'unsubscribed' THEN 'unsubscribe'
@@ -403,7 +410,8 @@ BEGIN
 			PERFORM cadence.lead_event(m.tenant_id, m.lead_ids, 'lead.opted_out',
 									   jsonb_build_object('kind', m.kind) || v_detail);
 		END IF;
-		v_runs := cadence.exit_runs(m.tenant_id, m.run_ids, 'onUnsubscribe', 'unsubscribed', m.kind);
+		v_runs := cadence.exit_runs(m.tenant_id, m.run_ids, 'onUnsubscribe', 'unsubscribed', m.kind,
+									received_at);
 	WHEN 'opted_in' THEN
 		DELETE FROM cadence.suppressions x
 		 WHERE x.tenant_id = m.tenant_id AND x.channel = v_channel AND x.address = lower(s.address)
@@ -412,7 +420,7 @@ BEGIN
 	WHEN 'help' THEN
 		PERFORM cadence.lead_event(m.tenant_id, m.lead_ids, 'lead.help', v_detail);
 	WHEN 'replied' THEN
-		v_result := cadence.apply_reply(s, m);
+		v_result := cadence.apply_reply(s, m, received_at);
 		v_runs := v_result -> 'runs';
 		v_counts := v_counts || (v_result -> 'counts');
 	WHEN 'meeting_booked' THEN
@@ -420,7 +428,7 @@ BEGIN
 		 WHERE c.tenant_id = m.tenant_id AND c.id = ANY (m.lead_ids);
 		PERFORM cadence.lead_event(m.tenant_id, m.lead_ids, 'lead.meeting_booked', v_detail);
 		v_runs := cadence.exit_runs(m.tenant_id, m.run_ids, 'onMeetingBooked', 'meeting_booked',
-									'meeting_booked');
+									'meeting_booked', received_at);
 	WHEN 'lead_assigned' THEN
 		UPDATE cadence.contacts c SET owner_id = s.detail ->> 'assignedTo', updated_at = now()
 		 WHERE c.tenant_id = m.tenant_id AND c.id = s.lead_id;
@@ -474,7 +482,9 @@ AS $$
 					  AND pg_catalog.pg_has_role(cadence.calling_role(), r.oid, 'USAGE'))
 $$;
 
--- cadence.ingest_webhook(provider, payload, headers, url): see README.
+-- cadence.ingest_webhook(provider, payload, headers, url, received_at): see
+-- README.  received_at is when the delivery came in: the instant of every
+-- change to a run it makes.
 --
 -- Who may call it: a caller of a tenant (a member, or a role that bypasses
 -- row-level security, with the tenant claimed) for what concerns that
@@ -485,7 +495,8 @@ $$;
 -- for a tenant runs acting for that tenant (cadence.acting_tenant, which
 -- its definition puts back on the way out).
 CREATE FUNCTION cadence.ingest_webhook(provider text, payload jsonb, headers jsonb DEFAULT '{}',
-									   url text DEFAULT NULL)
+									   url text DEFAULT NULL,
+									   received_at timestamptz DEFAULT now())
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -620,7 +631,7 @@ BEGIN
 			IF current_setting('cadence.acting_tenant') IS DISTINCT FROM v_matches[i].tenant_id THEN
 				PERFORM set_config('cadence.acting_tenant', v_matches[i].tenant_id, true);
 			END IF;
-			v_applied := cadence.apply_signal(v_signals[i], v_matches[i]);
+			v_applied := cadence.apply_signal(v_signals[i], v_matches[i], received_at);
 			v_counts[i] := v_applied -> 'counts';
 		END IF;
 		CASE v_outcome
@@ -644,5 +655,5 @@ BEGIN
 							  'results', coalesce(to_jsonb(v_results), '[]'));
 END
 $$;
-COMMENT ON FUNCTION cadence.ingest_webhook(text, jsonb, jsonb, text) IS
-	'Apply a provider webhook (twilio, sendgrid, resend, postmark, sendgrid_inbound, calendly, whatsapp) or an app event (app): engagement, replies, bounces, opt-outs, meetings booked; exits, pauses and suppressions in the same transaction; authorised by the secret of the account each event concerns; caps on bytes and events; redeliveries applied once';
+COMMENT ON FUNCTION cadence.ingest_webhook(text, jsonb, jsonb, text, timestamptz) IS
+	'Apply a provider webhook (twilio, sendgrid, resend, postmark, sendgrid_inbound, calendly, whatsapp) or an app event (app): engagement, replies, bounces, opt-outs, meetings booked; exits, pauses and suppressions in the same transaction; authorised by the secret of the account each event concerns; caps on bytes and events; redeliveries applied once; runs change at received_at';

@@ -164,7 +164,10 @@ SELECT * FROM pg_temp.due('2026-01-16 16:00 America/New_York', '{"kind": "delay"
 
 --
 -- Business hours (New York, Monday-Friday 09:00-17:00, excludeWeekends):
--- a due time outside every window moves to the start of the next one.
+-- an instant inside an open day's window stays; before it, the window's
+-- start; at or after its end, the next open day's start; on a closed day,
+-- the next open day at the same wall time when its window holds it, else
+-- that window's start.
 --
 -- Wednesday 07:00 -> opens at 09:00.
 SELECT * FROM pg_temp.due('2026-01-14 07:00 America/New_York', '{"kind": "immediately"}', 'America/New_York', :'ny_week');
@@ -176,11 +179,11 @@ SELECT * FROM pg_temp.due('2026-01-14 17:00 America/New_York', '{"kind": "immedi
 SELECT * FROM pg_temp.due('2026-01-14 18:00 America/New_York', '{"kind": "immediately"}', 'America/New_York', :'ny_week');
 -- Friday 17:30 -> Monday 09:00 (first reason: after hours on Friday).
 SELECT * FROM pg_temp.due('2026-01-16 17:30 America/New_York', '{"kind": "immediately"}', 'America/New_York', :'ny_week');
--- Saturday 11:00 -> Monday 09:00 (weekend).
+-- Saturday 11:00 -> Monday 11:00 (weekend): the time of day is kept.
 SELECT * FROM pg_temp.due('2026-01-17 11:00 America/New_York', '{"kind": "immediately"}', 'America/New_York', :'ny_week');
 -- With Monday a holiday: Friday 17:30 -> Tuesday 09:00 ...
 SELECT * FROM pg_temp.due('2026-01-16 17:30 America/New_York', '{"kind": "immediately"}', 'America/New_York', :'ny_week_mlk');
--- ... and Monday 10:00 -> Tuesday 09:00 (holiday).
+-- ... and Monday 10:00 -> Tuesday 10:00 (holiday).
 SELECT * FROM pg_temp.due('2026-01-19 10:00 America/New_York', '{"kind": "immediately"}', 'America/New_York', :'ny_week_mlk');
 -- A rule's time is moved too: timeOfDay 08:00 -> 09:00.
 SELECT * FROM pg_temp.due('2026-01-14 06:00 America/New_York', '{"kind": "timeOfDay", "timeOfDay": "08:00"}', 'America/New_York', :'ny_week');
@@ -190,13 +193,14 @@ SELECT * FROM pg_temp.due('2026-01-16 16:45 America/New_York', '{"kind": "afterP
 -- day skips Sat, Sun and Mon (holiday) -> Tue 16:00, which is open.
 SELECT * FROM pg_temp.due('2026-01-16 16:00 America/New_York', '{"kind": "delay", "days": 1, "businessDays": true}', 'America/New_York', :'ny_week_mlk');
 -- A weekday missing from businessHours is closed (outside_business_hours);
--- a missing Saturday or Sunday counts as weekend.
+-- a missing Saturday or Sunday counts as weekend.  Friday 10:00 and
+-- Saturday 10:00 both go to Monday 10:00.
 SELECT * FROM pg_temp.due('2026-01-16 10:00 America/New_York', '{"kind": "immediately"}', 'America/New_York', '{"businessHours": {"monday": {"start": "09:00", "end": "17:00"}}}');
 SELECT * FROM pg_temp.due('2026-01-17 10:00 America/New_York', '{"kind": "immediately"}', 'America/New_York', '{"businessHours": {"monday": {"start": "09:00", "end": "17:00"}}}');
--- excludeWeekends alone: every weekday is open all day, so Saturday moves
--- to Monday at local midnight.
+-- excludeWeekends alone: every weekday is open all day, so Saturday 15:00
+-- moves to Monday 15:00, never to midnight.
 SELECT * FROM pg_temp.due('2026-01-17 15:00 America/New_York', '{"kind": "immediately"}', 'America/New_York', '{"excludeWeekends": true}');
--- holidays alone: Christmas Day moves to the 26th at local midnight.
+-- holidays alone: Christmas Day 10:00 moves to the 26th at 10:00.
 SELECT * FROM pg_temp.due('2026-12-25 10:00 America/New_York', '{"kind": "immediately"}', 'America/New_York', '{"holidays": ["2026-12-25"]}');
 -- Business hours are local to tz: Kolkata 10:00-18:00, Wed 18:30 IST -> Thu 10:00 IST.
 SELECT * FROM pg_temp.due('2026-01-14 13:00 UTC', '{"kind": "immediately"}', 'Asia/Kolkata', '{"businessHours": {"wednesday": {"start": "10:00", "end": "18:00"}, "thursday": {"start": "10:00", "end": "18:00"}}}');

@@ -44,9 +44,9 @@ VALUES ('plan', 'all', 'bo@example.com', 'spam_report');
 
 -- Preview writes nothing.  Triggered on Friday 2026-03-06 at 15:00 UTC,
 -- which is already Saturday 02:00 for a Sydney lead: day 1's 09:00 email
--- waits for Monday (reason: weekend).  Day 2 is one business day after
--- the trigger day, Monday too, so its call follows the SMS at once; day 4
--- is three business days on, Wednesday, two hours after 09:00.
+-- waits for Monday (reason: weekend).  Day 2 falls one open day after day
+-- 1's last action: Tuesday, at the window's start; day 4 two open days
+-- after that, Thursday, two hours after 09:00.
 SELECT step_number, day_number, action_id, local_time, timezone, reason
   FROM cadence.preview_schedule('outbound', 'syd', '2026-03-06 15:00Z');
 -- In New York it is Friday 10:00, past 09:00, so the email waits for the

@@ -43,8 +43,9 @@ SELECT * FROM pg_temp.timeline('lead-1');
 
 -- Advancing: the email went out at 10:00 as planned; the call, a manual
 -- task, was done two days late, Wednesday 15:00.  The follow-up is
--- re-anchored two hours after the call actually happened (17:00), and the
--- day-3 SMS, whose 10:00 had passed by then, moves to 10:00 the next day.
+-- re-anchored two hours after the call actually happened (17:00), and day
+-- 3, two days after day 1's last action, is now Friday at 10:00: a late
+-- step pushes what follows it.
 SELECT cadence.advance_to_next_step(pg_temp.run_of('lead-1'), '2026-05-04 08:00Z') - 'runId';
 SELECT cadence.complete_manual_step(pg_temp.run_of('lead-1'), 2, 'Spoke for 10 minutes',
 									'interested', '2026-05-06 13:00Z') - 'runId';
@@ -72,11 +73,12 @@ SELECT pg_temp.try(format('SELECT cadence.complete_manual_step(%s, 2)', pg_temp.
 SELECT pg_temp.try(format('SELECT cadence.complete_manual_step(%s, 1)', pg_temp.run_of('lead-2')));
 SELECT pg_temp.try(format('SELECT cadence.advance_to_next_step(%s)', pg_temp.run_of('lead-1')));
 
--- Pausing: the run waits; resuming three days later moves what is left
--- three days later, spacing kept.
-SELECT cadence.pause_run(pg_temp.run_of('lead-2')) ->> 'status' AS status;
+-- Pausing (Monday 09:00 Berlin, before the 10:00 email): the run waits;
+-- resumed on Thursday, the email keeps its wait (no open day, same wall
+-- time: Thursday 10:00) and what follows is planned from it.
+SELECT cadence.pause_run(pg_temp.run_of('lead-2'), at => '2026-05-04 07:00Z') ->> 'status' AS status;
+SELECT paused_at FROM cadence.runs WHERE id = pg_temp.run_of('lead-2');
 SELECT pg_temp.try(format('SELECT cadence.pause_run(%s)', pg_temp.run_of('lead-2')));
-UPDATE cadence.runs SET paused_at = '2026-05-04 07:00Z' WHERE id = pg_temp.run_of('lead-2');
 SELECT cadence.resume_run(pg_temp.run_of('lead-2'), '2026-05-07 07:00Z') - 'runId';
 SELECT * FROM pg_temp.timeline('lead-2');
 

@@ -128,10 +128,11 @@ RESET cadence.allowed_hosts;
 SELECT count(*) AS requests_made FROM pg_temp.mock_requests('twilio');
 
 --
--- Quiet hours are checked when sending, in the lead's own zone: SMS never
--- goes out between 21:00 and 08:00 there.  Nia's step falls due at 02:30
--- UTC, 22:30 in New York: it moves to 08:00 New York time.  Lou's (Los
--- Angeles, 19:30) goes out.  A cadence may set other hours.
+-- Quiet hours, in the lead's own zone: SMS never goes out between 21:00
+-- and 08:00 there.  Nia's step would fall due at 02:30 UTC, 22:30 in New
+-- York: the planner, with the same send window the runners use, puts it
+-- at 08:00 New York time (quiet_hours), so the runner leaves it be.  Lou's
+-- (Los Angeles, 19:30) goes out.  A cadence may set other hours.
 --
 SELECT pg_temp.cadence('quiet', jsonb_build_array(:'sms'::jsonb));
 SELECT count(*) AS enrolled FROM cadence.plan_runs('quiet', ARRAY['ny', 'la'], '2026-03-11 02:30Z');
@@ -154,14 +155,15 @@ SELECT cadence.run_due_actions(10, '2026-03-14 15:00Z', 'rules') ->> 'moved' AS 
 SELECT status, moved, due_at AT TIME ZONE 'America/New_York' AS ny_time FROM pg_temp.actions('office');
 
 --
--- A daily cap (seed 003's maxContactsPerDay): two messages a day for this
--- cadence, in its zone; the third waits for the next day.
+-- A daily cap (seed 003's maxContactsPerDay): two runs of this cadence
+-- start a day, in its zone; the third starts the next open day, at its
+-- first action's time of day (10:00 in Los Angeles).
 --
 SELECT pg_temp.cadence('capped-day', jsonb_build_array(:'sms'::jsonb), '{"maxContactsPerDay": 2}');
 SELECT count(*) AS enrolled FROM cadence.plan_runs('capped-day', ARRAY['ny', 'la', 'sf'], '2026-03-10 17:00Z');
 SELECT cadence.run_due_actions(10, '2026-03-10 17:00Z', 'rules');
 SELECT lead, status, moved, due_at AT TIME ZONE 'America/New_York' AS ny_time FROM pg_temp.actions('capped-day');
-SELECT day, sent FROM cadence.daily_sends WHERE cadence_id = 'capped-day';
+SELECT day, started FROM cadence.daily_sends WHERE cadence_id = 'capped-day';
 
 --
 -- A provider's requests-per-second limit spaces the requests out, across

@@ -12,21 +12,6 @@
 #include "definition.h"
 
 /*
- * settings_flag
- *		A boolean member of a jsonb object; false when absent or not a boolean.
- */
-static bool
-settings_flag(Jsonb *obj, const char *key)
-{
-	JsonbValue *v;
-
-	if (!JB_ROOT_IS_OBJECT(obj))
-		return false;
-	v = getKeyJsonValueFromContainer(&obj->root, key, strlen(key), NULL);
-	return v != NULL && v->type == jbvBool && v->val.boolean;
-}
-
-/*
  * settings_string
  *		A string member of a jsonb object, palloc'd; NULL when absent.
  */
@@ -135,6 +120,7 @@ load_steps(CadenceDef *def)
 
 		s->action_id = SPI_getvalue(tup, desc, 1);
 		s->type = SPI_getvalue(tup, desc, 2);
+		s->channel = cadence_step_channel(s->type);
 		s->step_number = DatumGetInt32(SPI_getbinval(tup, desc, 3, &isnull));
 		s->day_number = DatumGetInt32(SPI_getbinval(tup, desc, 4, &isnull));
 		snprintf(path, sizeof(path), "step %d scheduleRule", s->step_number);
@@ -193,7 +179,7 @@ cadence_def_load(const char *tenant_id, const char *cadence_id, int32 version,
 
 	def->tz = cadence_lookup_tz(def->timezone);
 	cadence_parse_settings_into(settings, "settings", &def->windows);
-	def->business_days = settings_flag(settings, "excludeWeekends");
+	def->max_starts_per_day = cadence_parse_daily_cap(settings);
 	mode = settings_string(settings, "timezoneMode");
 	if (mode != NULL && strcmp(mode, "recipient") != 0 && strcmp(mode, "cadence") != 0)
 		ereport(ERROR,
@@ -253,6 +239,19 @@ cadence_def_zone(const CadenceDef *def, const char *lead_tz,
 	}
 	*zone_name = def->timezone;
 	return def->tz;
+}
+
+/*
+ * cadence_def_plan_zone
+ *		The run's zone, the lead's zone for quiet hours, the windows.
+ */
+void
+cadence_def_plan_zone(const CadenceDef *def, const char *run_zone,
+					  const char *lead_zone, PlanZone *out)
+{
+	out->tz = cadence_lookup_tz(run_zone);
+	out->lead_tz = lead_zone && lead_zone[0] ? cadence_lookup_tz_noerror(lead_zone) : NULL;
+	out->windows = &def->windows;
 }
 
 /*

@@ -18,7 +18,7 @@ typedef struct CadenceDef
 	char	   *timezone;		/* the cadence's own zone */
 	pg_tz	   *tz;
 	bool		recipient_time; /* plan in the lead's zone when it has one */
-	bool		business_days;	/* days are counted in business days */
+	int			max_starts_per_day; /* settings.maxContactsPerDay (0: none) */
 	CadenceWindows windows;
 	int			nsteps;
 	PlanStep   *steps;			/* in step order */
@@ -44,6 +44,13 @@ extern CadenceDef *cadence_def_cached(List **cache, const char *tenant_id,
 /* The zone a lead is planned in: its own when asked for and valid. */
 extern pg_tz *cadence_def_zone(const CadenceDef *def, const char *lead_tz,
 							   const char **zone_name);
+
+/*
+ * Where a run of def in zone run_zone is planned, for a lead whose own zone
+ * is lead_zone (NULL or unknown: the run's zone keeps its quiet hours).
+ */
+extern void cadence_def_plan_zone(const CadenceDef *def, const char *run_zone,
+								  const char *lead_zone, PlanZone *out);
 
 /* Index of the step with this number in def->steps, or -1. */
 extern int	cadence_def_step_index(const CadenceDef *def, int32 step_number);

@@ -433,66 +433,21 @@ find_account(const DispatchBatch *batch, const DispatchItem *item,
 	return NULL;
 }
 
-/* The parsed sending windows of one cadence, for the send-time checks. */
+/* The parsed send windows of one cadence, for the send-time check. */
 typedef struct CadenceRules
 {
 	const char *tenant_id;
 	const char *cadence_id;
-	CadenceWindows windows;		/* businessHours, excludeWeekends, holidays */
-	int			quiet_start[3]; /* per channel (sms, email, whatsapp), minutes */
-	int			quiet_end[3];	/* equal start and end: no quiet hours */
+	CadenceWindows windows;		/* business hours, weekends, holidays, quiet
+								 * hours */
 } CadenceRules;
 
-static const char *const quiet_channels[3] = {"sms", "email", "whatsapp"};
-
 /*
- * parse_quiet_hours
- *		settings.quietHours: {"sms": {"start": "21:00", "end": "08:00"}, ...};
- *		a channel set to null or false has none.  SMS defaults to 21:00-08:00
- *		in the recipient's zone (TCPA-style calling hours), the others to none.
+ * windows_of
+ *		The send windows of the item's cadence, parsed once per batch.
  */
-static void
-parse_quiet_hours(Jsonb *settings, CadenceRules *rules)
-{
-	JsonbValue *q = NULL;
-	int			c;
-
-	for (c = 0; c < 3; c++)
-		rules->quiet_start[c] = rules->quiet_end[c] = 0;
-	rules->quiet_start[0] = 21 * 60;
-	rules->quiet_end[0] = 8 * 60;
-	if (settings != NULL && JB_ROOT_IS_OBJECT(settings))
-		q = getKeyJsonValueFromContainer(&settings->root, "quietHours", 10, NULL);
-	if (q == NULL || q->type != jbvBinary || !JsonContainerIsObject(q->val.binary.data))
-		return;
-	for (c = 0; c < 3; c++)
-	{
-		JsonbValue *w = getKeyJsonValueFromContainer(q->val.binary.data, quiet_channels[c],
-													 strlen(quiet_channels[c]), NULL);
-		JsonbValue *s;
-		JsonbValue *e;
-
-		if (w == NULL)
-			continue;
-		rules->quiet_start[c] = rules->quiet_end[c] = 0;
-		if (w->type != jbvBinary || !JsonContainerIsObject(w->val.binary.data))
-			continue;
-		s = getKeyJsonValueFromContainer(w->val.binary.data, "start", 5, NULL);
-		e = getKeyJsonValueFromContainer(w->val.binary.data, "end", 3, NULL);
-		if (s && e && s->type == jbvString && e->type == jbvString)
-		{
-			rules->quiet_start[c] = Max(cadence_parse_hhmm(s->val.string.val, s->val.string.len), 0);
-			rules->quiet_end[c] = Max(cadence_parse_hhmm(e->val.string.val, e->val.string.len), 0);
-		}
-	}
-}
-
-/*
- * rules_of
- *		The parsed rules of the item's cadence, parsed once per batch.
- */
-static const CadenceRules *
-rules_of(List **cache, const DispatchItem *item)
+static const CadenceWindows *
+windows_of(List **cache, const DispatchItem *item)
 {
 	ListCell   *lc;
 	CadenceRules *rules;
@@ -502,59 +457,14 @@ rules_of(List **cache, const DispatchItem *item)
 		rules = lfirst(lc);
 		if (strcmp(rules->cadence_id, item->cadence_id) == 0 &&
 			strcmp(rules->tenant_id, item->tenant_id) == 0)
-			return rules;
+			return &rules->windows;
 	}
 	rules = palloc0(sizeof(CadenceRules));
 	rules->tenant_id = item->tenant_id;
 	rules->cadence_id = item->cadence_id;
 	cadence_parse_settings_into(item->settings, "settings", &rules->windows);
-	parse_quiet_hours(item->settings, rules);
 	*cache = lappend(*cache, rules);
-	return rules;
-}
-
-/*
- * open_at
- *		The first instant from t at which the cadence's business windows
- *		(in the run's zone) and the channel's quiet hours (in the lead's own
- *		zone, else the run's) both allow sending, and why it moved.
- */
-static TimestampTz
-open_at(const CadenceRules *rules, const DispatchItem *item, TimestampTz t,
-		const char **reason)
-{
-	pg_tz	   *run_tz = cadence_lookup_tz(item->timezone);
-	pg_tz	   *lead_tz = item->lead_timezone ?
-		cadence_lookup_tz_noerror(item->lead_timezone) : NULL;
-	int			c;
-	int			round;
-
-	*reason = NULL;
-	for (c = 0; c < 3; c++)
-		if (strcmp(item->type, quiet_channels[c]) == 0)
-			break;
-	for (round = 0; round < 8; round++)
-	{
-		CadenceMoveReason why;
-		TimestampTz u = cadence_next_open(t, run_tz, &rules->windows, &why);
-
-		if (u != t && *reason == NULL)
-			*reason = cadence_move_reason_name(why);
-		t = u;
-		if (c < 3)
-		{
-			u = cadence_quiet_end(t, lead_tz ? lead_tz : run_tz,
-								  rules->quiet_start[c], rules->quiet_end[c]);
-			if (u != t && *reason == NULL)
-				*reason = "quiet_hours";
-			if (u == t)
-				break;
-			t = u;
-		}
-		else
-			break;
-	}
-	return t;
+	return &rules->windows;
 }
 
 /* Steps the runner carries out itself, in the database. */
@@ -580,8 +490,7 @@ is_manual(const char *type)
 static void
 decide(DispatchBatch *batch, List **rules_cache, DispatchItem *item)
 {
-	const CadenceRules *rules;
-	const char *why;
+	CadenceMoveReason why;
 	TimestampTz at;
 
 	if (item->verdict == VERDICT_BUSY)
@@ -634,12 +543,19 @@ decide(DispatchBatch *batch, List **rules_cache, DispatchItem *item)
 		return;
 	}
 
-	/* Not outside business hours, not in the lead's quiet hours. */
-	rules = rules_of(rules_cache, item);
-	at = open_at(rules, item, batch->now, &why);
+	/* The step's send window, the one the planner and the preview use. */
+	at = cadence_send_window(batch->now, cadence_step_channel(item->type),
+							 cadence_lookup_tz(item->timezone),
+							 item->lead_timezone ? cadence_lookup_tz_noerror(item->lead_timezone) : NULL,
+							 windows_of(rules_cache, item), &why);
+	if (why == CADENCE_MOVE_NO_SEND_WINDOW)
+	{
+		cadence_dispatch_verdict(item, VERDICT_SKIPPED, "no_send_window", NULL);
+		return;
+	}
 	if (at > batch->now)
 	{
-		cadence_dispatch_verdict(item, VERDICT_MOVED, why, NULL);
+		cadence_dispatch_verdict(item, VERDICT_MOVED, cadence_move_reason_name(why), NULL);
 		item->new_due_at = at;
 		return;
 	}

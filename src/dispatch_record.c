@@ -3,7 +3,7 @@
  *		The writing step of dispatch: every outcome of a batch in a few
  *		set-based statements (the actions and their events in one, the
  *		manual tasks in one, the runs' advance in one, the step counters in
- *		one), then the re-plans of runs whose action happened late.
+ *		one), and the re-plan of the runs that moved on (replan.c).
  *
  * An action's outcome is written to the row version this runner leased
  * (its ctid, a TID scan) and only while the lease is still its own: if the
@@ -29,9 +29,6 @@
 #include "runstate.h"
 #include "shmem.h"
 #include "template.h"
-
-/* An action done this much later than planned re-plans the steps after it. */
-#define REANCHOR_SLACK_SECS	60
 
 /* Per verdict: the action's new status, its event, whether it was no attempt. */
 typedef struct VerdictInfo
@@ -449,16 +446,46 @@ write_tasks(DispatchBatch *batch, const bool *fresh)
 }
 
 /*
+ * replan_moved_on
+ *		Re-plan the runs (moved_on, sorted) whose step ended in this batch.
+ */
+static void
+replan_moved_on(DispatchBatch *batch, const bool *fresh, const int64 *moved_on,
+				uint64 nruns)
+{
+	Datum	   *tenants = palloc(sizeof(Datum) * Max(batch->nitems, 1));
+	Datum	   *runs = palloc(sizeof(Datum) * Max(batch->nitems, 1));
+	int32	   *steps = palloc(sizeof(int32) * Max(batch->nitems, 1));
+	TimestampTz *ats = palloc(sizeof(TimestampTz) * Max(batch->nitems, 1));
+	int			n = 0;
+	int			k;
+
+	for (k = 0; k < batch->nitems; k++)
+	{
+		DispatchItem *it = &batch->items[k];
+
+		if (fresh[k] && verdicts[it->verdict].ends_step &&
+			bsearch(&it->run_id, moved_on, nruns, sizeof(int64), id_cmp) != NULL)
+		{
+			tenants[n] = CStringGetTextDatum(it->tenant_id);
+			runs[n] = Int64GetDatum(it->run_id);
+			steps[n] = it->step_number;
+			ats[n++] = it->happened_at;
+		}
+	}
+	cadence_runs_replan(n, tenants, runs, steps, ats);
+}
+
+/*
  * advance_runs
- *		Move the runs of the steps that ended; re-plan those that ended
- *		late.
+ *		Move the runs of the steps that ended, and re-plan what follows in
+ *		each from when its step ended (what happened re-anchors).
  */
 static void
 advance_runs(DispatchBatch *batch, const bool *fresh)
 {
 	static const Oid elem[4] = {TEXTOID, INT8OID, INT4OID, TIMESTAMPTZOID};
 	Columns		c;
-	List	   *defs = NIL;
 	uint64		nruns;
 	int64	   *moved_on;
 	uint64		i;
@@ -495,20 +522,7 @@ advance_runs(DispatchBatch *batch, const bool *fresh)
 	nruns = k;
 	qsort(moved_on, nruns, sizeof(int64), id_cmp);
 
-	for (k = 0; k < batch->nitems; k++)
-	{
-		DispatchItem *it = &batch->items[k];
-
-		if (fresh[k] && verdicts[it->verdict].ends_step &&
-			it->happened_at - it->planned_at > REANCHOR_SLACK_SECS * USECS_PER_SEC &&
-			bsearch(&it->run_id, moved_on, nruns, sizeof(int64), id_cmp) != NULL)
-		{
-			MemoryContext mcxt = CurrentMemoryContext;
-
-			cadence_run_reanchor(it->tenant_id, it->run_id, it->happened_at, &defs);
-			MemoryContextSwitchTo(mcxt);
-		}
-	}
+	replan_moved_on(batch, fresh, moved_on, nruns);
 }
 
 /*

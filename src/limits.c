@@ -3,9 +3,12 @@
  *		The limits every runner shares, applied to a claimed batch before its
  *		requests are built:
  *
- *		daily cap		settings.maxContactsPerDay of a cadence: messages it
- *						hands to providers per local day of its zone; the
- *						excess moves to the next day (daily_cap)
+ *		daily cap		settings.maxContactsPerDay of a cadence: runs of it
+ *						that start (their first action goes out) per local
+ *						day of its zone; the starts beyond it move to the
+ *						next open day by their first action's rule
+ *						(daily_cap), and what follows them is re-planned
+ *						when they go out.  Follow-ups are never held.
  *		concurrency		providers.max_concurrency: requests of one account
  *						in flight at once, over all runners
  *		rate			providers.rate_per_second: each request of an account
@@ -26,31 +29,32 @@
 
 #include "compat.h"
 #include "dispatch.h"
-#include "schedule.h"
+#include "plan.h"
+#include "runstate.h"
 
 /* How far ahead rate-limited requests of one batch may be slotted. */
 #define RATE_HORIZON_SECS	2
 
 /*
- * max_per_day
- *		settings.maxContactsPerDay, or 0 for no cap.
+ * The leased actions of one cadence that start their run (no action of the
+ * run comes before them), with their step's rule.
  */
-static int
-max_per_day(Jsonb *settings)
-{
-	JsonbValue *v;
-
-	if (settings == NULL || !JB_ROOT_IS_OBJECT(settings))
-		return 0;
-	v = getKeyJsonValueFromContainer(&settings->root, "maxContactsPerDay", 17, NULL);
-	if (v == NULL || v->type != jbvNumeric)
-		return 0;
-	return DatumGetInt32(DirectFunctionCall1(numeric_int4, NumericGetDatum(v->val.numeric)));
-}
+static const char *const starts_sql =
+"SELECT k.ord::int, ca.schedule_rule"
+"  FROM unnest($2::bigint[], $3::int[]) WITH ORDINALITY AS k(run_id, step, ord)"
+"  CROSS JOIN LATERAL (SELECT * FROM cadence.runs r"
+"                       WHERE r.tenant_id = $1 AND r.id = k.run_id OFFSET 0) r"
+"  CROSS JOIN LATERAL (SELECT ca.schedule_rule FROM cadence.cadence_actions ca"
+"                       WHERE ca.tenant_id = r.tenant_id AND ca.cadence_id = r.cadence_id"
+"                         AND ca.version = r.cadence_version AND ca.step_number = k.step"
+"                      OFFSET 0) ca"
+" WHERE NOT EXISTS (SELECT 1 FROM cadence.scheduled_actions a"
+"                    WHERE a.tenant_id = $1 AND a.run_id = k.run_id AND a.step_number < k.step)";
 
 /*
  * lock_day
- *		Lock the day's counter of a cadence and return how many it has sent.
+ *		Lock the day's counter of a cadence and return how many runs of it
+ *		started that day.
  */
 static int
 lock_day(const char *tenant_id, const char *cadence_id, DateADT day)
@@ -64,10 +68,10 @@ lock_day(const char *tenant_id, const char *cadence_id, DateADT day)
 	values[2] = DateADTGetDatum(day);
 	cadence_dispatch_spi("INSERT INTO cadence.daily_sends (tenant_id, cadence_id, day)"
 						 " VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-						 3, types, values, NULL, false, SPI_OK_INSERT, "count daily sends");
-	cadence_dispatch_spi("SELECT sent FROM cadence.daily_sends"
+						 3, types, values, NULL, false, SPI_OK_INSERT, "count daily starts");
+	cadence_dispatch_spi("SELECT started FROM cadence.daily_sends"
 						 " WHERE tenant_id = $1 AND cadence_id = $2 AND day = $3 FOR UPDATE",
-						 3, types, values, NULL, false, SPI_OK_SELECT, "lock daily sends");
+						 3, types, values, NULL, false, SPI_OK_SELECT, "lock daily starts");
 	if (SPI_processed != 1)
 		elog(ERROR, "the daily count of cadence \"%s\" is not visible", cadence_id);
 	return DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
@@ -76,7 +80,7 @@ lock_day(const char *tenant_id, const char *cadence_id, DateADT day)
 
 /*
  * add_day
- *		Count n more messages of a cadence on a day.
+ *		Count n more runs of a cadence started on a day.
  */
 static void
 add_day(const char *tenant_id, const char *cadence_id, DateADT day, int n)
@@ -88,38 +92,127 @@ add_day(const char *tenant_id, const char *cadence_id, DateADT day, int n)
 	values[1] = CStringGetTextDatum(cadence_id);
 	values[2] = DateADTGetDatum(day);
 	values[3] = Int32GetDatum(n);
-	cadence_dispatch_spi("UPDATE cadence.daily_sends SET sent = sent + $4"
+	cadence_dispatch_spi("UPDATE cadence.daily_sends SET started = started + $4"
 						 " WHERE tenant_id = $1 AND cadence_id = $2 AND day = $3",
-						 4, types, values, NULL, false, SPI_OK_UPDATE, "count daily sends");
+						 4, types, values, NULL, false, SPI_OK_UPDATE, "count daily starts");
+}
+
+/*
+ * hold_start
+ *		A start beyond the cap: its first action goes to the next open day
+ *		by its rule, where the planner and the preview would put it.
+ */
+static void
+hold_start(DispatchBatch *batch, DispatchItem *item, Jsonb *rule,
+		   const CadenceWindows *windows)
+{
+	PlanStep	step = {.type = item->type,.channel = cadence_step_channel(item->type)};
+	PlanZone	zone;
+	CadenceMoveReason why;
+
+	cadence_parse_rule_into(rule, "scheduleRule", &step.rule);
+	zone.tz = cadence_lookup_tz(item->timezone);
+	zone.lead_tz = item->lead_timezone ? cadence_lookup_tz_noerror(item->lead_timezone) : NULL;
+	zone.windows = windows;
+	item->new_due_at = plan_held_start(&step, Max(item->due_at, batch->now), &zone, &why);
+	cadence_dispatch_verdict(item, VERDICT_MOVED, cadence_move_reason_name(why), NULL);
+}
+
+/*
+ * cap_starts
+ *		The daily cap of one cadence over its items in the batch (in due
+ *		order): the starts that fit today go and are counted, the others
+ *		are held; follow-ups pass.
+ */
+static void
+cap_starts(DispatchBatch *batch, DispatchItem **group, int n, int cap)
+{
+	DispatchItem *first = group[0];
+	Datum	   *runs = palloc(sizeof(Datum) * n);
+	Datum	   *steps = palloc(sizeof(Datum) * n);
+	Oid			types[3] = {TEXTOID, INT8ARRAYOID, INT4ARRAYOID};
+	Datum		values[3];
+	Jsonb	  **start_rule = palloc0(sizeof(Jsonb *) * n);
+	Datum	   *tenants = palloc(sizeof(Datum) * n);
+	int32	   *held_steps = palloc(sizeof(int32) * n);
+	TimestampTz *held_at = palloc(sizeof(TimestampTz) * n);
+	int			held = 0;
+	CadenceWindows windows;
+	DateADT		day;
+	int			left;
+	int			taken = 0;
+	int			k;
+	uint64		i;
+
+	for (k = 0; k < n; k++)
+	{
+		runs[k] = Int64GetDatum(group[k]->run_id);
+		steps[k] = Int32GetDatum(group[k]->step_number);
+	}
+	values[0] = CStringGetTextDatum(first->tenant_id);
+	values[1] = PointerGetDatum(construct_array(runs, n, INT8OID, 8, FLOAT8PASSBYVAL,
+												TYPALIGN_DOUBLE));
+	values[2] = PointerGetDatum(construct_array(steps, n, INT4OID, 4, true, TYPALIGN_INT));
+	cadence_dispatch_spi(starts_sql, 3, types, values, NULL, false, SPI_OK_SELECT,
+						 "find the runs that start");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		int			ord = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i],
+													  SPI_tuptable->tupdesc, 1, &isnull));
+
+		start_rule[ord - 1] = DatumGetJsonbPCopy(SPI_getbinval(SPI_tuptable->vals[i],
+															   SPI_tuptable->tupdesc, 2,
+															   &isnull));
+	}
+	if (SPI_processed == 0)
+		return;
+
+	cadence_parse_settings_into(first->settings, "settings", &windows);
+	day = cadence_local_date(batch->now, cadence_lookup_tz(first->cadence_timezone));
+	left = cap - lock_day(first->tenant_id, first->cadence_id, day);
+	for (k = 0; k < n; k++)
+	{
+		if (start_rule[k] == NULL)
+			continue;
+		if (taken < left)
+		{
+			taken++;
+			continue;
+		}
+		hold_start(batch, group[k], start_rule[k], &windows);
+		/* What follows a held start is planned from its new time. */
+		runs[held] = runs[k];
+		tenants[held] = CStringGetTextDatum(group[k]->tenant_id);
+		held_steps[held] = group[k]->step_number;
+		held_at[held++] = group[k]->new_due_at;
+	}
+	if (taken > 0)
+		add_day(first->tenant_id, first->cadence_id, day, taken);
+	cadence_runs_replan(held, tenants, runs, held_steps, held_at);
 }
 
 /*
  * daily_caps
- *		Per cadence with a cap, in due order: what fits today goes, the rest
- *		moves to the start of the next local day.
+ *		Per cadence with a cap, the starts of its runs.
  */
 static void
 daily_caps(DispatchBatch *batch)
 {
 	bool	   *done = palloc0(sizeof(bool) * batch->nitems);
+	DispatchItem **group = palloc(sizeof(DispatchItem *) * Max(batch->nitems, 1));
 	int			k;
 
 	for (k = 0; k < batch->nitems; k++)
 	{
 		DispatchItem *first = &batch->items[k];
 		int			cap;
-		pg_tz	   *tz;
-		DateADT		day;
-		int			left;
-		int			taken = 0;
+		int			n = 0;
 		int			j;
 
 		if (done[k] || first->verdict != VERDICT_SEND ||
-			(cap = max_per_day(first->settings)) <= 0)
+			(cap = cadence_parse_daily_cap(first->settings)) <= 0)
 			continue;
-		tz = cadence_lookup_tz(first->cadence_timezone);
-		day = cadence_local_date(batch->now, tz);
-		left = cap - lock_day(first->tenant_id, first->cadence_id, day);
 		for (j = k; j < batch->nitems; j++)
 		{
 			DispatchItem *item = &batch->items[j];
@@ -129,16 +222,9 @@ daily_caps(DispatchBatch *batch)
 				strcmp(item->tenant_id, first->tenant_id) != 0)
 				continue;
 			done[j] = true;
-			if (taken < left)
-				taken++;
-			else
-			{
-				cadence_dispatch_verdict(item, VERDICT_MOVED, "daily_cap", NULL);
-				item->new_due_at = cadence_local_to_utc(day + 1, 0, tz, NULL);
-			}
+			group[n++] = item;
 		}
-		if (taken > 0)
-			add_day(first->tenant_id, first->cadence_id, day, taken);
+		cap_starts(batch, group, n, cap);
 	}
 }
 

@@ -1,70 +1,121 @@
 /*
  * plan.c
- *		Lays a cadence's chain of rules over the days of one run.
+ *		Lays a cadence's chain of rules over the days of one run (see
+ *		plan.h for the rules).
  */
 #include "postgres.h"
 
 #include "plan.h"
 
-/*
- * plan_calendar_init
- *		Fix the calendar of a run that was triggered at trigger_at in tz.
- */
-void
-plan_calendar_init(PlanCalendar *cal, TimestampTz trigger_at, int32 first_day,
-				   bool business_days, pg_tz *tz, const CadenceWindows *windows)
-{
-	cal->trigger_at = trigger_at;
-	cal->trigger_date = cadence_local_date(trigger_at, tz);
-	cal->first_day = first_day;
-	cal->business_days = business_days;
-	cal->tz = tz;
-	cal->windows = windows;
-}
+/* The rule of a step that is due as soon as its window allows. */
+static const CadenceRule now_rule = {.kind = CADENCE_RULE_IMMEDIATELY,.at_minute = -1};
 
 /*
- * day_start
- *		When day day_number of the run starts: the trigger time on the run's
- *		first day, else the first open moment of that day's local date.
+ * place
+ *		A step whose rule gave t, in its send window; a step that has none
+ *		keeps t and says why.
  */
 static TimestampTz
-day_start(const PlanCalendar *cal, int32 day_number)
+place(const PlanStep *step, TimestampTz t, const PlanZone *zone,
+	  CadenceMoveReason rule_reason, CadenceMoveReason *reason)
 {
-	DateADT		date;
+	CadenceMoveReason why;
+	TimestampTz due = cadence_place(t, step->channel, zone->tz, zone->lead_tz,
+									zone->windows, &why);
 
-	if (day_number <= cal->first_day)
-		return cal->trigger_at;
-	date = cadence_add_days(cal->trigger_date, day_number - cal->first_day,
-							cal->business_days, cal->windows);
-	return cadence_window_start(date, cal->tz, cal->windows);
+	if (why == CADENCE_MOVE_NO_SEND_WINDOW)
+	{
+		*reason = why;
+		return t;
+	}
+	*reason = rule_reason != CADENCE_MOVE_NONE ? rule_reason : why;
+	return due;
 }
 
 /*
  * plan_chain
- *		Each step is due by its rule after the one before it; a step that
- *		opens a day is also held back to that day's start.
+ *		Each step by its rule from the one before, a step that opens a later
+ *		day from that day's date and start.
  */
 void
 plan_chain(const PlanStep *steps, int nsteps, int from, TimestampTz prev,
-		   const PlanCalendar *cal, TimestampTz *due,
-		   CadenceMoveReason *reasons)
+		   int32 prev_day, bool first_now, const PlanZone *zone,
+		   TimestampTz *due, CadenceMoveReason *reasons)
 {
 	int			i;
 
 	for (i = from; i < nsteps; i++)
 	{
-		bool		opens_day = (i == 0 ||
-								 steps[i].day_number != steps[i - 1].day_number);
+		const PlanStep *s = &steps[i];
+		const CadenceRule *rule = (i == from && first_now) ? &now_rule : &s->rule;
+		CadenceMoveReason why;
+		TimestampTz t;
 
-		if (opens_day)
+		if (prev_day == 0 || s->day_number <= prev_day || (i == from && first_now))
+			t = cadence_rule_instant(prev, rule, zone->tz, zone->windows, &why);
+		else
 		{
-			TimestampTz start = day_start(cal, steps[i].day_number);
+			DateADT		date;
+			TimeADT		wall;
 
-			if (start > prev)
-				prev = start;
+			cadence_to_local(prev, zone->tz, &date, &wall);
+			date = cadence_add_open_days(date, s->day_number - prev_day, zone->windows);
+			t = cadence_day_instant(date, wall, rule, zone->tz, zone->windows, &why);
 		}
-		due[i] = cadence_next_due(prev, &steps[i].rule, cal->tz, cal->windows,
-								  &reasons[i]);
+		due[i] = Max(place(s, t, zone, why, &reasons[i]), prev);
 		prev = due[i];
+		prev_day = s->day_number;
 	}
+}
+
+/*
+ * plan_resumed
+ *		The open days and the wall time of the wait are kept, not the
+ *		elapsed time, so DST between pause and resume moves nothing.
+ */
+TimestampTz
+plan_resumed(const PlanStep *step, TimestampTz due, TimestampTz paused_at,
+			 TimestampTz resume_at, const PlanZone *zone,
+			 CadenceMoveReason *reason)
+{
+	TimestampTz t = resume_at;
+
+	if (due > paused_at)
+	{
+		DateADT		paused_date = cadence_local_date(paused_at, zone->tz);
+		DateADT		due_date;
+		TimeADT		wall;
+		int			open_days;
+
+		cadence_to_local(due, zone->tz, &due_date, &wall);
+		open_days = cadence_open_days_between(paused_date, due_date, zone->windows);
+		t = cadence_local_time_to_utc(cadence_add_open_days(cadence_local_date(resume_at,
+																			   zone->tz),
+															open_days, zone->windows),
+									  wall, zone->tz, NULL);
+		t = Max(t, resume_at);
+	}
+	return place(step, t, zone, CADENCE_MOVE_NONE, reason);
+}
+
+/*
+ * plan_held_start
+ *		The start moved to the next open day, as a later day's first action.
+ */
+TimestampTz
+plan_held_start(const PlanStep *step, TimestampTz due, const PlanZone *zone,
+				CadenceMoveReason *reason)
+{
+	CadenceMoveReason why;
+	DateADT		date;
+	TimeADT		wall;
+	TimestampTz t;
+
+	cadence_to_local(due, zone->tz, &date, &wall);
+	date = cadence_add_open_days(date, 1, zone->windows);
+	t = cadence_day_instant(date, wall, &step->rule, zone->tz, zone->windows, &why);
+	t = Max(place(step, t, zone, why, reason), due);
+	if (*reason != CADENCE_MOVE_NO_SEND_WINDOW)
+		*reason = CADENCE_MOVE_DAILY_CAP;
+	return t;
 }

@@ -18,6 +18,7 @@
 #include "funcapi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/date.h"
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 
@@ -53,6 +54,8 @@ typedef struct LeadResult
 	int64		run_id;
 	const char *reason;			/* why refused, else NULL */
 	char	   *zone;			/* zone it is planned in */
+	char	   *lead_zone;		/* its own zone, for quiet hours (or NULL) */
+	int			schedule;		/* its schedule, in the chunk's list */
 } LeadResult;
 
 /* Enrollment options (the options jsonb argument). */
@@ -63,10 +66,14 @@ typedef struct EnrollOptions
 	int32		start_at_step;
 } EnrollOptions;
 
-/* The schedule of one zone: due times of the steps from the start step. */
+/*
+ * The schedule of one zone (and, when some step keeps quiet hours, one
+ * lead zone): due times of the steps from the start step.
+ */
 typedef struct ZoneSchedule
 {
 	const char *zone;
+	const char *lead_zone;		/* NULL when no step keeps quiet hours */
 	TimestampTz *due;
 	CadenceMoveReason *reasons;
 } ZoneSchedule;
@@ -157,34 +164,58 @@ require_active(const CadenceDef *def)
 }
 
 /*
- * zone_schedule
- *		The schedule for one zone, computed on first use and then shared by
- *		every lead planned in that zone.
+ * keeps_quiet_hours
+ *		Does some step of the cadence keep quiet hours (in the lead's zone)?
  */
-static ZoneSchedule *
+static bool
+keeps_quiet_hours(const CadenceDef *def)
+{
+	int			i;
+
+	for (i = 0; i < def->nsteps; i++)
+	{
+		const CadenceQuiet *q;
+
+		if (def->steps[i].channel >= CADENCE_QUIET_CHANNELS)
+			continue;
+		q = &def->windows.quiet[def->steps[i].channel];
+		if (q->start != q->end)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * zone_schedule
+ *		The index of the schedule for one zone and lead zone in *cache,
+ *		computed on first use and then shared by every lead planned there.
+ */
+static int
 zone_schedule(List **cache, const CadenceDef *def, int from,
-			  TimestampTz trigger_at, const char *zone, pg_tz *tz)
+			  TimestampTz trigger_at, const char *zone, const char *lead_zone)
 {
 	ListCell   *lc;
 	ZoneSchedule *zs;
-	PlanCalendar cal;
+	PlanZone	pz;
 
 	foreach(lc, *cache)
 	{
 		zs = lfirst(lc);
-		if (strcmp(zs->zone, zone) == 0)
-			return zs;
+		if (strcmp(zs->zone, zone) == 0 &&
+			(zs->lead_zone == lead_zone ||
+			 (zs->lead_zone && lead_zone && strcmp(zs->lead_zone, lead_zone) == 0)))
+			return foreach_current_index(lc);
 	}
 	zs = palloc(sizeof(ZoneSchedule));
 	zs->zone = pstrdup(zone);
+	zs->lead_zone = lead_zone ? pstrdup(lead_zone) : NULL;
 	zs->due = palloc(sizeof(TimestampTz) * def->nsteps);
 	zs->reasons = palloc(sizeof(CadenceMoveReason) * def->nsteps);
-	plan_calendar_init(&cal, trigger_at, def->steps[from].day_number,
-					   def->business_days, tz, &def->windows);
-	plan_chain(def->steps, def->nsteps, from, trigger_at, &cal, zs->due,
-			   zs->reasons);
+	cadence_def_plan_zone(def, zone, lead_zone, &pz);
+	plan_chain(def->steps, def->nsteps, from, trigger_at, 0, false, &pz,
+			   zs->due, zs->reasons);
 	*cache = lappend(*cache, zs);
-	return zs;
+	return list_length(*cache) - 1;
 }
 
 static Datum
@@ -242,10 +273,13 @@ load_leads(const CadenceDef *def, LeadResult *results, int n)
 			r->reason = "suppressed";
 		else
 		{
+			char	   *own = SPI_getvalue(tup, desc, 2);
+
 			r->outcome = OUTCOME_ENROLLED;
 			r->reason = NULL;
-			(void) cadence_def_zone(def, SPI_getvalue(tup, desc, 2), &zone);
+			(void) cadence_def_zone(def, own, &zone);
 			r->zone = pstrdup(zone);
+			r->lead_zone = own ? pstrdup(own) : NULL;
 		}
 	}
 }
@@ -304,8 +338,8 @@ share_duplicates(LeadResult **sorted, int n)
 
 /* The statement that writes runs, their scheduled actions and events. */
 static const char *const insert_runs_sql =
-"WITH l AS (SELECT * FROM unnest($3::text[], $4::text[]) WITH ORDINALITY"
-"           AS l(lead_id, zone, ord)),"
+"WITH l AS (SELECT * FROM unnest($3::text[], $4::text[], $19::int[]) WITH ORDINALITY"
+"           AS l(lead_id, zone, sched, ord)),"
 " r AS (INSERT INTO cadence.runs AS run (tenant_id, cadence_id, cadence_version,"
 "        lead_id, timezone, trigger_at, first_day, current_step, assigned_to, metadata)"
 "       SELECT $1, $2, $5, l.lead_id, l.zone, $6, $7, $8, $9, coalesce($10, '{}')"
@@ -313,8 +347,8 @@ static const char *const insert_runs_sql =
 "       ON CONFLICT (tenant_id, cadence_id, lead_id)"
 "         WHERE status IN ('active', 'paused') DO NOTHING"
 "       RETURNING run.id, run.lead_id, run.timezone),"
-" s AS (SELECT * FROM unnest($11::text[], $12::int[], $13::timestamptz[], $14::text[])"
-"       AS s(zone, idx, due_at, reason)),"
+" s AS (SELECT * FROM unnest($11::int[], $12::int[], $13::timestamptz[], $14::text[])"
+"       AS s(sched, idx, due_at, reason)),"
 " st AS (SELECT * FROM unnest($15::text[], $16::int[], $17::int[], $18::text[])"
 "        WITH ORDINALITY AS st(action_id, step_number, day_number, type, idx)),"
 " a AS (INSERT INTO cadence.scheduled_actions (tenant_id, run_id, cadence_id,"
@@ -323,7 +357,8 @@ static const char *const insert_runs_sql =
 "       SELECT $1, r.id, $2, $5, st.action_id, st.step_number, st.day_number, st.type,"
 "              s.due_at, s.due_at, s.reason,"
 "              CASE WHEN st.step_number = $8 THEN 'scheduled' ELSE 'planned' END"
-"         FROM r JOIN s ON s.zone = r.timezone JOIN st ON st.idx = s.idx),"
+"         FROM r JOIN l ON l.lead_id = r.lead_id JOIN s ON s.sched = l.sched"
+"         JOIN st ON st.idx = s.idx),"
 " e AS (INSERT INTO cadence.events (tenant_id, run_id, cadence_id, lead_id, type, payload)"
 "       SELECT $1, r.id, $2, r.lead_id, 'run.enrolled',"
 "              jsonb_build_object('cadenceVersion', $5, 'triggerAt', $6,"
@@ -346,16 +381,17 @@ static void
 insert_chunk(const CadenceDef *def, const EnrollOptions *opts, int from,
 			 TimestampTz trigger_at, List *schedules, LeadResult **todo, int n)
 {
-	Oid			types[18] = {TEXTOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID,
+	Oid			types[19] = {TEXTOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID,
 		INT4OID, TIMESTAMPTZOID, INT4OID, INT4OID, TEXTOID, JSONBOID,
-		TEXTARRAYOID, INT4ARRAYOID, TIMESTAMPTZARRAYOID, TEXTARRAYOID,
-	TEXTARRAYOID, INT4ARRAYOID, INT4ARRAYOID, TEXTARRAYOID};
-	Datum		values[18];
-	char		nulls[18];
+		INT4ARRAYOID, INT4ARRAYOID, TIMESTAMPTZARRAYOID, TEXTARRAYOID,
+	TEXTARRAYOID, INT4ARRAYOID, INT4ARRAYOID, TEXTARRAYOID, INT4ARRAYOID};
+	Datum		values[19];
+	char		nulls[19];
 	int			nsched = list_length(schedules) * (def->nsteps - from);
 	Datum	   *lead_ids = palloc(sizeof(Datum) * n);
 	Datum	   *zones = palloc(sizeof(Datum) * n);
-	Datum	   *s_zone = palloc(sizeof(Datum) * nsched);
+	Datum	   *scheds = palloc(sizeof(Datum) * n);
+	Datum	   *s_sched = palloc(sizeof(Datum) * nsched);
 	Datum	   *s_idx = palloc(sizeof(Datum) * nsched);
 	Datum	   *s_due = palloc(sizeof(Datum) * nsched);
 	Datum	   *s_reason = palloc(sizeof(Datum) * nsched);
@@ -376,6 +412,7 @@ insert_chunk(const CadenceDef *def, const EnrollOptions *opts, int from,
 	{
 		lead_ids[k] = CStringGetTextDatum(todo[k]->lead_id);
 		zones[k] = CStringGetTextDatum(todo[k]->zone);
+		scheds[k] = Int32GetDatum(todo[k]->schedule);
 	}
 	j = 0;
 	foreach(lc, schedules)
@@ -384,7 +421,7 @@ insert_chunk(const CadenceDef *def, const EnrollOptions *opts, int from,
 
 		for (k = from; k < def->nsteps; k++, j++)
 		{
-			s_zone[j] = CStringGetTextDatum(zs->zone);
+			s_sched[j] = Int32GetDatum(foreach_current_index(lc));
 			s_idx[j] = Int32GetDatum(k + 1);
 			s_due[j] = TimestampTzGetDatum(zs->due[k]);
 			s_reason_null[j] = zs->reasons[k] == CADENCE_MOVE_NONE;
@@ -413,7 +450,7 @@ insert_chunk(const CadenceDef *def, const EnrollOptions *opts, int from,
 	nulls[8] = opts->assigned_to ? ' ' : 'n';
 	values[9] = opts->metadata ? JsonbPGetDatum(opts->metadata) : (Datum) 0;
 	nulls[9] = opts->metadata ? ' ' : 'n';
-	values[10] = text_array(s_zone, nsched);
+	values[10] = PointerGetDatum(construct_array(s_sched, nsched, INT4OID, 4, true, TYPALIGN_INT));
 	values[11] = PointerGetDatum(construct_array(s_idx, nsched, INT4OID, 4, true, TYPALIGN_INT));
 	values[12] = PointerGetDatum(construct_array(s_due, nsched, TIMESTAMPTZOID, 8,
 												 FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
@@ -424,8 +461,9 @@ insert_chunk(const CadenceDef *def, const EnrollOptions *opts, int from,
 	values[15] = PointerGetDatum(construct_array(st_step, def->nsteps, INT4OID, 4, true, TYPALIGN_INT));
 	values[16] = PointerGetDatum(construct_array(st_day, def->nsteps, INT4OID, 4, true, TYPALIGN_INT));
 	values[17] = text_array(st_type, def->nsteps);
+	values[18] = PointerGetDatum(construct_array(scheds, n, INT4OID, 4, true, TYPALIGN_INT));
 
-	if (SPI_execute_with_args(insert_runs_sql, 18, types, values, nulls,
+	if (SPI_execute_with_args(insert_runs_sql, 19, types, values, nulls,
 							  false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not write the runs of cadence \"%s\"", def->cadence_id);
 	for (i = 0; i < SPI_processed; i++)
@@ -478,12 +516,14 @@ enroll(const char *cadence_id, LeadResult *results, int n,
 	LeadResult **todo = palloc(sizeof(LeadResult *) * Min(n, PLAN_CHUNK));
 	List	   *schedules = NIL;
 	int			start;
+	bool		quiet;
 
 	require_active(def);
 	parse_options(options, &opts);
 	from = first_step_index(def, &opts);
 	load_leads(def, results, n);
 	sorted = mark_duplicates(results, n);
+	quiet = keeps_quiet_hours(def);
 
 	for (start = 0; start < n; start += PLAN_CHUNK)
 	{
@@ -498,9 +538,9 @@ enroll(const char *cadence_id, LeadResult *results, int n,
 			if (results[k].outcome != OUTCOME_ENROLLED)
 				continue;
 			todo[ntodo++] = &results[k];
-			(void) zone_schedule(&schedules, def, from, trigger_at,
-								 results[k].zone,
-								 cadence_lookup_tz(results[k].zone));
+			results[k].schedule =
+				zone_schedule(&schedules, def, from, trigger_at, results[k].zone,
+							  quiet ? results[k].lead_zone : NULL);
 		}
 		if (ntodo > 0)
 			insert_chunk(def, &opts, from, trigger_at, schedules, todo, ntodo);
@@ -612,6 +652,32 @@ cadence_plan_run_for_lead(PG_FUNCTION_ARGS)
 }
 
 /*
+ * start_is_capped
+ *		Would a run whose first action is due at due start on a local day
+ *		(of the cadence's zone) on which settings.maxContactsPerDay runs of
+ *		the cadence have started already?
+ */
+static bool
+start_is_capped(const CadenceDef *def, const char *tenant, TimestampTz due)
+{
+	Oid			types[3] = {TEXTOID, TEXTOID, DATEOID};
+	Datum		values[3];
+	bool		isnull;
+
+	if (def->max_starts_per_day <= 0 || TIMESTAMP_NOT_FINITE(due))
+		return false;
+	values[0] = CStringGetTextDatum(tenant);
+	values[1] = CStringGetTextDatum(def->cadence_id);
+	values[2] = DateADTGetDatum(cadence_local_date(due, def->tz));
+	if (SPI_execute_with_args("SELECT coalesce(sum(started), 0)::int FROM cadence.daily_sends"
+							  " WHERE tenant_id = $1 AND cadence_id = $2 AND day = $3",
+							  3, types, values, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the daily starts of cadence \"%s\"", def->cadence_id);
+	return DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+									   1, &isnull)) >= def->max_starts_per_day;
+}
+
+/*
  * cadence.preview_schedule(cadence_id text, lead_id text, as_of timestamptz)
  *		The timeline a run started at as_of would get, and why a time moved.
  */
@@ -626,7 +692,7 @@ cadence_preview_schedule(PG_FUNCTION_ARGS)
 	const char *zone;
 	pg_tz	   *tz;
 	char	   *lead_tz = NULL;
-	PlanCalendar cal;
+	PlanZone	pz;
 	TimestampTz *due;
 	CadenceMoveReason *reasons;
 	int			k;
@@ -667,8 +733,14 @@ cadence_preview_schedule(PG_FUNCTION_ARGS)
 	reasons = palloc(sizeof(CadenceMoveReason) * Max(def->nsteps, 1));
 	if (def->nsteps > 0)
 	{
-		plan_calendar_init(&cal, as_of, 1, def->business_days, tz, &def->windows);
-		plan_chain(def->steps, def->nsteps, 0, as_of, &cal, due, reasons);
+		cadence_def_plan_zone(def, zone, lead_tz, &pz);
+		plan_chain(def->steps, def->nsteps, 0, as_of, 0, false, &pz, due, reasons);
+		if (start_is_capped(def, tenant, due[0]))
+		{
+			due[0] = plan_held_start(&def->steps[0], due[0], &pz, &reasons[0]);
+			plan_chain(def->steps, def->nsteps, 1, due[0], def->steps[0].day_number,
+					   false, &pz, due, reasons);
+		}
 	}
 	for (k = 0; k < def->nsteps; k++)
 	{

@@ -3,7 +3,9 @@
  *		The run state machine (see the comment block of schema/23_runs.sql):
  *		advance, manual completion, pause, resume, cancel and skip.  Each
  *		operation locks the run, moves it and its scheduled actions, re-plans
- *		what is left with plan_chain, and writes an event row.
+ *		what is left with plan_chain (what happened re-anchors: see plan.h),
+ *		and writes an event row.  Every change takes its instant from its
+ *		caller (default now()), so a runner played with as_of sees the same.
  */
 #include "postgres.h"
 
@@ -35,10 +37,8 @@ typedef struct RunState
 	int64		id;
 	char	   *status;
 	int32		current_step;
-	int32		first_day;
-	TimestampTz trigger_at;
 	TimestampTz paused_at;		/* 0 when not paused */
-	char	   *timezone;
+	PlanZone	zone;			/* where it is planned */
 	CadenceDef *def;			/* the version the run was planned from */
 } RunState;
 
@@ -60,6 +60,20 @@ require_args(FunctionCallInfo fcinfo, int n)
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("argument %d of %s must not be null", k + 1,
 							get_func_name(fcinfo->flinfo->fn_oid))));
+}
+
+/*
+ * require_at
+ *		The instant argument of a transition must not be null.
+ */
+static void
+require_at(FunctionCallInfo fcinfo, int argno)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("at must not be null"),
+				 errhint("Leave it out for now().")));
 }
 
 static Datum
@@ -133,15 +147,19 @@ lock_run_in(const char *tenant_id, int64 run_id, List **defs)
 	bool		isnull;
 	Datum		d;
 	char	   *cadence_id;
+	char	   *timezone;
+	char	   *lead_zone;
 	int32		version;
 
 	run->tenant_id = pstrdup(tenant_id);
 	run->id = run_id;
 	run_args(run, values, types);
-	if (SPI_execute_with_args("SELECT status, current_step, first_day, trigger_at,"
-							  " paused_at, timezone, cadence_id, cadence_version"
-							  " FROM cadence.runs WHERE tenant_id = $1 AND id = $2"
-							  " FOR UPDATE",
+	if (SPI_execute_with_args("SELECT status, current_step, paused_at, timezone,"
+							  " cadence_id, cadence_version,"
+							  " (SELECT c.timezone FROM cadence.contacts c"
+							  "   WHERE c.tenant_id = r.tenant_id AND c.id = r.lead_id)"
+							  " FROM cadence.runs r WHERE tenant_id = $1 AND id = $2"
+							  " FOR UPDATE OF r",
 							  2, types, values, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not lock run %lld", (long long) run_id);
 	if (SPI_processed == 0)
@@ -153,15 +171,15 @@ lock_run_in(const char *tenant_id, int64 run_id, List **defs)
 	desc = SPI_tuptable->tupdesc;
 	run->status = SPI_getvalue(tup, desc, 1);
 	run->current_step = DatumGetInt32(SPI_getbinval(tup, desc, 2, &isnull));
-	run->first_day = DatumGetInt32(SPI_getbinval(tup, desc, 3, &isnull));
-	run->trigger_at = DatumGetTimestampTz(SPI_getbinval(tup, desc, 4, &isnull));
-	d = SPI_getbinval(tup, desc, 5, &isnull);
+	d = SPI_getbinval(tup, desc, 3, &isnull);
 	run->paused_at = isnull ? 0 : DatumGetTimestampTz(d);
-	run->timezone = SPI_getvalue(tup, desc, 6);
-	cadence_id = SPI_getvalue(tup, desc, 7);
-	version = DatumGetInt32(SPI_getbinval(tup, desc, 8, &isnull));
+	timezone = SPI_getvalue(tup, desc, 4);
+	cadence_id = SPI_getvalue(tup, desc, 5);
+	version = DatumGetInt32(SPI_getbinval(tup, desc, 6, &isnull));
+	lead_zone = SPI_getvalue(tup, desc, 7);
 	run->def = defs ? cadence_def_cached(defs, run->tenant_id, cadence_id, version)
 		: cadence_def_load(run->tenant_id, cadence_id, version, false);
+	cadence_def_plan_zone(run->def, timezone, lead_zone, &run->zone);
 	return run;
 }
 
@@ -219,62 +237,72 @@ summary(const RunState *run)
 }
 
 /*
- * replan
- *		Re-plan the scheduled actions of steps[from..] of the run after
- *		something happened at prev, and point the run at steps[from].
+ * step_day
+ *		The cadence day of a step of the run.
+ */
+static int32
+step_day(const RunState *run, int32 step_number)
+{
+	int			k = cadence_def_step_index(run->def, step_number);
+
+	return k >= 0 ? run->def->steps[k].day_number : 0;
+}
+
+/*
+ * write_due
+ *		Write the due times of steps[from..]; unless an action of the run is
+ *		in a runner's or a person's hands, the step at from becomes the
+ *		run's current one, scheduled (due for the runners) when the run is
+ *		active, and the later ones planned.
  */
 static void
-replan(RunState *run, int from, TimestampTz prev)
+write_due(RunState *run, int from, const TimestampTz *due,
+		  const CadenceMoveReason *reasons)
 {
-	CadenceDef *def = run->def;
-	PlanCalendar cal;
-	TimestampTz *due = palloc(sizeof(TimestampTz) * def->nsteps);
-	CadenceMoveReason *reasons = palloc(sizeof(CadenceMoveReason) * def->nsteps);
-	int			n = def->nsteps - from;
-	Datum	   *steps = palloc(sizeof(Datum) * n);
-	Datum	   *dues = palloc(sizeof(Datum) * n);
-	Datum	   *why = palloc(sizeof(Datum) * n);
-	bool	   *why_null = palloc(sizeof(bool) * n);
-	int			dims[1] = {n};
-	int			lbs[1] = {1};
-	Oid			types[4] = {INT4ARRAYOID, TIMESTAMPTZARRAYOID, TEXTARRAYOID, INT4OID};
-	Datum		values[4];
-	int			k;
+	PlanRows	rows = {0};
+	Datum		step = Int32GetDatum(run->def->steps[from].step_number);
 
-	plan_calendar_init(&cal, run->trigger_at, run->first_day, def->business_days,
-					   cadence_lookup_tz(run->timezone), &def->windows);
-	plan_chain(def->steps, def->nsteps, from, prev, &cal, due, reasons);
-	for (k = 0; k < n; k++)
-	{
-		steps[k] = Int32GetDatum(def->steps[from + k].step_number);
-		dues[k] = TimestampTzGetDatum(due[from + k]);
-		why_null[k] = reasons[from + k] == CADENCE_MOVE_NONE;
-		why[k] = why_null[k] ? (Datum) 0
-			: CStringGetTextDatum(cadence_move_reason_name(reasons[from + k]));
-	}
-	values[0] = PointerGetDatum(construct_array(steps, n, INT4OID, 4, true, TYPALIGN_INT));
-	values[1] = PointerGetDatum(construct_array(dues, n, TIMESTAMPTZOID, 8,
-												FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	values[2] = PointerGetDatum(construct_md_array(why, why_null, 1, dims, lbs,
-												   TEXTOID, -1, false, TYPALIGN_INT));
-	values[3] = Int32GetDatum(def->steps[from].step_number);
-	/* The first step is the run's current one: due, unless the run waits. */
+	cadence_plan_rows_add(&rows, run->tenant_id, run->id, run->def, from, due, reasons);
+	cadence_plan_rows_write(&rows);
 	exec_run(run, "UPDATE cadence.scheduled_actions a"
-			 " SET due_at = u.due_at, planned_at = u.due_at, moved_reason = u.reason,"
-			 "     updated_at = now(),"
-			 "     status = CASE WHEN a.step_number = $6 AND r.status = 'active'"
-			 "                   THEN 'scheduled' ELSE 'planned' END"
-			 " FROM unnest($3::int[], $4::timestamptz[], $5::text[]) AS u(step, due_at, reason),"
-			 "      cadence.runs r"
-			 " WHERE a.tenant_id = $1 AND a.run_id = $2 AND a.step_number = u.step"
+			 " SET status = CASE WHEN a.step_number = $3 AND r.status = 'active'"
+			 "                    AND NOT EXISTS (SELECT 1 FROM cadence.scheduled_actions w"
+			 "                         WHERE w.tenant_id = $1 AND w.run_id = $2"
+			 "                           AND w.status IN ('sending', 'pending_manual'))"
+			 "                   THEN 'scheduled' ELSE 'planned' END,"
+			 "     updated_at = now()"
+			 " FROM cadence.runs r"
+			 " WHERE a.tenant_id = $1 AND a.run_id = $2 AND a.step_number >= $3"
 			 "   AND r.tenant_id = $1 AND r.id = $2"
 			 "   AND a.status IN ('planned', 'scheduled')",
-			 4, types, values, NULL, SPI_OK_UPDATE);
-	exec_run(run, "UPDATE cadence.runs SET current_step = $3, last_activity_at = now()"
-			 " WHERE tenant_id = $1 AND id = $2",
-			 1, types + 3, values + 3, NULL, SPI_OK_UPDATE);
-	run->current_step = def->steps[from].step_number;
+			 1, (Oid[]) {INT4OID}, &step, NULL, SPI_OK_UPDATE);
+	exec_run(run, "UPDATE cadence.runs SET current_step = $3"
+			 " WHERE tenant_id = $1 AND id = $2"
+			 "   AND NOT EXISTS (SELECT 1 FROM cadence.scheduled_actions w"
+			 "                    WHERE w.tenant_id = $1 AND w.run_id = $2"
+			 "                      AND w.status IN ('sending', 'pending_manual'))",
+			 1, (Oid[]) {INT4OID}, &step, NULL, SPI_OK_UPDATE);
+	if (SPI_processed > 0)
+		run->current_step = run->def->steps[from].step_number;
 	cadence_wake_dispatcher_at_commit();
+}
+
+/*
+ * replan
+ *		Re-plan the scheduled actions of steps[from..] of the run after
+ *		something of day prev_day happened at prev (rule 4), and point the
+ *		run at steps[from].  first_now: steps[from] is due at prev itself.
+ */
+static void
+replan(RunState *run, int from, TimestampTz prev, int32 prev_day, bool first_now)
+{
+	CadenceDef *def = run->def;
+	TimestampTz *due = palloc(sizeof(TimestampTz) * def->nsteps);
+	CadenceMoveReason *reasons = palloc(sizeof(CadenceMoveReason) * def->nsteps);
+
+	plan_chain(def->steps, def->nsteps, from, prev, prev_day, first_now, &run->zone,
+			   due, reasons);
+	write_due(run, from, due, reasons);
 }
 
 /*
@@ -313,7 +341,11 @@ move_on(RunState *run, TimestampTz at)
 
 	if (next >= 0)
 	{
-		replan(run, next, at);
+		replan(run, next, at, step_day(run, run->current_step), false);
+		exec_run(run, "UPDATE cadence.runs SET last_activity_at = $3"
+				 " WHERE tenant_id = $1 AND id = $2",
+				 1, (Oid[]) {TIMESTAMPTZOID}, (Datum[]) {TimestampTzGetDatum(at)}, NULL,
+				 SPI_OK_UPDATE);
 		return;
 	}
 	exec_run(run, "UPDATE cadence.runs SET status = 'completed', current_step = 0,"
@@ -429,25 +461,6 @@ end_run(RunState *run, const char *status, const char *reason, TimestampTz at)
 }
 
 /*
- * cadence_run_reanchor
- *		The run has moved on to its current step after an action that ended
- *		at happened_at, later than planned: re-plan what is left from then,
- *		so a step "30 minutes after the previous one" stays 30 minutes after
- *		it really happened.
- */
-void
-cadence_run_reanchor(const char *tenant_id, int64 run_id,
-					 TimestampTz happened_at, List **defs)
-{
-	RunState   *run = lock_run_in(tenant_id, run_id, defs);
-	int			k = cadence_def_step_index(run->def, run->current_step);
-
-	if (k >= 0 && (strcmp(run->status, "active") == 0 ||
-				   strcmp(run->status, "paused") == 0))
-		replan(run, k, happened_at);
-}
-
-/*
  * cadence_run_execute_step
  *		The run's current step is a condition or a lead action whose action
  *		the caller leased: cadence.execute_logic_step() evaluates it (or
@@ -523,7 +536,7 @@ cadence_run_execute_step(const char *tenant_id, int64 run_id, int64 action_id,
 							(long long) run->id, to),
 					 errdetail("A condition jumps forward, to a later step of the cadence.")));
 		close_open_actions(run, to, "skipped", "branched_past");
-		replan(run, k, at);
+		replan(run, k, at, step_day(run, from), false);
 		run_event(run, "run.branched", "jsonb_build_object('fromStep', $3, 'toStep', $4)",
 				  2, (Oid[]) {INT4OID, INT4OID},
 				  (Datum[]) {Int32GetDatum(from), Int32GetDatum(to)}, NULL);
@@ -604,38 +617,40 @@ cadence_complete_manual_step(PG_FUNCTION_ARGS)
 }
 
 /*
- * cadence.pause_run(run_id bigint, resume_at timestamptz, reason text)
- *		RETURNS jsonb
+ * cadence.pause_run(run_id bigint, resume_at timestamptz, reason text,
+ *					 at timestamptz) RETURNS jsonb
  *		Nothing of a paused run is dispatched; its due times stay as they
  *		were until it resumes, by resume_run or, when resume_at is given, by
- *		a runner at that time.
+ *		a runner at that time.  The pause happened at `at`.
  */
 Datum
 cadence_pause_run(PG_FUNCTION_ARGS)
 {
 	RunState   *run;
-	Oid			types[2] = {TIMESTAMPTZOID, TEXTOID};
-	Datum		values[2];
-	char		nulls[2];
+	Oid			types[3] = {TIMESTAMPTZOID, TEXTOID, TIMESTAMPTZOID};
+	Datum		values[3];
+	char		nulls[3] = {' ', ' ', ' '};
 	Datum		result;
 
 	require_args(fcinfo, 1);
+	require_at(fcinfo, 3);
 	values[0] = PG_ARGISNULL(1) ? (Datum) 0 : PG_GETARG_DATUM(1);
 	values[1] = PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2);
+	values[2] = PG_GETARG_DATUM(3);
 	nulls[0] = PG_ARGISNULL(1) ? 'n' : ' ';
 	nulls[1] = PG_ARGISNULL(2) ? 'n' : ' ';
 	SPI_connect();
 	run = lock_run(PG_GETARG_INT64(0));
 	require_status(run, "active", NULL, "pause");
-	exec_run(run, "UPDATE cadence.runs SET status = 'paused', paused_at = now(),"
-			 " resume_at = $3, last_activity_at = now() WHERE tenant_id = $1 AND id = $2",
-			 1, types, values, nulls, SPI_OK_UPDATE);
+	exec_run(run, "UPDATE cadence.runs SET status = 'paused', paused_at = $5,"
+			 " resume_at = $3, last_activity_at = $5 WHERE tenant_id = $1 AND id = $2",
+			 3, types, values, nulls, SPI_OK_UPDATE);
 	exec_run(run, "UPDATE cadence.scheduled_actions SET status = 'planned', updated_at = now()"
 			 " WHERE tenant_id = $1 AND run_id = $2 AND status = 'scheduled'",
 			 0, NULL, NULL, NULL, SPI_OK_UPDATE);
 	run_event(run, "run.paused",
-			  "jsonb_strip_nulls(jsonb_build_object('resumeAt', $3, 'reason', $4))",
-			  2, types, values, nulls);
+			  "jsonb_strip_nulls(jsonb_build_object('resumeAt', $3, 'reason', $4, 'at', $5))",
+			  3, types, values, nulls);
 	result = summary(run);
 	SPI_finish();
 	PG_RETURN_DATUM(result);
@@ -643,67 +658,51 @@ cadence_pause_run(PG_FUNCTION_ARGS)
 
 /*
  * resume
- *		Make a paused run active again at `at`: what is left moves later by
- *		as long as the run was paused, so the spacing between steps stays;
- *		each time is then moved into the cadence's open windows and kept in
- *		step order.
+ *		Make a paused run active again at `at` (rule 5): the action it waits
+ *		on keeps the open days and the wall time it had still to wait when
+ *		the run paused (one already due then is due at `at`), in its send
+ *		window; what follows is re-planned from it (rule 4).
  */
 static void
 resume(RunState *run, TimestampTz at)
 {
-	int64		shift = Max(at - run->paused_at, 0);
-	TimestampTz prev;
-	pg_tz	   *tz = cadence_lookup_tz(run->timezone);
-	Oid			types[3] = {INT8ARRAYOID, TIMESTAMPTZARRAYOID, INT8OID};
-	Datum		values[3];
-	Datum	   *ids;
-	Datum	   *dues;
-	uint64		i;
-	uint64		n;
+	CadenceDef *def = run->def;
+	TimestampTz *due = palloc(sizeof(TimestampTz) * Max(def->nsteps, 1));
+	CadenceMoveReason *reasons = palloc(sizeof(CadenceMoveReason) * Max(def->nsteps, 1));
+	TimestampTz paused_at = run->paused_at ? run->paused_at : at;
+	Datum		paused_secs = Int64GetDatum(Max(at - paused_at, 0) / USECS_PER_SEC);
+	int			k = -1;
+	TimestampTz was = 0;
 
-	exec_run(run, "SELECT id, due_at FROM cadence.scheduled_actions"
+	exec_run(run, "SELECT step_number, due_at FROM cadence.scheduled_actions"
 			 " WHERE tenant_id = $1 AND run_id = $2 AND status IN ('planned', 'scheduled')"
-			 " ORDER BY step_number, id",
+			 " ORDER BY step_number, id LIMIT 1",
 			 0, NULL, NULL, NULL, SPI_OK_SELECT);
-	n = SPI_processed;
-	ids = palloc(sizeof(Datum) * Max(n, 1));
-	dues = palloc(sizeof(Datum) * Max(n, 1));
-	prev = at;
-	for (i = 0; i < n; i++)
+	if (SPI_processed > 0)
 	{
 		bool		isnull;
-		TimestampTz due;
 
-		ids[i] = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
-		due = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[i],
-												SPI_tuptable->tupdesc, 2, &isnull)) + shift;
-		due = cadence_next_open(Max(due, prev), tz, &run->def->windows, NULL);
-		dues[i] = TimestampTzGetDatum(due);
-		prev = due;
+		k = cadence_def_step_index(def, DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
+																	SPI_tuptable->tupdesc,
+																	1, &isnull)));
+		was = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0],
+												SPI_tuptable->tupdesc, 2, &isnull));
 	}
-	values[0] = PointerGetDatum(construct_array(ids, n, INT8OID, 8, FLOAT8PASSBYVAL,
-												TYPALIGN_DOUBLE));
-	values[1] = PointerGetDatum(construct_array(dues, n, TIMESTAMPTZOID, 8,
-												FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	values[2] = Int64GetDatum(shift / USECS_PER_SEC);
-	/* The earliest of what is left is the current step again. */
-	exec_run(run, "UPDATE cadence.scheduled_actions a SET due_at = u.due_at,"
-			 "     planned_at = u.due_at, updated_at = now(),"
-			 "     status = CASE WHEN u.ord = 1 AND NOT EXISTS"
-			 "         (SELECT 1 FROM cadence.scheduled_actions w"
-			 "           WHERE w.tenant_id = $1 AND w.run_id = $2"
-			 "             AND w.status IN ('sending', 'pending_manual'))"
-			 "       THEN 'scheduled' ELSE 'planned' END"
-			 " FROM unnest($3::bigint[], $4::timestamptz[]) WITH ORDINALITY AS u(id, due_at, ord)"
-			 " WHERE a.tenant_id = $1 AND a.id = u.id AND a.run_id = $2",
-			 2, types, values, NULL, SPI_OK_UPDATE);
 	exec_run(run, "UPDATE cadence.runs SET status = 'active', paused_at = NULL,"
-			 " resume_at = NULL, last_activity_at = now() WHERE tenant_id = $1 AND id = $2",
-			 0, NULL, NULL, NULL, SPI_OK_UPDATE);
+			 " resume_at = NULL, last_activity_at = $3 WHERE tenant_id = $1 AND id = $2",
+			 1, (Oid[]) {TIMESTAMPTZOID}, (Datum[]) {TimestampTzGetDatum(at)}, NULL,
+			 SPI_OK_UPDATE);
 	run->status = "active";
+	if (k >= 0)
+	{
+		due[k] = plan_resumed(&def->steps[k], was, paused_at, at, &run->zone, &reasons[k]);
+		plan_chain(def->steps, def->nsteps, k + 1, due[k], def->steps[k].day_number,
+				   false, &run->zone, due, reasons);
+		write_due(run, k, due, reasons);
+	}
 	cadence_wake_dispatcher_at_commit();
 	run_event(run, "run.resumed", "jsonb_build_object('pausedSeconds', $3)",
-			  1, types + 2, values + 2, NULL);
+			  1, (Oid[]) {INT8OID}, &paused_secs, NULL);
 }
 
 /*
@@ -767,8 +766,8 @@ cadence_run_resume_due(TimestampTz now, int limit)
 }
 
 /*
- * cadence.cancel_run(run_id bigint, reason text) RETURNS jsonb
- *		End the run; what was still to happen is cancelled.
+ * cadence.cancel_run(run_id bigint, reason text, at timestamptz) RETURNS jsonb
+ *		End the run at `at`; what was still to happen is cancelled.
  */
 Datum
 cadence_cancel_run(PG_FUNCTION_ARGS)
@@ -777,20 +776,22 @@ cadence_cancel_run(PG_FUNCTION_ARGS)
 	Datum		result;
 
 	require_args(fcinfo, 1);
+	require_at(fcinfo, 2);
 	SPI_connect();
 	run = lock_run(PG_GETARG_INT64(0));
 	require_status(run, "active", "paused", "cancel");
 	end_run(run, "cancelled", PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1)),
-			GetCurrentTransactionStartTimestamp());
+			PG_GETARG_TIMESTAMPTZ(2));
 	result = summary(run);
 	SPI_finish();
 	PG_RETURN_DATUM(result);
 }
 
 /*
- * cadence.exit_run(run_id bigint, status text, reason text) RETURNS jsonb
- *		End the run with an outcome: replied, meeting_booked, bounced,
- *		unsubscribed, completed, failed or cancelled.
+ * cadence.exit_run(run_id bigint, status text, reason text, at timestamptz)
+ *		RETURNS jsonb
+ *		End the run at `at` with an outcome: replied, meeting_booked,
+ *		bounced, unsubscribed, completed, failed or cancelled.
  */
 Datum
 cadence_exit_run(PG_FUNCTION_ARGS)
@@ -805,6 +806,7 @@ cadence_exit_run(PG_FUNCTION_ARGS)
 	Datum		result;
 
 	require_args(fcinfo, 2);
+	require_at(fcinfo, 3);
 	status = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	for (k = 0; k < lengthof(outcomes); k++)
 		if (strcmp(status, outcomes[k]) == 0)
@@ -818,7 +820,7 @@ cadence_exit_run(PG_FUNCTION_ARGS)
 	run = lock_run(PG_GETARG_INT64(0));
 	require_status(run, "active", "paused", "end");
 	end_run(run, status, PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2)),
-			GetCurrentTransactionStartTimestamp());
+			PG_GETARG_TIMESTAMPTZ(3));
 	result = summary(run);
 	SPI_finish();
 	PG_RETURN_DATUM(result);
@@ -826,8 +828,8 @@ cadence_exit_run(PG_FUNCTION_ARGS)
 
 /*
  * cadence.skip_to_step(run_id bigint, step_number int, at timestamptz)
- *		Skip every open step before step_number; that step is due at the
- *		first open moment from `at`, and its followers by their rules.
+ *		Skip every open step before step_number; that step is due at `at`
+ *		in its send window, and its followers by their rules from it.
  */
 Datum
 cadence_skip_to_step(PG_FUNCTION_ARGS)
@@ -856,27 +858,11 @@ cadence_skip_to_step(PG_FUNCTION_ARGS)
 	close_open_actions(run, step, "skipped", "skipped_to_step");
 
 	/*
-	 * The run goes on as if it had been enrolled at the target step at
-	 * `at`: its calendar restarts there, and the target is due at the first
-	 * open moment (its own rule is overridden by "immediately").
+	 * The target is due at `at` itself, in its send window (the skip is the
+	 * user's "now"); its own rule is overridden.  What follows it goes by
+	 * the rules from there.
 	 */
-	run->trigger_at = at;
-	run->first_day = run->def->steps[k].day_number;
-	exec_run(run, "UPDATE cadence.runs SET trigger_at = $3, first_day = $4"
-			 " WHERE tenant_id = $1 AND id = $2",
-			 2, (Oid[]) {TIMESTAMPTZOID, INT4OID},
-			 (Datum[]) {TimestampTzGetDatum(at), Int32GetDatum(run->first_day)},
-			 NULL, SPI_OK_UPDATE);
-	{
-		PlanStep	saved = run->def->steps[k];
-
-		run->def->steps[k].rule = (CadenceRule)
-		{
-			.kind = CADENCE_RULE_IMMEDIATELY,.at_minute = -1
-		};
-		replan(run, k, at);
-		run->def->steps[k] = saved;
-	}
+	replan(run, k, at, run->def->steps[k].day_number, true);
 	run_event(run, "run.skipped_to", "jsonb_build_object('fromStep', $3, 'toStep', $4)",
 			  2, types, values, NULL);
 	result = summary(run);

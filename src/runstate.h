@@ -1,20 +1,46 @@
 /*
  * runstate.h
- *		What the run state machine (runstate.c) offers the dispatcher; the
- *		rest of it is SQL-callable.  Callers must be connected to SPI.
+ *		What the run state machine (runstate.c, replan.c) offers the
+ *		dispatcher; the rest of it is SQL-callable.  Callers must be
+ *		connected to SPI.
  */
 #ifndef CADENCE_RUNSTATE_H
 #define CADENCE_RUNSTATE_H
 
 #include "definition.h"
 
+/* New due times of actions of runs, gathered for one UPDATE. */
+typedef struct PlanRows
+{
+	int			n;
+	int			cap;
+	Datum	   *tenant;
+	Datum	   *run;
+	Datum	   *step;
+	Datum	   *due;
+	Datum	   *reason;
+	bool	   *no_reason;
+} PlanRows;
+
+/* Add the due times of def's steps[from..] for one run (replan.c). */
+extern void cadence_plan_rows_add(PlanRows *rows, const char *tenant_id,
+								  int64 run_id, const CadenceDef *def, int from,
+								  const TimestampTz *due,
+								  const CadenceMoveReason *reasons);
+
 /*
- * Re-plan the rest of a run from happened_at, when the action before its
- * current step ended later than planned.  defs caches cadence versions
- * (see cadence_def_cached).
+ * Write them: the actions still to happen (planned or scheduled) get their
+ * new due time and reason; their status is the caller's.
  */
-extern void cadence_run_reanchor(const char *tenant_id, int64 run_id,
-								 TimestampTz happened_at, List **defs);
+extern void cadence_plan_rows_write(const PlanRows *rows);
+
+/*
+ * Re-plan every later action of the runs whose step steps[k] ended at
+ * ats[k] (rule 4), after the caller moved them on: one read, one write.
+ * tenant_ids and run_ids are text and bigint Datums.
+ */
+extern void cadence_runs_replan(int n, Datum *tenant_ids, Datum *run_ids,
+								const int32 *steps, const TimestampTz *ats);
 
 /*
  * Resume up to limit paused runs whose resume_at has come by now; returns

@@ -14,6 +14,7 @@
 #include "postgres.h"
 
 #include "common/int.h"
+#include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/timestamp.h"
 
@@ -311,14 +312,16 @@ is_holiday(DateADT date, const CadenceWindows *w)
 }
 
 /*
- * weekday_of
+ * cadence_weekday
  *		0 = Sunday ... 6 = Saturday.
  */
-static inline int
-weekday_of(DateADT date)
+int
+cadence_weekday(DateADT date)
 {
 	return j2day(date + POSTGRES_EPOCH_JDATE);
 }
+
+#define weekday_of(date) cadence_weekday(date)
 
 /*
  * cadence_is_business_day
@@ -333,34 +336,18 @@ cadence_is_business_day(DateADT date, const CadenceWindows *w)
 }
 
 /*
- * cadence_add_days
- *		date + n calendar days, or n business days (n >= 0).
- */
-DateADT
-cadence_add_days(DateADT date, int n, bool business_days,
-				 const CadenceWindows *w)
-{
-	if (!business_days)
-		return date + n;
-	while (n > 0)
-	{
-		date++;
-		if (cadence_is_business_day(date, w))
-			n--;
-	}
-	return date;
-}
-
-/*
- * day_closed_reason
+ * cadence_day_closed_reason
  *		Why date has no open window at all, or CADENCE_MOVE_NONE when it has.
  *		A weekend day closed by businessHours counts as weekend.
  */
-static CadenceMoveReason
-day_closed_reason(DateADT date, const CadenceWindows *w)
+CadenceMoveReason
+cadence_day_closed_reason(DateADT date, const CadenceWindows *w)
 {
-	int			wd = weekday_of(date);
+	int			wd;
 
+	if (w == NULL || !w->restricted)
+		return CADENCE_MOVE_NONE;
+	wd = weekday_of(date);
 	if ((wd == 0 || wd == 6) && (w->exclude_weekends || !w->days[wd].open))
 		return CADENCE_MOVE_WEEKEND;
 	if (is_holiday(date, w))
@@ -371,96 +358,120 @@ day_closed_reason(DateADT date, const CadenceWindows *w)
 }
 
 /*
- * cadence_next_open
- *		t when open, else the start of the next open window.  A window is
- *		the span of instants from its local start to its local end, each
- *		resolved by the gap/overlap rule.
+ * no_open_day
+ *		Report settings under which no day opens for a year.
  */
-TimestampTz
-cadence_next_open(TimestampTz t, pg_tz *tz, const CadenceWindows *w,
-				  CadenceMoveReason *reason_out)
+static void
+no_open_day(DateADT date, const CadenceWindows *w)
 {
-	CadenceMoveReason reason = CADENCE_MOVE_NONE;
-	DateADT		date;
-	int			i;
-
-	if (reason_out)
-		*reason_out = CADENCE_MOVE_NONE;
-	if (w == NULL || !w->restricted || TIMESTAMP_NOT_FINITE(t))
-		return t;
-
-	date = cadence_local_date(t, tz);
-	for (i = 0; i <= CADENCE_MAX_SEARCH_DAYS; i++, date++)
-	{
-		CadenceMoveReason closed = day_closed_reason(date, w);
-
-		if (closed == CADENCE_MOVE_NONE)
-		{
-			const CadenceDayWindow *dw = &w->days[weekday_of(date)];
-			TimestampTz start = cadence_local_to_utc(date, dw->start, tz, NULL);
-			TimestampTz end;
-
-			if (dw->end >= CADENCE_MINUTES_PER_DAY)
-				end = cadence_local_to_utc(date + 1, 0, tz, NULL);
-			else
-				end = cadence_local_to_utc(date, dw->end, tz, NULL);
-
-			if (t < end && start < end)
-			{
-				if (t >= start)
-					start = t;
-				else if (reason == CADENCE_MOVE_NONE)
-					reason = CADENCE_MOVE_OUTSIDE_BUSINESS_HOURS;
-				if (reason_out)
-					*reason_out = reason;
-				return start;
-			}
-			closed = CADENCE_MOVE_OUTSIDE_BUSINESS_HOURS;
-		}
-		if (reason == CADENCE_MOVE_NONE)
-			reason = closed;
-	}
-
 	ereport(ERROR,
 			errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			errmsg("no open window within %d days after %s in time zone \"%s\"",
-				   CADENCE_MAX_SEARCH_DAYS, timestamptz_to_str(t),
-				   pg_get_timezone_name(tz)),
+			errmsg("no open day within %d days before %s",
+				   CADENCE_MAX_SEARCH_DAYS,
+				   DatumGetCString(DirectFunctionCall1(date_out,
+													   DateADTGetDatum(date)))),
 			errhint("The settings businessHours, excludeWeekends and holidays "
 					"must leave some time open."));
-	return t;					/* keep compiler quiet */
 }
 
 /*
- * cadence_window_start
- *		First open instant on or after local midnight of date.
+ * add_elapsed
+ *		t plus the rule's elapsed minutes.
  */
-TimestampTz
-cadence_window_start(DateADT date, pg_tz *tz, const CadenceWindows *w)
+static TimestampTz
+add_elapsed(TimestampTz t, const CadenceRule *rule)
 {
-	return cadence_next_open(cadence_local_to_utc(date, 0, tz, NULL), tz, w,
-							 NULL);
+	if (rule->elapsed_minutes > 0 &&
+		(pg_add_s64_overflow(t, rule->elapsed_minutes * USECS_PER_MINUTE, &t) ||
+		 !IS_VALID_TIMESTAMP(t)))
+		out_of_range();
+	return t;
 }
 
 /*
- * cadence_next_due
- *		Apply a rule to prev, then the windows.  The rule's local part (a
- *		date plus days, at a wall time) comes first, elapsed time second, so
- *		"1 day" keeps the wall time across DST while "24 hours" does not.
+ * cadence_is_open_day
+ *		Not a holiday, not a weekend day under excludeWeekends, and with
+ *		business hours that day when any are given.
+ */
+bool
+cadence_is_open_day(DateADT date, const CadenceWindows *w)
+{
+	return cadence_day_closed_reason(date, w) == CADENCE_MOVE_NONE;
+}
+
+/*
+ * cadence_add_days
+ *		date + n calendar days, or n business days (n >= 0) that are also
+ *		open days: a wait counted in business days counts sending days.
+ */
+DateADT
+cadence_add_days(DateADT date, int n, bool business_days,
+				 const CadenceWindows *w)
+{
+	int			looked = 0;
+
+	if (!business_days)
+		return date + n;
+	while (n > 0)
+	{
+		date++;
+		if (cadence_is_business_day(date, w) && cadence_is_open_day(date, w))
+			n--;
+		else if (++looked > CADENCE_MAX_SEARCH_DAYS)
+			no_open_day(date, w);
+	}
+	return date;
+}
+
+/*
+ * cadence_add_open_days
+ *		The n-th open day after date.
+ */
+DateADT
+cadence_add_open_days(DateADT date, int n, const CadenceWindows *w)
+{
+	int			looked = 0;
+
+	while (n > 0)
+	{
+		date++;
+		if (cadence_is_open_day(date, w))
+			n--;
+		else if (++looked > CADENCE_MAX_SEARCH_DAYS)
+			no_open_day(date, w);
+	}
+	return date;
+}
+
+/*
+ * cadence_open_days_between
+ *		Open days in (from, to].
+ */
+int
+cadence_open_days_between(DateADT from, DateADT to, const CadenceWindows *w)
+{
+	int			n = 0;
+
+	if (w == NULL || !w->restricted)
+		return Max(to - from, 0);
+	for (from++; from <= to; from++)
+		if (cadence_is_open_day(from, w))
+			n++;
+	return n;
+}
+
+/*
+ * cadence_rule_instant
+ *		The rule's local part comes first, elapsed time second, so "1 day"
+ *		keeps the wall time across DST while "24 hours" does not.
  */
 TimestampTz
-cadence_next_due(TimestampTz prev, const CadenceRule *rule, pg_tz *tz,
-				 const CadenceWindows *w, CadenceMoveReason *reason_out)
+cadence_rule_instant(TimestampTz prev, const CadenceRule *rule, pg_tz *tz,
+					 const CadenceWindows *w, CadenceMoveReason *reason_out)
 {
-	CadenceMoveReason reason = CADENCE_MOVE_NONE;
-	CadenceMoveReason window_reason;
 	TimestampTz due = prev;
 
-	if (reason_out)
-		*reason_out = CADENCE_MOVE_NONE;
-	if (TIMESTAMP_NOT_FINITE(prev))
-		return prev;
-
+	*reason_out = CADENCE_MOVE_NONE;
 	if (rule->days > 0 || rule->at_minute >= 0)
 	{
 		DateADT		date;
@@ -480,15 +491,52 @@ cadence_next_due(TimestampTz prev, const CadenceRule *rule, pg_tz *tz,
 			due = cadence_local_time_to_utc(date, wall, tz, &in_gap);
 		}
 		if (in_gap)
-			reason = CADENCE_MOVE_DST_GAP;
+			*reason_out = CADENCE_MOVE_DST_GAP;
 	}
+	return add_elapsed(due, rule);
+}
 
-	if (rule->elapsed_minutes > 0 &&
-		(pg_add_s64_overflow(due, rule->elapsed_minutes * USECS_PER_MINUTE,
-							 &due) ||
-		 !IS_VALID_TIMESTAMP(due)))
-		out_of_range();
+/*
+ * cadence_day_instant
+ *		The first action of a later day: its wall time on its date, then the
+ *		rest of its rule.
+ */
+TimestampTz
+cadence_day_instant(DateADT date, TimeADT day_wall, const CadenceRule *rule,
+					pg_tz *tz, const CadenceWindows *w,
+					CadenceMoveReason *reason_out)
+{
+	TimeADT		wall = day_wall;
+	bool		in_gap;
+	TimestampTz due;
 
+	if (rule->at_minute >= 0)
+		wall = (TimeADT) rule->at_minute * USECS_PER_MINUTE;
+	else if (w != NULL && w->has_business_hours)
+		wall = (TimeADT) w->days[weekday_of(date)].start * USECS_PER_MINUTE;
+	date = cadence_add_days(date, rule->days, rule->business_days, w);
+	due = cadence_local_time_to_utc(date, wall, tz, &in_gap);
+	*reason_out = in_gap ? CADENCE_MOVE_DST_GAP : CADENCE_MOVE_NONE;
+	return add_elapsed(due, rule);
+}
+
+/*
+ * cadence_next_due
+ *		A rule, then the clamp.
+ */
+TimestampTz
+cadence_next_due(TimestampTz prev, const CadenceRule *rule, pg_tz *tz,
+				 const CadenceWindows *w, CadenceMoveReason *reason_out)
+{
+	CadenceMoveReason reason;
+	CadenceMoveReason window_reason;
+	TimestampTz due;
+
+	if (reason_out)
+		*reason_out = CADENCE_MOVE_NONE;
+	if (TIMESTAMP_NOT_FINITE(prev))
+		return prev;
+	due = cadence_rule_instant(prev, rule, tz, w, &reason);
 	due = cadence_next_open(due, tz, w, &window_reason);
 	if (reason == CADENCE_MOVE_NONE)
 		reason = window_reason;
@@ -500,33 +548,19 @@ cadence_next_due(TimestampTz prev, const CadenceRule *rule, pg_tz *tz,
 }
 
 /*
- * cadence_quiet_end
- *		The end of the quiet period t falls in, or t itself.  The period
- *		ends at local end_minute on t's local date, or on the next date when
- *		t is in the evening part of a period that crosses midnight.
+ * cadence_step_channel
+ *		sms, email and whatsapp have quiet hours; other steps none.
  */
-TimestampTz
-cadence_quiet_end(TimestampTz t, pg_tz *tz, int start_minute, int end_minute)
+CadenceChannel
+cadence_step_channel(const char *type)
 {
-	DateADT		date;
-	TimeADT		wall;
-	int			minute;
-	bool		quiet;
-
-	if (TIMESTAMP_NOT_FINITE(t) || start_minute == end_minute)
-		return t;
-	cadence_to_local(t, tz, &date, &wall);
-	minute = (int) (wall / USECS_PER_MINUTE);
-	if (start_minute < end_minute)
-		quiet = minute >= start_minute && minute < end_minute;
-	else
-		quiet = minute >= start_minute || minute < end_minute;
-	if (!quiet)
-		return t;
-	/* In the evening part of a period crossing midnight: tomorrow's end. */
-	if (start_minute > end_minute && minute >= start_minute)
-		date++;
-	return Max(t, cadence_local_to_utc(date, end_minute, tz, NULL));
+	if (strcmp(type, "sms") == 0)
+		return CADENCE_CHANNEL_SMS;
+	if (strcmp(type, "email") == 0)
+		return CADENCE_CHANNEL_EMAIL;
+	if (strcmp(type, "whatsapp") == 0)
+		return CADENCE_CHANNEL_WHATSAPP;
+	return CADENCE_CHANNEL_OTHER;
 }
 
 /*
@@ -556,6 +590,8 @@ cadence_move_reason_name(CadenceMoveReason reason)
 			return "rate_limit";
 		case CADENCE_MOVE_RETRY:
 			return "retry";
+		case CADENCE_MOVE_NO_SEND_WINDOW:
+			return "no_send_window";
 	}
 	return "none";
 }

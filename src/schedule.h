@@ -41,6 +41,13 @@
 /* How far cadence_next_open looks for an open window before giving up. */
 #define CADENCE_MAX_SEARCH_DAYS		366
 
+/*
+ * How far a step's send window is looked for: a step with no allowed
+ * instant within this many days of its due time is skipped
+ * (no_send_window) and its run goes on.
+ */
+#define CADENCE_SEND_WINDOW_DAYS	14
+
 typedef enum CadenceRuleKind
 {
 	CADENCE_RULE_IMMEDIATELY,	/* {"kind":"immediately"} */
@@ -66,7 +73,8 @@ typedef struct CadenceRule
 {
 	CadenceRuleKind kind;
 	int32		days;			/* local calendar (or business) days to add */
-	bool		business_days;	/* days skip Sat, Sun and holidays */
+	bool		business_days;	/* days skip Sat, Sun, holidays and closed
+								 * days */
 	int32		at_minute;		/* local wall time, minutes after midnight,
 								 * or -1 for none */
 	int64		elapsed_minutes;	/* elapsed time added last */
@@ -80,28 +88,54 @@ typedef struct CadenceDayWindow
 	int16		end;			/* start+1 .. 1440 (1440 = next midnight) */
 } CadenceDayWindow;
 
+/* The channels that may have quiet hours (settings.quietHours). */
+typedef enum CadenceChannel
+{
+	CADENCE_CHANNEL_SMS,
+	CADENCE_CHANNEL_EMAIL,
+	CADENCE_CHANNEL_WHATSAPP,
+	CADENCE_CHANNEL_OTHER		/* no quiet hours: webhooks, tasks, logic */
+} CadenceChannel;
+
+#define CADENCE_QUIET_CHANNELS	CADENCE_CHANNEL_OTHER
+
 /*
- * Parsed settings: when sending is allowed.  With restricted false every
- * instant is open and cadence_next_open returns its argument unchanged.
- * holidays is sorted and free of duplicates; it may be NULL when nholidays
- * is 0.  A planner may fill this struct itself (quiet hours, say): start
- * from cadence_windows_init_open, close or narrow days, and set restricted.
+ * A daily quiet period [start, end) in the lead's wall-clock minutes;
+ * start > end crosses midnight (21:00-08:00), start == end is none.
+ */
+typedef struct CadenceQuiet
+{
+	int16		start;
+	int16		end;
+} CadenceQuiet;
+
+/*
+ * Parsed settings: when sending is allowed.  An open day (a local date of
+ * the run's zone) is one that is not a holiday, not a Saturday or Sunday
+ * under exclude_weekends, and has business hours when any are given; its
+ * window is its business hours, or the whole day.  With restricted false
+ * every day is open all day.  holidays is sorted and free of duplicates; it
+ * may be NULL when nholidays is 0.  quiet applies to its channel's steps in
+ * the lead's own zone: by default SMS and WhatsApp are quiet 21:00-08:00.
  */
 typedef struct CadenceWindows
 {
-	bool		restricted;		/* any of the below closes some time */
+	bool		restricted;		/* any of the below closes some day or hour */
 	bool		exclude_weekends;
 	bool		has_business_hours; /* settings named businessHours */
 	CadenceDayWindow days[7];	/* by weekday, 0 = Sunday */
 	int			nholidays;
 	DateADT    *holidays;
+	CadenceQuiet quiet[CADENCE_QUIET_CHANNELS];
 } CadenceWindows;
 
 /*
  * Why a due time moved from what the rule alone gives.  Only the first
- * reason that applied is reported.  quiet_hours, daily_cap, rate_limit and
- * retry are never produced here but by the runners; they are listed so that
- * every writer of the moved_reason column shares one list of names.
+ * reason that applied is reported.  daily_cap, rate_limit and retry are
+ * never produced here but by the runners; they are listed so that every
+ * writer of the moved_reason column shares one list of names.
+ * no_send_window: no allowed instant within CADENCE_SEND_WINDOW_DAYS days;
+ * the step is skipped when it falls due.
  */
 typedef enum CadenceMoveReason
 {
@@ -113,7 +147,8 @@ typedef enum CadenceMoveReason
 	CADENCE_MOVE_QUIET_HOURS,
 	CADENCE_MOVE_DAILY_CAP,
 	CADENCE_MOVE_RATE_LIMIT,
-	CADENCE_MOVE_RETRY
+	CADENCE_MOVE_RETRY,
+	CADENCE_MOVE_NO_SEND_WINDOW
 } CadenceMoveReason;
 
 /* --- parsing and validation (errors are 22023, naming path) --- */
@@ -128,14 +163,21 @@ extern void cadence_parse_rule_into(Jsonb *rule, const char *path,
 extern CadenceRule *cadence_parse_rule(Jsonb *rule, const char *path);
 
 /*
- * Parse cadence settings: businessHours, excludeWeekends, holidays.  Other
- * keys are ignored; JSON null counts as absent; settings NULL means none.
- * The holiday array is palloc'd in CurrentMemoryContext.
+ * Parse cadence settings: businessHours, excludeWeekends, holidays and
+ * quietHours.  Other keys are ignored; JSON null counts as absent (but
+ * "quietHours": null turns quiet hours off); settings NULL means none.  The
+ * holiday array is palloc'd in CurrentMemoryContext.
  */
 extern void cadence_parse_settings_into(Jsonb *settings, const char *path,
 										CadenceWindows *out);
 extern CadenceWindows *cadence_parse_settings(Jsonb *settings,
 											  const char *path);
+
+/*
+ * settings.maxContactsPerDay: how many runs of the cadence may start (their
+ * first action go out) per local day of its zone; 0 for no cap.
+ */
+extern int	cadence_parse_daily_cap(Jsonb *settings);
 
 /* What cadence_parse_settings does, plus: some weekday must be open. */
 extern void cadence_validate_settings(Jsonb *settings, const char *path);
@@ -176,43 +218,110 @@ extern TimestampTz cadence_local_time_to_utc(DateADT date, TimeADT time_of_day,
 /* Is date a business day: not Saturday, Sunday or a holiday of w? */
 extern bool cadence_is_business_day(DateADT date, const CadenceWindows *w);
 
+/* 0 = Sunday ... 6 = Saturday. */
+extern int	cadence_weekday(DateADT date);
+
 /*
- * date plus n days; with business_days, n >= 0 business days (each step
- * lands on a business day; n = 0 returns date even on a weekend).  w (may be
- * NULL) supplies the holidays.
+ * Why date is closed (weekend, holiday, outside_business_hours), or
+ * CADENCE_MOVE_NONE when it is an open day of w (NULL: every day is).
+ */
+extern CadenceMoveReason cadence_day_closed_reason(DateADT date,
+												   const CadenceWindows *w);
+
+/* Is date an open day of w (NULL: every day is)? */
+extern bool cadence_is_open_day(DateADT date, const CadenceWindows *w);
+
+/*
+ * date plus n days; with business_days, n >= 0 business days that are also
+ * open days of w (each step lands on one; n = 0 returns date even on a
+ * weekend).  w (may be NULL) supplies the holidays and open days.
  */
 extern DateADT cadence_add_days(DateADT date, int n, bool business_days,
 								const CadenceWindows *w);
 
+/* The n-th open day of w after date (n >= 1; n = 0 returns date). */
+extern DateADT cadence_add_open_days(DateADT date, int n,
+									 const CadenceWindows *w);
+
+/* How many open days of w lie after from and up to and including to. */
+extern int	cadence_open_days_between(DateADT from, DateADT to,
+									  const CadenceWindows *w);
+
+/* The channel whose quiet hours a step type keeps. */
+extern CadenceChannel cadence_step_channel(const char *type);
+
 /* --- windows and due times --- */
 
 /*
- * The earliest open instant at or after t: t itself when open, else the
- * start of the next open window.  Errors (22023) when none opens within
+ * The clamp (the contract's rule 1) under the windows of w in tz: an
+ * instant inside an open day's window stays; before the window, its start;
+ * at or after its end, the next open day's start; on a closed day, the
+ * next open day at the same wall time when that is inside its window, else
+ * its start.  Errors (22023) when nothing opens within
  * CADENCE_MAX_SEARCH_DAYS days.  *reason_out (may be NULL) says why t moved.
  */
 extern TimestampTz cadence_next_open(TimestampTz t, pg_tz *tz,
 									 const CadenceWindows *w,
 									 CadenceMoveReason *reason_out);
 
-/* Start of the first open window on or after local midnight of date. */
-extern TimestampTz cadence_window_start(DateADT date, pg_tz *tz,
-										const CadenceWindows *w);
+/*
+ * The one send window of planning, preview and sending (rule 6): the
+ * earliest instant at or after t at which a step of channel may go out:
+ * inside an open day's window of w in run_tz and, for channels with quiet
+ * hours, outside them in lead_tz (NULL: run_tz).  TIMESTAMP_NOEND, reason
+ * no_send_window, when there is none within CADENCE_SEND_WINDOW_DAYS days.
+ */
+extern TimestampTz cadence_send_window(TimestampTz t, CadenceChannel channel,
+									   pg_tz *run_tz, pg_tz *lead_tz,
+									   const CadenceWindows *w,
+									   CadenceMoveReason *reason_out);
 
 /*
- * When a step with this rule is due after a step at prev: the rule's
- * instant, then moved to the next open moment of w (NULL: always open);
- * never earlier than prev.  *reason_out (may be NULL) gets the first
- * reason the result moved.  Infinite prev is returned unchanged.
+ * Where the plan puts a step whose rule gives t: the clamp of rule 1 with
+ * the step's whole send window (quiet hours included) as the window, that
+ * is cadence_send_window(t), except that from a closed day it keeps t's
+ * wall time on the next open day when that instant is allowed.
+ * TIMESTAMP_NOEND (no_send_window) as for cadence_send_window.
+ */
+extern TimestampTz cadence_place(TimestampTz t, CadenceChannel channel,
+								 pg_tz *run_tz, pg_tz *lead_tz,
+								 const CadenceWindows *w,
+								 CadenceMoveReason *reason_out);
+
+/*
+ * The instant a rule gives after a step at prev, before any window: the
+ * rule's local part (a date plus days, at a wall time; a time of day already
+ * past means the next day), then its elapsed minutes.  *reason_out gets
+ * dst_gap when the wall time fell in a gap.
+ */
+extern TimestampTz cadence_rule_instant(TimestampTz prev, const CadenceRule *rule,
+										pg_tz *tz, const CadenceWindows *w,
+										CadenceMoveReason *reason_out);
+
+/*
+ * The instant a rule gives for the first action of a later day of a run,
+ * which falls on the open day date (rule 3): the rule's wall time (timeOfDay,
+ * sendAt) on that date, else the day's start (its window's start under
+ * business hours, else the wall time day_wall of the previous day's last
+ * action), then the rule's days and elapsed minutes from there.
+ */
+extern TimestampTz cadence_day_instant(DateADT date, TimeADT day_wall,
+									   const CadenceRule *rule, pg_tz *tz,
+									   const CadenceWindows *w,
+									   CadenceMoveReason *reason_out);
+
+/*
+ * calculate_next_step_due: cadence_rule_instant, then the clamp of
+ * cadence_next_open; never earlier than prev.  Infinite prev is returned
+ * unchanged.
  */
 extern TimestampTz cadence_next_due(TimestampTz prev, const CadenceRule *rule,
 									pg_tz *tz, const CadenceWindows *w,
 									CadenceMoveReason *reason_out);
 
 /*
- * A daily quiet period [start, end) in local wall-clock minutes; start >
- * end crosses midnight (21:00-08:00).  Returns t when it is not quiet, else
- * the instant the quiet period around t ends.
+ * The end of the quiet period [start_minute, end_minute) of lead-local
+ * wall time that t falls in, or t itself when it falls in none.
  */
 extern TimestampTz cadence_quiet_end(TimestampTz t, pg_tz *tz, int start_minute,
 									 int end_minute);

@@ -351,9 +351,16 @@ cadence_parse_rule(Jsonb *rule, const char *path)
 	return out;
 }
 
+/* The channels of settings.quietHours, in CadenceChannel order. */
+static const char *const quiet_channels[CADENCE_QUIET_CHANNELS] = {
+	"sms", "email", "whatsapp"
+};
+
 /*
  * cadence_windows_init_open
- *		Every day open all day, no holidays.
+ *		Every day open all day, no holidays; SMS and WhatsApp quiet from
+ *		21:00 to 08:00 in the lead's zone (the TCPA's calling hours, which
+ *		carriers apply to texts), e-mail never.
  */
 void
 cadence_windows_init_open(CadenceWindows *w)
@@ -365,6 +372,53 @@ cadence_windows_init_open(CadenceWindows *w)
 		w->days[i] = (CadenceDayWindow) {
 			.open = true, .start = 0, .end = CADENCE_MINUTES_PER_DAY
 		};
+	w->quiet[CADENCE_CHANNEL_SMS] = (CadenceQuiet) {.start = 21 * 60,.end = 8 * 60};
+	w->quiet[CADENCE_CHANNEL_WHATSAPP] = w->quiet[CADENCE_CHANNEL_SMS];
+}
+
+/*
+ * parse_quiet_hours
+ *		settings.quietHours: {"sms": {"start": "21:00", "end": "08:00"}, ...}
+ *		names the quiet period of each channel it lists; a channel set to
+ *		null or false has none, and quietHours null or false turns them all
+ *		off.  Channels left out keep their default.
+ */
+static void
+parse_quiet_hours(Jsonb *settings, const char *path, CadenceWindows *w)
+{
+	JsonbValue *q;
+	int			c;
+
+	q = getKeyJsonValueFromContainer(&settings->root, "quietHours", 10, NULL);
+	if (q == NULL)
+		return;
+	if (q->type == jbvNull || (q->type == jbvBool && !q->val.boolean))
+	{
+		memset(w->quiet, 0, sizeof(w->quiet));
+		return;
+	}
+	if (q->type != jbvBinary || !JsonContainerIsObject(q->val.binary.data))
+		invalid_value(path, "quietHours", q,
+					  "quietHours is an object keyed by channel: sms, email, whatsapp.");
+	for (c = 0; c < CADENCE_QUIET_CHANNELS; c++)
+	{
+		JsonbValue	v;
+		char	   *qpath;
+
+		if (getKeyJsonValueFromContainer(q->val.binary.data, quiet_channels[c],
+										 strlen(quiet_channels[c]), &v) == NULL)
+			continue;
+		w->quiet[c] = (CadenceQuiet) {0, 0};
+		if (v.type == jbvNull || (v.type == jbvBool && !v.val.boolean))
+			continue;
+		qpath = join_path(path, "quietHours");
+		if (v.type != jbvBinary || !JsonContainerIsObject(v.val.binary.data))
+			invalid_value(qpath, quiet_channels[c], &v,
+						  "Quiet hours are {\"start\": \"HH:mm\", \"end\": \"HH:mm\"}.");
+		qpath = join_path(qpath, quiet_channels[c]);
+		w->quiet[c].start = get_hhmm(v.val.binary.data, qpath, "start", true);
+		w->quiet[c].end = get_hhmm(v.val.binary.data, qpath, "end", true);
+	}
 }
 
 /*
@@ -519,8 +573,27 @@ cadence_parse_settings_into(Jsonb *settings, const char *path,
 						  "holidays is an array of dates written \"YYYY-MM-DD\".");
 		parse_holidays(v.val.binary.data, path, out);
 	}
+	parse_quiet_hours(settings, path, out);
 	out->restricted = out->has_business_hours || out->exclude_weekends ||
 		out->nholidays > 0;
+}
+
+/*
+ * cadence_parse_daily_cap
+ *		settings.maxContactsPerDay, or 0 for no cap (validation refuses
+ *		anything but a positive whole number).
+ */
+int
+cadence_parse_daily_cap(Jsonb *settings)
+{
+	JsonbValue *v;
+
+	if (settings == NULL || !JB_ROOT_IS_OBJECT(settings))
+		return 0;
+	v = getKeyJsonValueFromContainer(&settings->root, "maxContactsPerDay", 17, NULL);
+	if (v == NULL || v->type != jbvNumeric)
+		return 0;
+	return DatumGetInt32(DirectFunctionCall1(numeric_int4, NumericGetDatum(v->val.numeric)));
 }
 
 /*
