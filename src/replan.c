@@ -40,6 +40,16 @@ static const char *const write_sql =
 "   AND (a.due_at <> u.due_at OR a.moved_reason IS DISTINCT FROM u.reason)";
 
 /*
+ * grow
+ *		An array of n elements made room for cap.
+ */
+static void *
+grow(void *array, Size elem, int n, int cap)
+{
+	return n > 0 ? repalloc(array, elem * cap) : palloc(elem * cap);
+}
+
+/*
  * cadence_plan_rows_add
  *		Append the due times of steps[from..] of a run to rows.
  */
@@ -55,18 +65,12 @@ cadence_plan_rows_add(PlanRows *rows, const char *tenant_id, int64 run_id,
 		if (rows->n == rows->cap)
 		{
 			rows->cap = Max(rows->cap * 2, 16);
-			rows->tenant = rows->n ? repalloc(rows->tenant, sizeof(Datum) * rows->cap)
-				: palloc(sizeof(Datum) * rows->cap);
-			rows->run = rows->n ? repalloc(rows->run, sizeof(Datum) * rows->cap)
-				: palloc(sizeof(Datum) * rows->cap);
-			rows->step = rows->n ? repalloc(rows->step, sizeof(Datum) * rows->cap)
-				: palloc(sizeof(Datum) * rows->cap);
-			rows->due = rows->n ? repalloc(rows->due, sizeof(Datum) * rows->cap)
-				: palloc(sizeof(Datum) * rows->cap);
-			rows->reason = rows->n ? repalloc(rows->reason, sizeof(Datum) * rows->cap)
-				: palloc(sizeof(Datum) * rows->cap);
-			rows->no_reason = rows->n ? repalloc(rows->no_reason, sizeof(bool) * rows->cap)
-				: palloc(sizeof(bool) * rows->cap);
+			rows->tenant = grow(rows->tenant, sizeof(Datum), rows->n, rows->cap);
+			rows->run = grow(rows->run, sizeof(Datum), rows->n, rows->cap);
+			rows->step = grow(rows->step, sizeof(Datum), rows->n, rows->cap);
+			rows->due = grow(rows->due, sizeof(Datum), rows->n, rows->cap);
+			rows->reason = grow(rows->reason, sizeof(Datum), rows->n, rows->cap);
+			rows->no_reason = grow(rows->no_reason, sizeof(bool), rows->n, rows->cap);
 		}
 		rows->tenant[rows->n] = CStringGetTextDatum(tenant_id);
 		rows->run[rows->n] = Int64GetDatum(run_id);

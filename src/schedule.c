@@ -400,6 +400,27 @@ cadence_is_open_day(DateADT date, const CadenceWindows *w)
 }
 
 /*
+ * advance_days
+ *		The n-th day after date that is open (and, with business, also a
+ *		weekday that is not a holiday).
+ */
+static DateADT
+advance_days(DateADT date, int n, bool business, const CadenceWindows *w)
+{
+	int			looked = 0;
+
+	while (n > 0)
+	{
+		date++;
+		if (cadence_is_open_day(date, w) && (!business || cadence_is_business_day(date, w)))
+			n--;
+		else if (++looked > CADENCE_MAX_SEARCH_DAYS)
+			no_open_day(date, w);
+	}
+	return date;
+}
+
+/*
  * cadence_add_days
  *		date + n calendar days, or n business days (n >= 0) that are also
  *		open days: a wait counted in business days counts sending days.
@@ -408,19 +429,7 @@ DateADT
 cadence_add_days(DateADT date, int n, bool business_days,
 				 const CadenceWindows *w)
 {
-	int			looked = 0;
-
-	if (!business_days)
-		return date + n;
-	while (n > 0)
-	{
-		date++;
-		if (cadence_is_business_day(date, w) && cadence_is_open_day(date, w))
-			n--;
-		else if (++looked > CADENCE_MAX_SEARCH_DAYS)
-			no_open_day(date, w);
-	}
-	return date;
+	return business_days ? advance_days(date, n, true, w) : date + n;
 }
 
 /*
@@ -430,17 +439,7 @@ cadence_add_days(DateADT date, int n, bool business_days,
 DateADT
 cadence_add_open_days(DateADT date, int n, const CadenceWindows *w)
 {
-	int			looked = 0;
-
-	while (n > 0)
-	{
-		date++;
-		if (cadence_is_open_day(date, w))
-			n--;
-		else if (++looked > CADENCE_MAX_SEARCH_DAYS)
-			no_open_day(date, w);
-	}
-	return date;
+	return advance_days(date, n, false, w);
 }
 
 /*
