@@ -297,6 +297,13 @@ result_cmp(const void *a, const void *b)
 	return c;
 }
 
+/* Leads by id alone (a chunk lists each lead once). */
+static int
+lead_cmp(const void *a, const void *b)
+{
+	return strcmp((*(LeadResult *const *) a)->lead_id, (*(LeadResult *const *) b)->lead_id);
+}
+
 /*
  * mark_duplicates
  *		A lead listed twice is enrolled once; later mentions report the run
@@ -340,6 +347,9 @@ share_duplicates(LeadResult **sorted, int n)
 static const char *const insert_runs_sql =
 "WITH l AS (SELECT * FROM unnest($3::text[], $4::text[], $19::int[]) WITH ORDINALITY"
 "           AS l(lead_id, zone, sched, ord)),"
+" p AS (SELECT z.zone, jsonb_build_object('cadenceVersion', $5, 'triggerAt', $6,"
+"                                         'timezone', z.zone) AS payload"
+"         FROM (SELECT DISTINCT zone FROM l) z),"
 " r AS (INSERT INTO cadence.runs AS run (tenant_id, cadence_id, cadence_version,"
 "        lead_id, timezone, trigger_at, first_day, current_step, assigned_to, metadata)"
 "       SELECT $1, $2, $5, l.lead_id, l.zone, $6, $7, $8, $9, coalesce($10, '{}')"
@@ -360,11 +370,9 @@ static const char *const insert_runs_sql =
 "         FROM r JOIN l ON l.lead_id = r.lead_id JOIN s ON s.sched = l.sched"
 "         JOIN st ON st.idx = s.idx),"
 " e AS (INSERT INTO cadence.events (tenant_id, run_id, cadence_id, lead_id, type, payload)"
-"       SELECT $1, r.id, $2, r.lead_id, 'run.enrolled',"
-"              jsonb_build_object('cadenceVersion', $5, 'triggerAt', $6,"
-"                                 'timezone', r.timezone)"
-"         FROM r)"
-" SELECT l.ord::int, r.id FROM l LEFT JOIN r ON r.lead_id = l.lead_id";
+"       SELECT $1, r.id, $2, r.lead_id, 'run.enrolled', p.payload"
+"         FROM r JOIN p ON p.zone = r.timezone)"
+" SELECT r.id, r.lead_id FROM r";
 
 /* Live runs of leads whose insert met one (a concurrent enrollment won). */
 static const char *const existing_runs_sql =
@@ -407,6 +415,7 @@ insert_chunk(const CadenceDef *def, const EnrollOptions *opts, int from,
 	int			j;
 	uint64		i;
 	int			missing = 0;
+	LeadResult **by_lead;
 
 	for (k = 0; k < n; k++)
 	{
@@ -466,22 +475,30 @@ insert_chunk(const CadenceDef *def, const EnrollOptions *opts, int from,
 	if (SPI_execute_with_args(insert_runs_sql, 19, types, values, nulls,
 							  false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not write the runs of cadence \"%s\"", def->cadence_id);
+	/* The runs written, by lead; a lead without one met a live run. */
+	by_lead = palloc(sizeof(LeadResult *) * n);
+	memcpy(by_lead, todo, sizeof(LeadResult *) * n);
+	qsort(by_lead, n, sizeof(LeadResult *), result_cmp);
+	for (k = 0; k < n; k++)
+		by_lead[k]->run_id = 0;
 	for (i = 0; i < SPI_processed; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
-		bool		ord_null;
-		bool		id_null;
-		int			pos = DatumGetInt32(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &ord_null)) - 1;
-		Datum		id = SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &id_null);
+		bool		isnull;
+		LeadResult	key = {.lead_id = SPI_getvalue(tup, SPI_tuptable->tupdesc, 2)};
+		LeadResult *keyp = &key;
+		LeadResult **found = bsearch(&keyp, by_lead, n, sizeof(LeadResult *), lead_cmp);
 
-		if (id_null)
+		if (found == NULL)
+			elog(ERROR, "run written for lead \"%s\", which was not listed", key.lead_id);
+		(*found)->run_id = DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	for (k = 0; k < n; k++)
+		if (todo[k]->run_id == 0)
 		{
-			todo[pos]->outcome = OUTCOME_ALREADY_ENROLLED;
+			todo[k]->outcome = OUTCOME_ALREADY_ENROLLED;
 			missing++;
 		}
-		else
-			todo[pos]->run_id = DatumGetInt64(id);
-	}
 	if (missing == 0)
 		return;
 
