@@ -16,7 +16,7 @@ BEGIN
 		CREATE ROLE cadence_webhook NOLOGIN;
 	END IF;
 	GRANT USAGE ON SCHEMA cadence TO cadence_webhook;
-	GRANT EXECUTE ON FUNCTION cadence.ingest_webhook(text, jsonb, jsonb, text) TO cadence_webhook;
+	GRANT EXECUTE ON FUNCTION cadence.ingest_webhook(text, jsonb, jsonb, text, timestamptz) TO cadence_webhook;
 	IF role::text <> 'cadence_webhook' THEN
 		EXECUTE format('GRANT cadence_webhook TO %s', role);
 	END IF;

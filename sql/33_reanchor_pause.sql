@@ -121,7 +121,7 @@ SELECT lead_id, status, completed_at AT TIME ZONE 'Asia/Kolkata' AS local_end, l
 -- goes out then, and day 2 is planned from it: Saturday 09:00.
 SELECT r ->> 'status' AS status, to_char((r ->> 'resumeAt')::timestamptz AT TIME ZONE 'Asia/Kolkata', 'Dy YYYY-MM-DD HH24:MI') AS resumes
   FROM jsonb_array_elements(cadence.ingest_webhook('app',
-		'{"type": "reply", "leadId": "lead-7", "eventId": "ooo-1", "subject": "Out of office", "text": "I am out of the office until Thursday, January 7th."}',
+		'{"type": "reply", "leadId": "an-lead-7", "eventId": "ooo-1", "subject": "Out of office", "text": "I am out of the office until Thursday, January 7th."}',
 		received_at => '2027-01-04 10:00 Asia/Kolkata') -> 'results') AS x,
 	   jsonb_array_elements(x -> 'runs') AS r;
 SELECT paused_at AT TIME ZONE 'Asia/Kolkata' AS paused_local FROM cadence.runs WHERE id = pg_temp.run_of('an-lead-7');
