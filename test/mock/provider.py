@@ -16,13 +16,26 @@ SMTP message is recorded in memory and can be inspected, together with failure
 injection, through a JSON control API under /_mock/:
 
   GET  /_mock/requests[?kind=twilio[,resend]][&since=N]  recorded requests
+  GET  /_mock/keys[?kind=...]            per idempotency key, every request seen
+                                         and what it was answered
   GET  /_mock/stats                      counters (total, byKind, byStatus, ...)
-  POST /_mock/reset                      forget records, rules, idempotency keys
+  POST /_mock/reset                      forget records, rules, idempotency keys;
+                                         chaos off, deduplication on
   POST /_mock/fail                       add an HTTP failure rule
   GET  /_mock/fail                       list pending failure rules
+  POST /_mock/chaos                      fail provider requests at random, seeded
+  POST /_mock/dedupe                     honour Idempotency-Key or not
   POST /_mock/smtp-fail                  make the next SMTP transactions fail
   POST /_mock/webhook-secret             set/clear the Standard Webhooks secret
   GET  /_mock/health                     liveness probe
+
+Every provider request's record says what the mock did with it: "answer" is
+accepted (the message was delivered), replayed (an idempotent repeat: not
+delivered again), refused (an error status), hung (held past the client's
+patience, then closed unanswered) or cut (the connection closed mid-answer);
+"delivered" is true when the provider acted on it.  A cut normally comes
+before the provider acted; chaos's pLost cuts the answer of a request it did
+deliver (an answer lost on the way back).
 
 Run:
 
@@ -46,6 +59,7 @@ import hmac
 import http.server
 import json
 import math
+import random
 import re
 import secrets
 import signal
@@ -65,6 +79,10 @@ MAX_BODY = 64 * 1024 * 1024          # largest HTTP request body accepted
 SMTP_MAX_SIZE = 10 * 1024 * 1024     # advertised SIZE limit
 SMTP_MAX_LINE = 8192                 # longest SMTP command/data line read at once
 SMTP_HOSTNAME = "mock.cadence.test"
+
+# Random failures (/_mock/chaos): each mode and the setting of its probability.
+CHAOS_MODES = (("500", "p500"), ("429", "p429"), ("hang", "pHang"), ("cut", "pCut"),
+               ("lost", "pLost"))
 
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
@@ -121,6 +139,9 @@ class MockState:
         self.by_status = {}
         self.duplicates = 0
         self.failed = 0
+        self.chaos = None            # random failure settings, or None
+        self.chaos_rng = None
+        self.dedupe = True           # honour Idempotency-Key
 
     def reset(self):
         """Forget records, failure rules and idempotency memory."""
@@ -151,6 +172,49 @@ class MockState:
                 self.duplicates += 1
             if record.get("failed"):
                 self.failed += 1
+
+    def by_key(self, kinds=None):
+        """Per idempotency key, what each of its requests got, in order."""
+        with self.lock:
+            keys = {}
+            for r in self.records:
+                key = r.get("idempotencyKey")
+                if key is None or (kinds is not None and r["kind"] not in kinds):
+                    continue
+                keys.setdefault(key, []).append(
+                    {"seq": r["seq"], "at": r["at"], "kind": r["kind"], "status": r["status"],
+                     "answer": r.get("answer"), "delivered": bool(r.get("delivered"))})
+            return keys
+
+    # -- random failures ---------------------------------------------------
+
+    def set_chaos(self, settings):
+        """Fail requests at random from now on (None: stop)."""
+        with self.lock:
+            self.chaos = settings
+            self.chaos_rng = random.Random(settings["seed"]) if settings else None
+
+    def draw_fault(self, kind):
+        """The random failure for the next request of `kind`, or None."""
+        with self.lock:
+            c = self.chaos
+            if c is None or (c["kind"] is not None and c["kind"] != kind):
+                return None
+            x = self.chaos_rng.random()
+            for mode, p in CHAOS_MODES:
+                x -= c[p]
+                if x < 0:
+                    return dict(c, mode=mode,
+                                retryAfter=c["retryAfter"] if mode == "429" else None)
+            return None
+
+    def set_dedupe(self, on):
+        with self.lock:
+            self.dedupe = on
+
+    def deduplicating(self):
+        with self.lock:
+            return self.dedupe
 
     def snapshot(self, kinds=None, since=0):
         """Shallow copies of the records matching `kinds` with seq > since."""
@@ -370,7 +434,7 @@ def with_idempotency(state, ex, scope, produce, conflict, busy):
     Unsuccessful answers are not remembered, so the key may be retried.
     """
     key = ex.headers.get("idempotency-key")
-    if key is None:
+    if key is None or not state.deduplicating():
         return produce()
     verdict, stored = state.idem_begin(scope, key, ex.fingerprint())
     if verdict == "replay":
@@ -961,6 +1025,17 @@ class MockHTTPHandler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(reply.body)
 
+    def send_cut(self, reply):
+        """Start `reply`, promising more body than comes, then close."""
+        self.send_response(reply.status, status_phrase(reply.status))
+        for name, value in reply.headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(reply.body) + 64))
+        self.end_headers()
+        self.wfile.write(reply.body)
+        self.wfile.flush()
+        self.drop_connection()
+
     def drop_connection(self):
         """Close the connection without answering."""
         self.close_connection = True
@@ -1012,10 +1087,15 @@ class MockHTTPHandler(http.server.BaseHTTPRequestHandler):
 
         failed = None
         rule = state.take_rule(kind, url.path)
+        if rule is None:
+            rule = state.draw_fault(kind)
+            if rule is not None and rule["mode"] in ("hang", "cut", "lost"):
+                self.chaos_fault(rule, record, kind, url, headers, raw, handler, match)
+                return
         if rule is not None:
             mode = rule["mode"]
             if mode == "close":
-                state.finish(record, None, {"failed": "close"})
+                state.finish(record, None, {"failed": "close", "answer": "closed"})
                 self.drop_connection()
                 return
             if mode == "hang":
@@ -1034,20 +1114,51 @@ class MockHTTPHandler(http.server.BaseHTTPRequestHandler):
                 else:
                     payload = json.dumps(payload).encode()
                 reply = Reply(status, payload, extra)
-                state.finish(record, status, {"failed": mode})
+                state.finish(record, status, {"failed": mode, "answer": "refused"})
                 self.send(reply)
                 return
 
-        ex = Exchange(self.command, url.path, url.query, headers, raw, match)
-        if self.command != "POST" and kind != "unknown":
-            reply = Reply(405, {"error": "method not allowed"}, [("Allow", "POST")])
-        else:
-            reply = handler(state, ex)
-        notes = dict(reply.notes)
+        reply = self.answer(kind, url, headers, raw, handler, match)
+        notes = self.outcome(reply)
         if failed:
             notes["failed"] = failed
         state.finish(record, reply.status, notes)
         self.send(reply)
+
+    def answer(self, kind, url, headers, raw, handler, match):
+        """The provider's own answer to a request."""
+        ex = Exchange(self.command, url.path, url.query, headers, raw, match)
+        if self.command != "POST" and kind != "unknown":
+            return Reply(405, {"error": "method not allowed"}, [("Allow", "POST")])
+        return handler(self.server.state, ex)
+
+    @staticmethod
+    def outcome(reply):
+        """The record's notes for an answer: what it was, whether it delivered."""
+        notes = dict(reply.notes)
+        ok = 200 <= reply.status < 300
+        notes["answer"] = ("replayed" if notes.get("duplicate") else "accepted") if ok else "refused"
+        notes["delivered"] = ok and not notes.get("duplicate")
+        return notes
+
+    def chaos_fault(self, rule, record, kind, url, headers, raw, handler, match):
+        """A random hang, cut or lost answer (see /_mock/chaos)."""
+        state = self.server.state
+        mode = rule["mode"]
+        if mode == "hang":
+            time.sleep(rule["hangSeconds"])
+            state.finish(record, None, {"failed": "hang", "answer": "hung"})
+            self.drop_connection()
+            return
+        if mode == "lost":
+            reply = self.answer(kind, url, headers, raw, handler, match)
+            notes = self.outcome(reply)
+        else:
+            reply = Reply(503, injected_error(kind, 503))
+            notes = {"delivered": False}
+        notes.update({"failed": mode, "answer": "cut"})
+        state.finish(record, reply.status, notes)
+        self.send_cut(reply)
 
     # -- control API -------------------------------------------------------
 
@@ -1067,6 +1178,15 @@ class MockHTTPHandler(http.server.BaseHTTPRequestHandler):
             return Reply(200, {"ok": True})
         if action == "requests" and method == "GET":
             return self.list_requests(url.query)
+        if action == "keys" and method == "GET":
+            return self.list_keys(url.query)
+        if action == "chaos" and method == "POST":
+            return self.set_chaos(data)
+        if action == "dedupe" and method == "POST":
+            if not isinstance(data.get("on"), bool):
+                return Reply(400, {"error": "on must be true or false"})
+            state.set_dedupe(data["on"])
+            return Reply(200, {"ok": True})
         if action == "stats" and method == "GET":
             return Reply(200, state.stats())
         if action == "reset" and method == "POST":
@@ -1081,8 +1201,8 @@ class MockHTTPHandler(http.server.BaseHTTPRequestHandler):
             return self.add_smtp_rule(data)
         if action == "webhook-secret" and method == "POST":
             return self.set_webhook_secret(data)
-        if action in ("health", "requests", "stats", "reset", "fail", "smtp-fail",
-                      "webhook-secret"):
+        if action in ("health", "requests", "keys", "stats", "reset", "fail", "chaos",
+                      "dedupe", "smtp-fail", "webhook-secret"):
             return Reply(405, {"error": "method not allowed"})
         return Reply(404, {"error": "unknown control endpoint"})
 
@@ -1098,6 +1218,35 @@ class MockHTTPHandler(http.server.BaseHTTPRequestHandler):
             return Reply(400, {"error": "since must be an integer"})
         records = self.server.state.snapshot(kinds, since)
         return Reply(200, {"requests": [render_record(r) for r in records]})
+
+    def list_keys(self, query):
+        """GET /_mock/keys?kind=a,b"""
+        params = dict(parse_qsl(query))
+        kinds = None
+        if params.get("kind"):
+            kinds = set(k.strip() for k in params["kind"].split(",") if k.strip())
+        return Reply(200, {"keys": self.server.state.by_key(kinds)})
+
+    def set_chaos(self, data):
+        """POST /_mock/chaos {seed, kind?, p500?, p429?, retryAfter?, pHang?, hangSeconds?,
+        pCut?, pLost?}: from now on each provider request (of kind, when given)
+        fails at random with these probabilities, drawn from a generator
+        seeded with seed, in arrival order; {} stops it."""
+        if not data:
+            self.server.state.set_chaos(None)
+            return Reply(200, {"ok": True})
+        try:
+            settings = {"seed": int(data["seed"]), "kind": data.get("kind"),
+                        "retryAfter": int(data.get("retryAfter", 1)),
+                        "hangSeconds": float(data.get("hangSeconds", 30)), "body": None}
+            for _, p in CHAOS_MODES:
+                settings[p] = float(data.get(p, 0))
+        except (KeyError, TypeError, ValueError):
+            return Reply(400, {"error": "seed is required; probabilities and times must be numbers"})
+        if sum(settings[p] for _, p in CHAOS_MODES) > 1:
+            return Reply(400, {"error": "the probabilities add up to more than 1"})
+        self.server.state.set_chaos(settings)
+        return Reply(200, {"ok": True, "chaos": settings})
 
     def add_fail_rule(self, data):
         """POST /_mock/fail {kind?, path?, mode, times?, retryAfter?, hangSeconds?, body?}"""
