@@ -5,6 +5,7 @@
 #   make demo         set everything up and show cadence at work (README)
 #   make test         set everything up and run every test (README)
 #   make bench        print throughput figures
+#   make chaos        the chaos test at its large size, with its figures
 
 EXTENSION    = cadence
 EXTVERSION   = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" cadence.control)
@@ -34,7 +35,7 @@ cadence--$(EXTVERSION).sql: $(SCHEMA_PARTS) cadence.control
 
 $(OBJS): $(wildcard src/*.h)
 
-.PHONY: demo test bench format
+.PHONY: demo test bench chaos format
 demo:
 	test/setup
 	demo/run
@@ -46,6 +47,10 @@ test:
 bench:
 	test/setup
 	bench/run
+
+chaos:
+	test/setup
+	test/chaos/cluster test/chaos/run large
 
 format:
 	clang-format -i src/*.c src/*.h

@@ -16,8 +16,14 @@
 --                      Every state but active and paused is final.
 --
 --   scheduled action:  planned --the run reaches its step--> scheduled
---                      scheduled --claimed by a runner--> sending
+--                      scheduled --claimed by a runner (runner set to its
+--                                token, attempts + 1)--> sending
+--                      sending --its runner died--> sending (taken over at
+--                                once by another runner: a new attempt, or
+--                                failed when the attempts are spent)
 --                      sending --provider accepted--> sent
+--                      any but sent --a provider accepted one of its
+--                                requests, whenever the answer comes--> sent
 --                      sending --retryable error--> scheduled (later due_at)
 --                      sending --permanent error, attempts spent--> failed
 --                      scheduled|sending --not sendable (suppressed, opted
@@ -125,7 +131,7 @@ CREATE TABLE cadence.scheduled_actions (
 													 'daily_cap', 'rate_limit',
 													 'retry', 'no_send_window')),
 	attempts			integer NOT NULL DEFAULT 0 CHECK (attempts >= 0),
-	lease_until			timestamptz,
+	runner				bigint,
 	provider_id			text COLLATE "C",
 	provider_message_id	text COLLATE "C",
 	variant				text,
@@ -144,16 +150,18 @@ CREATE TABLE cadence.scheduled_actions (
 	-- An action is addressed through its run: the key also serves every
 	-- statement about one run's actions.
 	PRIMARY KEY (tenant_id, run_id, id),
-	CHECK ((status = 'sending') = (lease_until IS NOT NULL))
+	CHECK ((status = 'sending') = (runner IS NOT NULL))
 );
 COMMENT ON TABLE cadence.scheduled_actions IS
-	'One planned execution of one cadence action for one run: due time, status, attempts, lease, provider result, engagement';
+	'One planned execution of one cadence action for one run: due time, status, attempts, the runner holding it, provider result, engagement';
 COMMENT ON COLUMN cadence.scheduled_actions.planned_at IS
 	'When the plan puts the action; due_at starts equal and moves with retries and send-time limits; both are planned again from when the action before it ended';
 COMMENT ON COLUMN cadence.scheduled_actions.moved_reason IS
 	'Why due_at is not what the rule alone gives: weekend, holiday, outside_business_hours, dst_gap, quiet_hours, daily_cap, rate_limit, retry; no_send_window: no allowed instant within 14 days, so a runner skips it';
 COMMENT ON COLUMN cadence.scheduled_actions.attempts IS
 	'Sending attempts so far; every attempt carries the same idempotency key, cadence-<installation>-<id>';
+COMMENT ON COLUMN cadence.scheduled_actions.runner IS
+	'While sending: the token of the runner holding the action (from cadence.runner_seq); it holds its claims as long as it lives (see src/dispatch_claim.c)';
 COMMENT ON COLUMN cadence.scheduled_actions.variant IS
 	'The A/B variant the run got for this step: the same for the run on every attempt';
 COMMENT ON COLUMN cadence.scheduled_actions.replied_at IS
@@ -163,9 +171,9 @@ COMMENT ON COLUMN cadence.scheduled_actions.rendered IS
 -- The dispatcher's hot path: due work across all tenants, oldest first.
 CREATE INDEX scheduled_actions_due_idx ON cadence.scheduled_actions (due_at)
 	WHERE status = 'scheduled';
--- Leases that ran out (a runner died mid-batch), and what each provider
--- account has in flight (its concurrency limit).
-CREATE INDEX scheduled_actions_lease_idx ON cadence.scheduled_actions (lease_until)
+-- The runners holding actions (a claim looks for those that died), and
+-- what each provider account has in flight (its concurrency limit).
+CREATE INDEX scheduled_actions_runner_idx ON cadence.scheduled_actions (runner)
 	WHERE status = 'sending';
 CREATE INDEX scheduled_actions_inflight_idx
 	ON cadence.scheduled_actions (tenant_id, provider_id)
@@ -194,6 +202,16 @@ CREATE TRIGGER runs_delete_actions AFTER DELETE ON cadence.runs
 	REFERENCING OLD TABLE AS gone
 	FOR EACH STATEMENT EXECUTE FUNCTION cadence.delete_run_actions();
 
+-- Every request a runner makes to a provider is an event, with its
+-- payload's attempt, runner (token) and outcome: accepted (2xx), refused
+-- (httpStatus, the HTTP or SMTP status), timed_out, cut (the connection
+-- closed before the whole answer came), unreachable (no connection, so no
+-- request) or blocked (the address policy refused it before any request).
+-- Its type is what it did to the action: action.sent, action.retry or
+-- action.failed, or action.request when the action had moved on without it
+-- (a run cancelled meanwhile, a repeat of an action already sent).  An
+-- attempt whose runner died before recording it is action.unrecorded
+-- (outcome unrecorded), written by the runner that takes the action over.
 CREATE TABLE cadence.events (
 	tenant_id			text COLLATE "C" NOT NULL,
 	id					bigint GENERATED ALWAYS AS IDENTITY,
@@ -212,6 +230,7 @@ CREATE TABLE cadence.events (
 							'run.skipped_to', 'run.branched', 'run.failed',
 							'action.rescheduled', 'action.sending', 'action.sent',
 							'action.retry', 'action.failed', 'action.skipped',
+							'action.request', 'action.unrecorded',
 							'action.pending_manual', 'action.completed',
 							'action.executed', 'action.cancelled',
 							'action.engagement',

@@ -25,3 +25,14 @@ CREATE TABLE cadence.daily_sends (
 );
 COMMENT ON TABLE cadence.daily_sends IS
 	'Runs of a cadence started (their first action handed to a provider) on each local day of its time zone, against settings.maxContactsPerDay; follow-ups are not counted';
+
+-- Runner tokens.  Every runner process (a dispatcher, the background worker
+-- of a cadence.run_due_actions() call) takes one when it starts claiming and
+-- holds the advisory lock (1667326053, token) for as long as it lives; the
+-- actions it claims carry the token (scheduled_actions.runner).  Tokens
+-- come back only after 2^31 runners, so a dead runner's claims are not
+-- mistaken for a live one's; pg_dump keeps the sequence for the same reason.
+CREATE SEQUENCE cadence.runner_seq AS integer CYCLE;
+COMMENT ON SEQUENCE cadence.runner_seq IS
+	'Tokens of runner processes; see cadence.scheduled_actions.runner';
+SELECT pg_catalog.pg_extension_config_dump('cadence.runner_seq', '');

@@ -42,15 +42,18 @@ INSERT INTO cadence.contacts (tenant_id, id, first_name, last_name, email, phone
 	('wire', 'ana', 'Ana', 'Lima', 'ana@lima.test', '+14155550101', '+5511987650101', 'Lima & Co', 'America/New_York');
 
 -- send(cadence, step): a one-step cadence, Ana enrolled at noon New York
--- time, then one runner pass; shows what the runner reports.
-CREATE FUNCTION pg_temp.send(id text, step jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+-- time and committed (the runner works in transactions of its own), then
+-- one runner pass; shows what the runner reports.
+CREATE PROCEDURE pg_temp.send(id text, step jsonb, INOUT send jsonb DEFAULT NULL)
+LANGUAGE plpgsql AS $$
 BEGIN
 	PERFORM cadence.upsert_cadence(jsonb_build_object('id', id, 'name', id,
 		'timezone', 'America/New_York', 'isActive', true,
 		'days', jsonb_build_array(jsonb_build_object('dayNumber', 1,
 			'actions', jsonb_build_array(step || '{"scheduleRule": {"kind": "immediately"}}')))));
 	PERFORM cadence.plan_run_for_lead(id, 'ana', '2026-03-10 16:00Z');
-	RETURN cadence.run_due_actions(10, '2026-03-10 16:00Z', 'wire');
+	COMMIT;
+	send := cadence.run_due_actions(10, '2026-03-10 16:00Z', 'wire');
 END
 $$;
 -- The scheduled action of a cadence's run, with its idempotency key.
@@ -74,7 +77,7 @@ $$;
 -- SMS: Twilio Messages API, form-encoded, HTTP Basic auth with the account
 -- SID and auth token; the answer's "sid" is the message id.
 --
-SELECT pg_temp.send('sms', '{"type": "sms", "config": {"sms": {"body": "Hi {{firstName}}, quick question about {{company}}?"}}}');
+CALL pg_temp.send('sms', '{"type": "sms", "config": {"sms": {"body": "Hi {{firstName}}, quick question about {{company}}?"}}}');
 SELECT r ->> 'method' AS method, r ->> 'path' AS path, r ->> 'status' AS status,
 	   r -> 'headers' ->> 'authorization' = 'Basic ' || encode('AC0123456789abcdef0123456789abcdef:tw-secret', 'base64') AS basic_auth,
 	   r -> 'headers' ->> 'content-type' AS content_type, r -> 'form' AS form,
@@ -86,7 +89,7 @@ SELECT r ->> 'method' AS method, r ->> 'path' AS path, r ->> 'status' AS status,
 -- HTML-escaped in the HTML body, not in the subject.  Every e-mail names
 -- its Message-ID.
 --
-SELECT pg_temp.send('email-resend', '{"type": "email", "config": {"email": {"subject": "{{company}} + Acme", "bodyHtml": "<p>Hi {{firstName}}, about {{company}}</p>", "bodyText": "Hi {{firstName}}"}}}');
+CALL pg_temp.send('email-resend', '{"type": "email", "config": {"email": {"subject": "{{company}} + Acme", "bodyHtml": "<p>Hi {{firstName}}, about {{company}}</p>", "bodyText": "Hi {{firstName}}"}}}');
 SELECT r ->> 'path' AS path, r ->> 'status' AS status,
 	   r -> 'headers' ->> 'authorization' AS authorization,
 	   r -> 'headers' ->> 'idempotency-key' = r ->> 'idempotencyKey' AS idempotency_header,
@@ -96,7 +99,7 @@ SELECT r ->> 'path' AS path, r ->> 'status' AS status,
   FROM pg_temp.mock_requests('resend') AS r;
 
 -- SendGrid v3 mail/send: 202 with no body; the id comes from X-Message-Id.
-SELECT pg_temp.send('email-sendgrid', '{"type": "email", "config": {"providerId": "sendgrid", "email": {"subject": "Hello {{firstName}}", "bodyHtml": "<p>Hi</p>", "bodyText": "Hi"}}}');
+CALL pg_temp.send('email-sendgrid', '{"type": "email", "config": {"providerId": "sendgrid", "email": {"subject": "Hello {{firstName}}", "bodyHtml": "<p>Hi</p>", "bodyText": "Hi"}}}');
 SELECT r ->> 'path' AS path, r ->> 'status' AS status,
 	   r -> 'headers' ->> 'authorization' AS authorization,
 	   jsonb_pretty((r -> 'json') - 'custom_args' - 'headers') AS body,
@@ -106,7 +109,7 @@ SELECT r ->> 'path' AS path, r ->> 'status' AS status,
   FROM pg_temp.mock_requests('sendgrid') AS r;
 
 -- Postmark: X-Postmark-Server-Token, the account's message stream.
-SELECT pg_temp.send('email-postmark', '{"type": "email", "config": {"providerId": "postmark", "email": {"subject": "Hello {{firstName}}", "bodyText": "Hi {{firstName}}"}}}');
+CALL pg_temp.send('email-postmark', '{"type": "email", "config": {"providerId": "postmark", "email": {"subject": "Hello {{firstName}}", "bodyText": "Hi {{firstName}}"}}}');
 SELECT r ->> 'path' AS path, r ->> 'status' AS status,
 	   r -> 'headers' ->> 'x-postmark-server-token' AS token_header,
 	   jsonb_pretty((r -> 'json') - 'Headers') AS body,
@@ -117,7 +120,7 @@ SELECT r ->> 'path' AS path, r ->> 'status' AS status,
 
 -- SMTP for self-hosted mail: a MIME message with text and HTML parts, the
 -- idempotency key in its Message-ID, which becomes the message id.
-SELECT pg_temp.send('email-smtp', '{"type": "email", "config": {"providerId": "smtp", "email": {"subject": "Olá {{firstName}}", "bodyHtml": "<p>Hi {{firstName}}</p>", "bodyText": "Hi {{firstName}}"}}}');
+CALL pg_temp.send('email-smtp', '{"type": "email", "config": {"providerId": "smtp", "email": {"subject": "Olá {{firstName}}", "bodyHtml": "<p>Hi {{firstName}}</p>", "bodyText": "Hi {{firstName}}"}}}');
 SELECT r ->> 'mailFrom' AS mail_from, r -> 'rcptTo' AS rcpt_to, r ->> 'auth' AS auth_user,
 	   r -> 'headers' ->> 'from' AS "from", r -> 'headers' ->> 'to' AS "to",
 	   r -> 'headers' ->> 'subject' AS subject,
@@ -130,8 +133,8 @@ SELECT r ->> 'mailFrom' AS mail_from, r -> 'rcptTo' AS rcpt_to, r ->> 'auth' AS 
 -- WhatsApp Cloud API: a text message, then an approved template with a
 -- rendered parameter.  The answer's messages[0].id (wamid.) is the id.
 --
-SELECT pg_temp.send('wa-text', '{"type": "whatsapp", "config": {"whatsapp": {"body": "Olá {{firstName}}!"}}}');
-SELECT pg_temp.send('wa-template', '{"type": "whatsapp", "config": {"whatsapp": {"template": {"name": "intro_v2", "language": {"code": "pt_BR"}, "components": [{"type": "body", "parameters": [{"type": "text", "text": "{{firstName}}"}]}]}}}}');
+CALL pg_temp.send('wa-text', '{"type": "whatsapp", "config": {"whatsapp": {"body": "Olá {{firstName}}!"}}}');
+CALL pg_temp.send('wa-template', '{"type": "whatsapp", "config": {"whatsapp": {"template": {"name": "intro_v2", "language": {"code": "pt_BR"}, "components": [{"type": "body", "parameters": [{"type": "text", "text": "{{firstName}}"}]}]}}}}');
 SELECT r ->> 'path' AS path, r ->> 'status' AS status,
 	   r -> 'headers' ->> 'authorization' AS authorization, r -> 'json' AS body,
 	   r ->> 'providerId' ~ '^wamid\.' AS wamid
@@ -144,7 +147,7 @@ SELECT a.step_number, a.provider_message_id ~ '^wamid\.' AS kept_wamid
 -- Webhook: Standard Webhooks headers; the mock checks the signature with
 -- the shared secret.  The body wraps the step's rendered payload.
 --
-SELECT pg_temp.send('hook', '{"type": "webhook", "config": {"webhook": {"url": "http://127.0.0.1:18025/hooks/crm", "payload": {"event": "sequence.step", "greeting": "Hi {{firstName}}"}}}}');
+CALL pg_temp.send('hook', '{"type": "webhook", "config": {"webhook": {"url": "http://127.0.0.1:18025/hooks/crm", "payload": {"event": "sequence.step", "greeting": "Hi {{firstName}}"}}}}');
 SELECT r ->> 'path' AS path, r ->> 'status' AS status, r ->> 'signatureValid' AS signature_valid,
 	   r -> 'headers' ->> 'webhook-id' = r ->> 'idempotencyKey' AS id_is_key,
 	   r -> 'headers' ->> 'webhook-signature' ~ '^v1,[A-Za-z0-9+/]{43}=$' AS signature_format,
@@ -157,7 +160,7 @@ SELECT r ->> 'path' AS path, r ->> 'status' AS status, r ->> 'signatureValid' AS
 -- API and its answer is what the lead receives.  The mock answers
 -- "[personalized] " followed by the draft.
 --
-SELECT pg_temp.send('ai', '{"type": "sms", "config": {"aiPersonalization": {"prompt": "Mention their company."}, "sms": {"body": "Hi {{firstName}}, got a minute?"}}}');
+CALL pg_temp.send('ai', '{"type": "sms", "config": {"aiPersonalization": {"prompt": "Mention their company."}, "sms": {"body": "Hi {{firstName}}, got a minute?"}}}');
 SELECT r ->> 'path' AS path, r -> 'headers' ->> 'x-api-key' AS api_key,
 	   r -> 'headers' ->> 'anthropic-version' AS version, r -> 'json' ->> 'model' AS model,
 	   r -> 'json' -> 'max_tokens' AS max_tokens, r -> 'json' -> 'messages' AS messages,
@@ -166,7 +169,7 @@ SELECT r ->> 'path' AS path, r -> 'headers' ->> 'x-api-key' AS api_key,
 SELECT r -> 'form' ->> 'Body' AS sms_sent FROM pg_temp.mock_requests('twilio') AS r ORDER BY (r ->> 'seq')::int DESC LIMIT 1;
 -- When the AI fails, the plain template goes out and the action says why.
 SELECT pg_temp.mock_post('/_mock/fail', '{"kind": "anthropic", "mode": "529", "times": 1}');
-SELECT pg_temp.send('ai-down', '{"type": "sms", "config": {"aiPersonalization": true, "sms": {"body": "Hi {{firstName}}, got a minute?"}}}');
+CALL pg_temp.send('ai-down', '{"type": "sms", "config": {"aiPersonalization": true, "sms": {"body": "Hi {{firstName}}, got a minute?"}}}');
 SELECT status, rendered ->> 'text' AS text_sent, rendered ->> 'aiError' AS ai_error
   FROM pg_temp.action_of('ai-down');
 

@@ -30,7 +30,6 @@ int			cadence_workers = 1;
 int			cadence_batch_size = 1000;
 int			cadence_max_inflight = 64;
 int			cadence_http_timeout_ms = 10000;
-int			cadence_lease_seconds = 120;
 int			cadence_max_attempts = 5;
 int			cadence_retry_base_seconds = 30;
 char	   *cadence_allowed_hosts = NULL;
@@ -106,11 +105,6 @@ define_dispatch_settings(void)
 							gettext_noop("A request without an answer in time is retried later with the same idempotency key."),
 							&cadence_http_timeout_ms, 10000, 100, 600000, PGC_SUSET,
 							GUC_UNIT_MS, NULL, NULL, NULL);
-	DefineCustomIntVariable("cadence.lease_seconds",
-							gettext_noop("How long a claimed action is reserved for the runner that claimed it."),
-							gettext_noop("After it runs out (the runner died) another runner retries the action with the same idempotency key; keep it above cadence.http_timeout_ms."),
-							&cadence_lease_seconds, 120, 1, 86400, PGC_SUSET,
-							GUC_UNIT_S, NULL, NULL, NULL);
 	DefineCustomIntVariable("cadence.max_attempts",
 							gettext_noop("Attempts at sending one action before it fails for good."),
 							NULL,

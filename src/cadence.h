@@ -23,7 +23,6 @@ extern int	cadence_workers;
 extern int	cadence_batch_size;
 extern int	cadence_max_inflight;
 extern int	cadence_http_timeout_ms;
-extern int	cadence_lease_seconds;
 extern int	cadence_max_attempts;
 extern int	cadence_retry_base_seconds;
 extern char *cadence_allowed_hosts;

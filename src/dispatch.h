@@ -3,19 +3,22 @@
  *		Sending due actions, in three steps that the background worker
  *		(worker.c) and cadence.run_due_actions() (runner.c) both run:
  *
- *		claim	in a transaction: lease a batch of due actions, lock their
- *				runs, decide what each one needs (send, skip, move, manual
- *				task), carry out condition and lead action steps, apply the
- *				limits (quiet hours, daily caps, provider rate and
- *				concurrency), render and build the provider requests, and
- *				record every outcome that needed no network
+ *		claim	in a transaction: take over the actions of runners that
+ *				died, claim a batch of due actions, lock their runs, decide
+ *				what each one needs (send, skip, move, manual task), carry
+ *				out condition and lead action steps, apply the limits (quiet
+ *				hours, daily caps, provider rate and concurrency), render
+ *				and build the provider requests, and record every outcome
+ *				that needed no network
  *		send	outside any transaction: perform the requests (the AI
  *				rewrites first), classify each response
  *		record	in a transaction: write every outcome, advance the runs
  *
- * The worker commits between the steps, so a batch survives as leases; the
- * runner does all three in its caller's transaction.  A batch lives in one
- * memory context that the caller resets afterwards.
+ * A runner commits between the steps (round.c), so a batch survives as
+ * claims that carry the runner's token; they last as long as the runner
+ * lives (dispatch_claim.c).  A row the runner cannot read, decide or write
+ * fails its own action with the error and the batch goes on.  A batch
+ * lives in one memory context that the caller resets afterwards.
  *
  * Locks are taken runs first, then their actions, as the run state machine
  * and ingest_webhook take them: a claim skips the actions whose run another
@@ -27,6 +30,9 @@
 #ifndef CADENCE_DISPATCH_H
 #define CADENCE_DISPATCH_H
 
+#include "access/htup.h"
+#include "access/tupdesc.h"
+#include "guard.h"
 #include "provider.h"
 #include "storage/itemptr.h"
 
@@ -48,6 +54,18 @@ typedef enum DispatchVerdict
 								 * its run */
 } DispatchVerdict;
 
+/* What a provider request got, as the audit log says it. */
+typedef enum DispatchOutcome
+{
+	OUTCOME_NONE,				/* no request was made */
+	OUTCOME_ACCEPTED,			/* 2xx */
+	OUTCOME_REFUSED,			/* an HTTP or SMTP error status */
+	OUTCOME_TIMED_OUT,			/* no whole answer in time */
+	OUTCOME_CUT,				/* the connection closed mid-answer */
+	OUTCOME_UNREACHABLE,		/* no connection: the request never left */
+	OUTCOME_BLOCKED				/* refused by the address policy, unsent */
+} DispatchOutcome;
+
 /* A provider account of a tenant in the batch. */
 typedef struct DispatchAccount
 {
@@ -65,7 +83,7 @@ typedef struct DispatchAccount
 typedef struct DispatchItem
 {
 	/* the scheduled action */
-	ItemPointerData ctid;		/* the version this runner leased */
+	ItemPointerData ctid;		/* the version this runner claimed */
 	char	   *tenant_id;
 	int64		run_id;
 	int64		id;
@@ -74,7 +92,8 @@ typedef struct DispatchItem
 	int32		attempts;		/* including this one */
 	TimestampTz due_at;			/* when it was due */
 	TimestampTz planned_at;		/* when the plan put it */
-	TimestampTz lease_until;	/* this runner's claim on it */
+	int64		dead_runner;	/* taken over from this runner (0: not) */
+	bool		exhausted;		/* claimed with its attempts spent already */
 
 	/* its run, step and lead */
 	char	   *run_status;
@@ -116,7 +135,13 @@ typedef struct DispatchItem
 	char	   *reason;			/* SKIPPED: why; MOVED: moved_reason */
 	char	   *error;			/* RETRY and FAILED */
 	char	   *provider_message_id;
+	DispatchOutcome outcome;	/* what its request got */
+	long		status;			/* the HTTP or SMTP status it got, or 0 */
 	bool		written;		/* its outcome is in the database */
+	bool		stale;			/* its claim had moved on: only its event
+								 * was written */
+	bool		undone;			/* claimed with its attempts spent: the
+								 * claim's attempt does not count */
 } DispatchItem;
 
 /* Tallies of a batch, as run_due_actions reports them. */
@@ -136,6 +161,7 @@ typedef struct DispatchCounts
 typedef struct DispatchBatch
 {
 	MemoryContext mcxt;
+	int64		runner;			/* the claiming runner's token */
 	TimestampTz now;			/* the runner's clock (as_of) */
 	bool		realtime;		/* now is the wall clock: actions happen when
 								 * their requests finish */
@@ -144,13 +170,15 @@ typedef struct DispatchBatch
 	int			naccounts;
 	DispatchAccount **accounts; /* of the batch's tenants */
 	DispatchCounts counts;
+	int			focus;			/* writing only this item (-1: all) */
+	bool		orphans;		/* some claim could not be written at all */
 } DispatchBatch;
 
 /*
- * Claim up to limit actions due at now (and any whose lease ran out) of
- * one tenant or (NULL) of all, decide and prepare them, and record what
- * needed no network.  In a transaction, connected to SPI.  Returns a batch
- * allocated in mcxt.
+ * Claim up to limit actions of one tenant or (NULL) of all: those whose
+ * runner died, then those due at now; decide and prepare them, and record
+ * what needed no network.  In a transaction, connected to SPI.  Returns a
+ * batch allocated in mcxt.
  */
 extern DispatchBatch *cadence_dispatch_claim(MemoryContext mcxt,
 											 TimestampTz now, bool realtime,
@@ -177,8 +205,37 @@ extern TimestampTz cadence_dispatch_next_due(void);
 
 /* --- between the dispatch files --- */
 
-/* Write the outcomes of items whose verdict is not SEND (dispatch_record.c). */
+/* Is item k of the batch one the current write is about? */
+static inline bool
+dispatch_in_focus(const DispatchBatch *batch, int k)
+{
+	return batch->focus < 0 || batch->focus == k;
+}
+
+/*
+ * Claim the actions of dead runners and due work, up to limit, and read
+ * what they need into the batch's items (dispatch_take.c).
+ */
+extern void cadence_dispatch_take(DispatchBatch *batch, int limit, const char *tenant_id);
+
+/*
+ * Write the outcomes of items whose verdict is not SEND (dispatch_record.c);
+ * cadence_dispatch_settle does it so that one bad row cannot hold the others
+ * back (dispatch_settle.c), locking their runs first when asked.
+ */
 extern void cadence_dispatch_write(DispatchBatch *batch);
+extern void cadence_dispatch_settle(DispatchBatch *batch, bool lock_runs);
+
+/* What a write changes in a batch's memory, saved to undo a rollback. */
+typedef struct DispatchMarks
+{
+	bool	   *written;		/* NULL until first saved */
+	bool	   *stale;
+	DispatchCounts counts;
+} DispatchMarks;
+
+extern void cadence_dispatch_save_marks(const DispatchBatch *batch, DispatchMarks *m);
+extern void cadence_dispatch_restore_marks(DispatchBatch *batch, const DispatchMarks *m);
 
 /*
  * Lock the runs of the batch's items that are still to be written, runs
@@ -221,5 +278,24 @@ extern void cadence_dispatch_spi(const char *sql, int nargs, Oid *types, Datum *
 /* Give an item a final or deferred verdict. */
 extern void cadence_dispatch_verdict(DispatchItem *item, DispatchVerdict verdict,
 									 const char *reason, const char *error);
+
+/* A jsonb column of an SPI result, copied; NULL when null. */
+extern Jsonb *cadence_dispatch_copy_jsonb(HeapTuple tup, TupleDesc desc, int col);
+
+/* Arrays for one statement, filled item by item (dispatch_spi.c). */
+typedef struct DispatchColumns
+{
+	int			n;				/* rows filled */
+	int			cap;
+	int			ncols;
+	Datum	  **values;
+	bool	  **nulls;
+} DispatchColumns;
+
+extern void cadence_columns_init(DispatchColumns *c, int ncols, int cap);
+extern void cadence_columns_text(DispatchColumns *c, int col, const char *s);
+extern void cadence_columns_datum(DispatchColumns *c, int col, Datum d, bool isnull);
+extern void cadence_columns_execute(DispatchColumns *c, const char *sql,
+									const Oid *elem_types, int expect);
 
 #endif							/* CADENCE_DISPATCH_H */

@@ -22,6 +22,8 @@
  */
 #include "postgres.h"
 
+#include <ctype.h>
+
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
@@ -134,6 +136,44 @@ webhook_payload(DispatchBatch *batch, DispatchItem *item, Jsonb *payload)
 }
 
 /*
+ * blank
+ *		Is a rendered text missing, empty or only white space?
+ */
+static bool
+blank(const char *text)
+{
+	if (text == NULL)
+		return true;
+	for (; *text; text++)
+		if (!isspace((unsigned char) *text))
+			return false;
+	return true;
+}
+
+/*
+ * require_body
+ *		An SMS or WhatsApp text that renders to nothing fails before any
+ *		request: a provider would refuse it, or deliver an empty message.
+ */
+static void
+require_body(DispatchItem *item, Jsonb *cc, const char *source)
+{
+	char	   *template_id = cadence_jsonb_string(cc, "templateId");
+
+	if (item->verdict != VERDICT_SEND || !blank(item->msg.text))
+		return;
+	if (source == NULL && template_id != NULL)
+		cadence_dispatch_verdict(item, VERDICT_FAILED, "empty_body",
+								 psprintf("template \"%s\" not found or has no text", template_id));
+	else if (source == NULL)
+		cadence_dispatch_verdict(item, VERDICT_FAILED, "empty_body",
+								 psprintf("the %s step has no body", item->type));
+	else
+		cadence_dispatch_verdict(item, VERDICT_FAILED, "empty_body",
+								 psprintf("the %s body renders empty", item->type));
+}
+
+/*
  * fill_message
  *		The rendered message of the item's channel.
  */
@@ -157,8 +197,10 @@ fill_message(DispatchBatch *batch, DispatchItem *item)
 	{
 		char	   *body = cadence_jsonb_string(cc, "body");
 
-		m->text = render(item, body ? body : item->template_text, CADENCE_ESCAPE_NONE,
-						 CADENCE_MAX_SMS_CHARS, "sms body");
+		if (body == NULL)
+			body = item->template_text;
+		m->text = render(item, body, CADENCE_ESCAPE_NONE, CADENCE_MAX_SMS_CHARS, "sms body");
+		require_body(item, cc, body);
 	}
 	else if (strcmp(item->type, "email") == 0)
 	{
@@ -196,13 +238,18 @@ fill_message(DispatchBatch *batch, DispatchItem *item)
 	else if (strcmp(item->type, "whatsapp") == 0)
 	{
 		char	   *body = cadence_jsonb_string(cc, "body");
+		Jsonb	   *template = cadence_jsonb_object(cc, "template");
 
-		if (body != NULL || item->template_text != NULL)
-			m->text = render(item, body ? body : item->template_text, CADENCE_ESCAPE_NONE,
-							 CADENCE_MAX_WHATSAPP_CHARS, "whatsapp body");
+		if (body == NULL)
+			body = item->template_text;
+		if (body == NULL && template != NULL)
+			m->template = render_jsonb(item, template, "whatsapp template");
 		else
-			m->template = render_jsonb(item, cadence_jsonb_object(cc, "template"),
-									   "whatsapp template");
+		{
+			m->text = render(item, body, CADENCE_ESCAPE_NONE, CADENCE_MAX_WHATSAPP_CHARS,
+							 "whatsapp body");
+			require_body(item, cc, body);
+		}
 	}
 	else
 	{

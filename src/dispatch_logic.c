@@ -6,20 +6,18 @@
  *		conditions other steps may carry (a step whose condition does not
  *		hold is skipped).
  *
- * Each step runs in a subtransaction: one that fails (a lead action naming
- * a cadence that is not active, say) is rolled back alone and its action
- * fails with the error, and the rest of the batch goes on.  Its run is
- * already locked by the claim (see dispatch.h).
+ * Each step, and each condition check, runs in a subtransaction: one that
+ * fails (a lead action naming a cadence that is not active, a condition
+ * that cannot be read) is rolled back alone and its action fails with the
+ * error, and the rest of the batch goes on.  Its run is already locked by
+ * the claim (see dispatch.h).
  */
 #include "postgres.h"
 
-#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
-#include "utils/memutils.h"
-#include "utils/resowner.h"
 
 #include "dispatch.h"
 #include "runstate.h"
@@ -47,54 +45,38 @@ condition_holds(const DispatchItem *item)
 	return !isnull && DatumGetBool(d);
 }
 
-/*
- * execute_guarded
- *		Carry out one condition or lead action step in a subtransaction; an
- *		error fails that action only.
- */
-static void
-execute_guarded(DispatchBatch *batch, DispatchItem *item, List **defs)
+/* One step to carry out, and what came of it. */
+typedef struct LogicStep
 {
-	MemoryContext mcxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
+	DispatchBatch *batch;
+	DispatchItem *item;
+	List	  **defs;
+	bool		done;
+	bool		holds;
+} LogicStep;
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(mcxt);
-	PG_TRY();
-	{
-		bool		done = cadence_run_execute_step(item->tenant_id, item->run_id, item->id,
-													batch->now, defs);
+static void
+execute_step(void *arg)
+{
+	LogicStep  *st = arg;
 
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(mcxt);
-		CurrentResourceOwner = owner;
-		if (done)
-		{
-			item->written = true;
-			batch->counts.executed++;
-		}
-		else
-			cadence_dispatch_verdict(item, VERDICT_SKIPPED, "run_not_active", NULL);
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
+	st->done = cadence_run_execute_step(st->item->tenant_id, st->item->run_id, st->item->id,
+										st->batch->now, st->defs);
+}
 
-		MemoryContextSwitchTo(mcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(mcxt);
-		CurrentResourceOwner = owner;
-		cadence_dispatch_verdict(item, VERDICT_FAILED, NULL, edata->message);
-	}
-	PG_END_TRY();
+static void
+check_condition(void *arg)
+{
+	LogicStep  *st = arg;
+
+	st->holds = condition_holds(st->item);
 }
 
 /*
  * cadence_dispatch_execute
  *		Condition and lead action steps of the batch, then the conditions
- *		of the others still to be sent or handed to a person.
+ *		of the others still to be sent or handed to a person; each in a
+ *		subtransaction, whose error fails that action alone.
  */
 void
 cadence_dispatch_execute(DispatchBatch *batch)
@@ -105,18 +87,31 @@ cadence_dispatch_execute(DispatchBatch *batch)
 	for (k = 0; k < batch->nitems; k++)
 	{
 		DispatchItem *item = &batch->items[k];
+		LogicStep	st = {batch, item, &defs, false, true};
+		char	   *error;
 
 		if (item->verdict == VERDICT_EXECUTE)
-			execute_guarded(batch, item, &defs);
+		{
+			if ((error = cadence_guarded(execute_step, &st)) != NULL)
+				cadence_dispatch_verdict(item, VERDICT_FAILED, NULL, error);
+			else if (!st.done)
+				cadence_dispatch_verdict(item, VERDICT_SKIPPED, "run_not_active", NULL);
+			else
+			{
+				item->written = true;
+				batch->counts.executed++;
+			}
+		}
 		else if ((item->verdict == VERDICT_SEND || item->verdict == VERDICT_MANUAL) &&
-				 item->condition != NULL && !condition_holds(item))
-			cadence_dispatch_verdict(item, VERDICT_SKIPPED, "condition_not_met", NULL);
+				 item->condition != NULL)
+		{
+			if ((error = cadence_guarded(check_condition, &st)) != NULL)
+				cadence_dispatch_verdict(item, VERDICT_FAILED, NULL, error);
+			else if (!st.holds)
+				cadence_dispatch_verdict(item, VERDICT_SKIPPED, "condition_not_met", NULL);
+		}
 	}
+	/* A run that moved on may have its next step due already. */
 	if (batch->counts.executed > 0)
-	{
-		if (cadence_shared)
-			pg_atomic_fetch_add_u64(&cadence_shared->executed, batch->counts.executed);
-		/* A run that moved on may have its next step due already. */
 		cadence_wake_dispatcher_at_commit();
-	}
 }

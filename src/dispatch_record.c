@@ -5,14 +5,17 @@
  *		manual tasks in one, the runs' advance in one, the step counters in
  *		one), and the re-plan of the runs that moved on (replan.c).
  *
- * An action's outcome is written to the row version this runner leased
- * (its ctid, a TID scan) and only while the lease is still its own: if the
- * lease ran out and another runner took the action over, or the run was
- * cancelled meanwhile, the row has moved on and that outcome stands.  A run
- * is reached by key, so that a concurrent change to it (a pause) is seen
- * and kept.  See the planning note in dispatch_claim.c; the CASE on a
- * run's status keeps the planner from scanning the partial index of live
- * runs instead of probing by key.
+ * An action's outcome is written to the row version this runner claimed
+ * (its ctid, a TID scan) and only while the claim is still its own, for the
+ * same attempt: if the run was cancelled meanwhile, or the action was taken
+ * over, the row has moved on and that outcome stands.  Never lost, though:
+ * every request becomes an event (action.request when it changed nothing),
+ * and a provider's acceptance is recorded whatever happened to the row
+ * (sent_late_sql), so an action is never left failed or retried after one
+ * of its requests was accepted.  A run is reached by key, so that a
+ * concurrent change to it (a pause) is seen and kept.  See the planning
+ * note in dispatch_claim.c; the CASE on a run's status keeps the planner
+ * from scanning the partial index of live runs instead of probing by key.
  */
 #include "postgres.h"
 
@@ -52,22 +55,48 @@ static const VerdictInfo verdicts[] = {
 	[VERDICT_BUSY] = {"scheduled", NULL, true, false},
 };
 
-/* One statement: the actions, their audit rows; returns what it updated. */
+/* The payload of an action's event (o: one row of the outcome arrays). */
+#define EVENT_PAYLOAD \
+"jsonb_strip_nulls(jsonb_build_object('stepNumber', o.step_number,"\
+"  'attempt', o.attempt - o.undo, 'runner', o.runner, 'outcome', o.outcome,"\
+"  'httpStatus', o.http_status, 'providerId', o.provider_id,"\
+"  'providerMessageId', o.provider_message_id, 'reason', o.reason,"\
+"  'error', o.error, 'dueAt', o.due_at, 'aiError', o.ai_error, 'variant', o.variant))"
+
+/* What was sent, as scheduled_actions.rendered keeps it. */
+#define RENDERED \
+"jsonb_strip_nulls(jsonb_build_object('to', o.recipient, 'subject', o.subject,"\
+"  'text', o.body, 'html', o.html, 'provider', o.kind, 'providerId', o.provider_id,"\
+"  'aiError', o.ai_error))"
+
+/* The outcome arrays, one element per item. */
+#define OUTCOMES \
+"WITH o AS (SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[],"\
+"             $5::text[], $6::timestamptz[], $7::text[], $8::int[], $9::text[], $10::text[],"\
+"             $11::text[], $12::text[], $13::timestamptz[], $14::text[], $15::text[],"\
+"             $16::text[], $17::text[], $18::text[], $19::text[], $20::text[], $21::text[],"\
+"             $22::text[], $23::int[], $24::int[], $25::tid[], $26::text[], $27::text[],"\
+"             $28::int[], $29::text[])"\
+"           AS o(tenant_id, run_id, id, runner, status, due_at, moved_reason, undo,"\
+"                provider_id, provider_message_id, skip_reason, error, happened_at,"\
+"                recipient, subject, body, html, kind, ai_error, event, lead_id,"\
+"                cadence_id, step_number, attempt, row_version, variant, outcome,"\
+"                http_status, reason)),"
+#define NCOLUMNS 29
+
+/*
+ * One statement: the actions whose claim (runner and attempt) still holds,
+ * and an event for each, or for a request that changed nothing; returns
+ * what it updated.  Acceptances it could not write are left to
+ * sent_late_sql.
+ */
 static const char *const write_sql =
-"WITH o AS (SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::timestamptz[],"
-"             $5::text[], $6::timestamptz[], $7::text[], $8::int[], $9::text[], $10::text[],"
-"             $11::text[], $12::text[], $13::timestamptz[], $14::text[], $15::text[],"
-"             $16::text[], $17::text[], $18::text[], $19::text[], $20::text[], $21::text[],"
-"             $22::text[], $23::int[], $24::int[], $25::tid[], $26::text[])"
-"           AS o(tenant_id, run_id, id, lease, status, due_at, moved_reason, undo,"
-"                provider_id, provider_message_id, skip_reason, error, happened_at,"
-"                recipient, subject, body, html, kind, ai_error, event, lead_id,"
-"                cadence_id, step_number, attempt, row_version, variant)),"
+OUTCOMES
 " u AS (UPDATE cadence.scheduled_actions a"
 "          SET status = o.status,"
 "              due_at = coalesce(o.due_at, a.due_at),"
 "              moved_reason = coalesce(o.moved_reason, a.moved_reason),"
-"              lease_until = NULL,"
+"              runner = NULL,"
 "              attempts = a.attempts - o.undo,"
 "              provider_id = coalesce(o.provider_id, a.provider_id),"
 "              provider_message_id = coalesce(o.provider_message_id, a.provider_message_id),"
@@ -75,23 +104,55 @@ static const char *const write_sql =
 "              last_error = coalesce(o.error, a.last_error),"
 "              variant = coalesce(o.variant, a.variant),"
 "              sent_at = CASE WHEN o.status = 'sent' THEN o.happened_at ELSE a.sent_at END,"
-"              rendered = CASE WHEN o.kind IS NULL THEN a.rendered ELSE"
-"                jsonb_strip_nulls(jsonb_build_object('to', o.recipient, 'subject', o.subject,"
-"                  'text', o.body, 'html', o.html, 'provider', o.kind,"
-"                  'providerId', o.provider_id, 'aiError', o.ai_error)) END,"
+"              rendered = CASE WHEN o.kind IS NULL THEN a.rendered ELSE " RENDERED " END,"
 "              updated_at = now()"
 "         FROM o"
-"        WHERE a.ctid = o.row_version AND a.id = o.id AND a.lease_until = o.lease"
-"       RETURNING a.tenant_id, a.run_id, a.id, o.cadence_id, o.lead_id, o.event,"
-"              jsonb_strip_nulls(jsonb_build_object('stepNumber', o.step_number,"
-"                'attempt', o.attempt, 'providerId', o.provider_id,"
-"                'providerMessageId', o.provider_message_id, 'reason',"
-"                coalesce(o.skip_reason, o.moved_reason), 'error', o.error,"
-"                'dueAt', o.due_at, 'aiError', o.ai_error, 'variant', o.variant)) AS payload),"
+"        WHERE a.ctid = o.row_version AND a.id = o.id AND a.status = 'sending'"
+"          AND a.runner = o.runner AND a.attempts = o.attempt"
+"       RETURNING a.id),"
 " e AS (INSERT INTO cadence.events (tenant_id, run_id, scheduled_action_id, cadence_id,"
 "                                  lead_id, type, payload)"
-"       SELECT tenant_id, run_id, id, cadence_id, lead_id, event, payload"
-"         FROM u WHERE event IS NOT NULL)"
+"       SELECT o.tenant_id, o.run_id, o.id, o.cadence_id, o.lead_id,"
+"              CASE WHEN u.id IS NULL THEN 'action.request' ELSE o.event END, " EVENT_PAYLOAD
+"         FROM o LEFT JOIN u ON u.id = o.id"
+"        WHERE CASE WHEN u.id IS NULL THEN o.outcome IS NOT NULL AND o.status <> 'sent'"
+"                   ELSE o.event IS NOT NULL END)"
+" SELECT u.id FROM u";
+
+/*
+ * Acceptances whose claim had moved on (a run cancelled, a step completed
+ * by hand while the request was out): recorded as sent all the same, by
+ * key, unless the action is sent already (then the repeat is an
+ * action.request event); a step counted failed is counted sent instead.
+ */
+static const char *const sent_late_sql =
+OUTCOMES
+" p AS (SELECT o.id, x.status FROM o CROSS JOIN LATERAL"
+"         (SELECT a.status FROM cadence.scheduled_actions a"
+"           WHERE a.tenant_id = o.tenant_id AND a.run_id = o.run_id AND a.id = o.id"
+"           FOR UPDATE OFFSET 0) x),"
+" u AS (UPDATE cadence.scheduled_actions a"
+"          SET status = 'sent', runner = NULL, sent_at = o.happened_at,"
+"              provider_id = coalesce(o.provider_id, a.provider_id),"
+"              provider_message_id = coalesce(o.provider_message_id, a.provider_message_id),"
+"              variant = coalesce(o.variant, a.variant),"
+"              rendered = CASE WHEN o.kind IS NULL THEN a.rendered ELSE " RENDERED " END,"
+"              updated_at = now()"
+"         FROM o JOIN p ON p.id = o.id"
+"        WHERE a.tenant_id = o.tenant_id AND a.run_id = o.run_id AND a.id = o.id"
+"          AND p.status <> 'sent'"
+"       RETURNING a.id, p.status AS was),"
+" f AS (UPDATE cadence.step_stats s SET failed = s.failed - f.n"
+"         FROM (SELECT o.tenant_id, o.cadence_id, o.step_number, coalesce(o.variant, '') AS variant,"
+"                      count(*) AS n"
+"                 FROM o JOIN u ON u.id = o.id WHERE u.was = 'failed' GROUP BY 1, 2, 3, 4) f"
+"        WHERE s.tenant_id = f.tenant_id AND s.cadence_id = f.cadence_id"
+"          AND s.step_number = f.step_number AND s.variant = f.variant),"
+" e AS (INSERT INTO cadence.events (tenant_id, run_id, scheduled_action_id, cadence_id,"
+"                                  lead_id, type, payload)"
+"       SELECT o.tenant_id, o.run_id, o.id, o.cadence_id, o.lead_id,"
+"              CASE WHEN u.id IS NULL THEN 'action.request' ELSE 'action.sent' END, " EVENT_PAYLOAD
+"         FROM o LEFT JOIN u ON u.id = o.id)"
 " SELECT u.id FROM u";
 
 /*
@@ -148,80 +209,6 @@ static const char *const advance_sql =
 "         FROM r WHERE r.status = 'completed')"
 " SELECT r.id, r.next_id IS NOT NULL FROM r";
 
-/* Arrays for one statement, filled item by item. */
-typedef struct Columns
-{
-	int			n;
-	int			cap;
-	int			ncols;
-	Datum	  **values;
-	bool	  **nulls;
-} Columns;
-
-static void
-columns_init(Columns *c, int ncols, int cap)
-{
-	int			k;
-
-	c->n = 0;
-	c->cap = Max(cap, 1);
-	c->ncols = ncols;
-	c->values = palloc(sizeof(Datum *) * ncols);
-	c->nulls = palloc(sizeof(bool *) * ncols);
-	for (k = 0; k < ncols; k++)
-	{
-		c->values[k] = palloc(sizeof(Datum) * c->cap);
-		c->nulls[k] = palloc(sizeof(bool) * c->cap);
-	}
-}
-
-/* Set column col of the current row: a C string (NULL allowed). */
-static void
-col_text(Columns *c, int col, const char *s)
-{
-	c->nulls[col][c->n] = s == NULL;
-	c->values[col][c->n] = s ? CStringGetTextDatum(s) : (Datum) 0;
-}
-
-static void
-col_datum(Columns *c, int col, Datum d, bool isnull)
-{
-	c->nulls[col][c->n] = isnull;
-	c->values[col][c->n] = d;
-}
-
-/* The array of one column, of element type typ. */
-static Datum
-column_array(Columns *c, int col, Oid typ)
-{
-	int16		typlen;
-	bool		typbyval;
-	char		typalign;
-	int			dims[1] = {c->n};
-	int			lbs[1] = {1};
-
-	get_typlenbyvalalign(typ, &typlen, &typbyval, &typalign);
-	return PointerGetDatum(construct_md_array(c->values[col], c->nulls[col], 1, dims, lbs,
-											  typ, typlen, typbyval, typalign));
-}
-
-/* Run a statement whose parameters are the arrays of c. */
-static void
-columns_execute(Columns *c, const char *sql, const Oid *elem_types, int expect)
-{
-	Oid		   *types = palloc(sizeof(Oid) * c->ncols);
-	Datum	   *values = palloc(sizeof(Datum) * c->ncols);
-	int			k;
-
-	for (k = 0; k < c->ncols; k++)
-	{
-		types[k] = get_array_type(elem_types[k]);
-		values[k] = column_array(c, k, elem_types[k]);
-	}
-	cadence_dispatch_spi(sql, c->ncols, types, values, NULL, false, expect,
-						 "record the outcomes of a dispatch batch");
-}
-
 /* The task type of a manual step. */
 static const char *
 task_type(const char *step_type)
@@ -274,35 +261,29 @@ task_title(const DispatchItem *item)
 
 /*
  * count
- *		Add an item's outcome to the batch's and the server's tallies.
+ *		Add an item's outcome to the batch's tallies (the round adds them to
+ *		the server's once they are committed).
  */
 static void
 count(DispatchBatch *batch, const DispatchItem *item)
 {
-	pg_atomic_uint64 *counter = NULL;
-
 	switch (item->verdict)
 	{
 		case VERDICT_SENT:
 			batch->counts.sent++;
-			counter = cadence_shared ? &cadence_shared->sent : NULL;
 			break;
 		case VERDICT_RETRY:
 			batch->counts.retried++;
-			counter = cadence_shared ? &cadence_shared->retried : NULL;
 			break;
 		case VERDICT_FAILED:
 			batch->counts.failed++;
-			counter = cadence_shared ? &cadence_shared->failed : NULL;
 			break;
 		case VERDICT_SKIPPED:
 			batch->counts.skipped++;
-			counter = cadence_shared ? &cadence_shared->skipped : NULL;
 			break;
 		case VERDICT_MOVED:
 		case VERDICT_RELEASED:
 			batch->counts.moved++;
-			counter = cadence_shared ? &cadence_shared->moved : NULL;
 			break;
 		case VERDICT_MANUAL:
 			batch->counts.manual++;
@@ -312,8 +293,6 @@ count(DispatchBatch *batch, const DispatchItem *item)
 		case VERDICT_BUSY:
 			break;
 	}
-	if (counter)
-		pg_atomic_fetch_add_u64(counter, 1);
 }
 
 /* int64 comparator for bsearch over updated ids. */
@@ -326,65 +305,101 @@ id_cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* Outcome strings, by DispatchOutcome. */
+static const char *const outcome_names[] = {
+	[OUTCOME_NONE] = NULL,
+	[OUTCOME_ACCEPTED] = "accepted",
+	[OUTCOME_REFUSED] = "refused",
+	[OUTCOME_TIMED_OUT] = "timed_out",
+	[OUTCOME_CUT] = "cut",
+	[OUTCOME_UNREACHABLE] = "unreachable",
+	[OUTCOME_BLOCKED] = "blocked",
+};
+
 /*
- * write_actions
- *		The actions and their events; marks the items written.
+ * add_outcome
+ *		One row of the outcome arrays (OUTCOMES) for an item.
  */
 static void
-write_actions(DispatchBatch *batch)
+add_outcome(DispatchColumns *c, const DispatchBatch *batch, const DispatchItem *it)
 {
-	static const Oid elem[26] = {
-		TEXTOID, INT8OID, INT8OID, TIMESTAMPTZOID, TEXTOID, TIMESTAMPTZOID, TEXTOID,
+	const VerdictInfo *vi = &verdicts[it->verdict];
+	bool		moves = it->verdict == VERDICT_MOVED || it->verdict == VERDICT_RETRY;
+	bool		built = it->req != NULL;
+
+	cadence_columns_text(c, 0, it->tenant_id);
+	cadence_columns_datum(c, 1, Int64GetDatum(it->run_id), false);
+	cadence_columns_datum(c, 2, Int64GetDatum(it->id), false);
+	cadence_columns_datum(c, 3, Int64GetDatum(batch->runner), false);
+	cadence_columns_text(c, 4, vi->status);
+	cadence_columns_datum(c, 5, TimestampTzGetDatum(it->new_due_at), !moves);
+	cadence_columns_text(c, 6, moves ? it->reason : NULL);
+	cadence_columns_datum(c, 7, Int32GetDatum(vi->undo_attempt || it->undone ? 1 : 0), false);
+	cadence_columns_text(c, 8, it->account ? it->account->acct.id : NULL);
+	cadence_columns_text(c, 9, it->provider_message_id);
+	cadence_columns_text(c, 10, it->verdict == VERDICT_SKIPPED ? it->reason : NULL);
+	cadence_columns_text(c, 11, it->error);
+	cadence_columns_datum(c, 12, TimestampTzGetDatum(it->happened_at), false);
+	cadence_columns_text(c, 13, built ? (it->msg.to ? it->msg.to : it->msg.url) : NULL);
+	cadence_columns_text(c, 14, built ? it->msg.subject : NULL);
+	cadence_columns_text(c, 15, built ? it->msg.text : NULL);
+	cadence_columns_text(c, 16, built ? it->msg.html : NULL);
+	cadence_columns_text(c, 17, built ? it->account->acct.kind : NULL);
+	cadence_columns_text(c, 18, it->ai_error);
+	cadence_columns_text(c, 19, vi->event);
+	cadence_columns_text(c, 20, it->lead_id);
+	cadence_columns_text(c, 21, it->cadence_id);
+	cadence_columns_datum(c, 22, Int32GetDatum(it->step_number), false);
+	cadence_columns_datum(c, 23, Int32GetDatum(it->attempts), false);
+	cadence_columns_datum(c, 24, ItemPointerGetDatum(&it->ctid), false);
+	cadence_columns_text(c, 25, it->variant);
+	cadence_columns_text(c, 26, outcome_names[it->outcome]);
+	cadence_columns_datum(c, 27, Int32GetDatum((int32) it->status), it->status == 0);
+	cadence_columns_text(c, 28, it->reason);
+	c->n++;
+}
+
+/* Is an item settled, in focus and still to be written? */
+static bool
+to_write(const DispatchBatch *batch, int k)
+{
+	const DispatchItem *it = &batch->items[k];
+
+	return !it->written && !it->stale && it->verdict != VERDICT_SEND &&
+		it->verdict != VERDICT_EXECUTE && dispatch_in_focus(batch, k);
+}
+
+/*
+ * execute_outcomes
+ *		Run write_sql or sent_late_sql over the items chosen, and mark those
+ *		it wrote; the others are stale (their event says what happened),
+ *		but for acceptances that write_sql leaves to sent_late_sql.
+ */
+static void
+execute_outcomes(DispatchBatch *batch, const char *sql, bool only_sent)
+{
+	static const Oid elem[NCOLUMNS] = {
+		TEXTOID, INT8OID, INT8OID, INT8OID, TEXTOID, TIMESTAMPTZOID, TEXTOID,
 		INT4OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID,
 		TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT4OID, INT4OID,
-		TIDOID, TEXTOID
+		TIDOID, TEXTOID, TEXTOID, INT4OID, TEXTOID
 	};
-	Columns		c;
+	DispatchColumns		c;
+	int		   *in = palloc(sizeof(int) * Max(batch->nitems, 1));
 	int64	   *updated;
 	uint64		i;
 	int			k;
 
-	columns_init(&c, 26, batch->nitems);
+	cadence_columns_init(&c, NCOLUMNS, batch->nitems);
 	for (k = 0; k < batch->nitems; k++)
-	{
-		DispatchItem *it = &batch->items[k];
-		const VerdictInfo *vi = &verdicts[it->verdict];
-		bool		moves = it->verdict == VERDICT_MOVED || it->verdict == VERDICT_RETRY;
-		bool		built = it->req != NULL;
-
-		if (it->written || it->verdict == VERDICT_SEND || it->verdict == VERDICT_EXECUTE)
-			continue;
-		col_text(&c, 0, it->tenant_id);
-		col_datum(&c, 1, Int64GetDatum(it->run_id), false);
-		col_datum(&c, 2, Int64GetDatum(it->id), false);
-		col_datum(&c, 3, TimestampTzGetDatum(it->lease_until), false);
-		col_text(&c, 4, vi->status);
-		col_datum(&c, 5, TimestampTzGetDatum(it->new_due_at), !moves);
-		col_text(&c, 6, moves ? it->reason : NULL);
-		col_datum(&c, 7, Int32GetDatum(vi->undo_attempt ? 1 : 0), false);
-		col_text(&c, 8, it->account ? it->account->acct.id : NULL);
-		col_text(&c, 9, it->provider_message_id);
-		col_text(&c, 10, it->verdict == VERDICT_SKIPPED ? it->reason : NULL);
-		col_text(&c, 11, it->error);
-		col_datum(&c, 12, TimestampTzGetDatum(it->happened_at), false);
-		col_text(&c, 13, built ? (it->msg.to ? it->msg.to : it->msg.url) : NULL);
-		col_text(&c, 14, built ? it->msg.subject : NULL);
-		col_text(&c, 15, built ? it->msg.text : NULL);
-		col_text(&c, 16, built ? it->msg.html : NULL);
-		col_text(&c, 17, built ? it->account->acct.kind : NULL);
-		col_text(&c, 18, it->ai_error);
-		col_text(&c, 19, vi->event);
-		col_text(&c, 20, it->lead_id);
-		col_text(&c, 21, it->cadence_id);
-		col_datum(&c, 22, Int32GetDatum(it->step_number), false);
-		col_datum(&c, 23, Int32GetDatum(it->attempts), false);
-		col_datum(&c, 24, ItemPointerGetDatum(&it->ctid), false);
-		col_text(&c, 25, it->variant);
-		c.n++;
-	}
+		if (to_write(batch, k) && (!only_sent || batch->items[k].verdict == VERDICT_SENT))
+		{
+			in[c.n] = k;
+			add_outcome(&c, batch, &batch->items[k]);
+		}
 	if (c.n == 0)
 		return;
-	columns_execute(&c, write_sql, elem, SPI_OK_SELECT);
+	cadence_columns_execute(&c, sql, elem, SPI_OK_SELECT);
 
 	updated = palloc(sizeof(int64) * Max(SPI_processed, 1));
 	for (i = 0; i < SPI_processed; i++)
@@ -395,17 +410,37 @@ write_actions(DispatchBatch *batch)
 												 SPI_tuptable->tupdesc, 1, &isnull));
 	}
 	qsort(updated, SPI_processed, sizeof(int64), id_cmp);
-	for (k = 0; k < batch->nitems; k++)
+	for (k = 0; k < c.n; k++)
 	{
-		DispatchItem *it = &batch->items[k];
+		DispatchItem *it = &batch->items[in[k]];
 
-		if (!it->written && it->verdict != VERDICT_SEND && it->verdict != VERDICT_EXECUTE &&
-			bsearch(&it->id, updated, SPI_processed, sizeof(int64), id_cmp) != NULL)
+		if (bsearch(&it->id, updated, SPI_processed, sizeof(int64), id_cmp) != NULL)
 		{
 			it->written = true;
 			count(batch, it);
 		}
+		else if (only_sent || it->verdict != VERDICT_SENT)
+			it->stale = true;
 	}
+}
+
+/*
+ * write_actions
+ *		The actions and their events; then the acceptances whose claim had
+ *		moved on.  Marks the items written.
+ */
+static void
+write_actions(DispatchBatch *batch)
+{
+	int			k;
+
+	execute_outcomes(batch, write_sql, false);
+	for (k = 0; k < batch->nitems; k++)
+		if (to_write(batch, k))
+		{
+			execute_outcomes(batch, sent_late_sql, true);
+			break;
+		}
 }
 
 /*
@@ -418,31 +453,31 @@ write_tasks(DispatchBatch *batch, const bool *fresh)
 	static const Oid elem[9] = {
 		TEXTOID, INT8OID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID
 	};
-	Columns		c;
+	DispatchColumns		c;
 	int			k;
 
-	columns_init(&c, 9, batch->nitems);
+	cadence_columns_init(&c, 9, batch->nitems);
 	for (k = 0; k < batch->nitems; k++)
 	{
 		DispatchItem *it = &batch->items[k];
 
 		if (!fresh[k] || it->verdict != VERDICT_MANUAL)
 			continue;
-		col_text(&c, 0, it->tenant_id);
-		col_datum(&c, 1, Int64GetDatum(it->run_id), false);
-		col_datum(&c, 2, Int64GetDatum(it->id), false);
-		col_text(&c, 3, it->lead_id);
-		col_text(&c, 4, it->assigned_to ? it->assigned_to
+		cadence_columns_text(&c, 0, it->tenant_id);
+		cadence_columns_datum(&c, 1, Int64GetDatum(it->run_id), false);
+		cadence_columns_datum(&c, 2, Int64GetDatum(it->id), false);
+		cadence_columns_text(&c, 3, it->lead_id);
+		cadence_columns_text(&c, 4, it->assigned_to ? it->assigned_to
 				 : cadence_jsonb_string(it->vars, "ownerId"));
-		col_text(&c, 5, task_type(it->type));
-		col_text(&c, 6, task_title(it));
-		col_text(&c, 7, task_text(it, cadence_jsonb_string(cadence_jsonb_object(it->config, "task"),
+		cadence_columns_text(&c, 5, task_type(it->type));
+		cadence_columns_text(&c, 6, task_title(it));
+		cadence_columns_text(&c, 7, task_text(it, cadence_jsonb_string(cadence_jsonb_object(it->config, "task"),
 														   "description")));
-		col_datum(&c, 8, TimestampTzGetDatum(it->due_at), false);
+		cadence_columns_datum(&c, 8, TimestampTzGetDatum(it->due_at), false);
 		c.n++;
 	}
 	if (c.n > 0)
-		columns_execute(&c, tasks_sql, elem, SPI_OK_INSERT);
+		cadence_columns_execute(&c, tasks_sql, elem, SPI_OK_INSERT);
 }
 
 /*
@@ -485,28 +520,28 @@ static void
 advance_runs(DispatchBatch *batch, const bool *fresh)
 {
 	static const Oid elem[4] = {TEXTOID, INT8OID, INT4OID, TIMESTAMPTZOID};
-	Columns		c;
+	DispatchColumns c;
 	uint64		nruns;
 	int64	   *moved_on;
 	uint64		i;
 	int			k;
 
-	columns_init(&c, 4, batch->nitems);
+	cadence_columns_init(&c, 4, batch->nitems);
 	for (k = 0; k < batch->nitems; k++)
 	{
 		DispatchItem *it = &batch->items[k];
 
 		if (!fresh[k] || !verdicts[it->verdict].ends_step)
 			continue;
-		col_text(&c, 0, it->tenant_id);
-		col_datum(&c, 1, Int64GetDatum(it->run_id), false);
-		col_datum(&c, 2, Int32GetDatum(it->step_number), false);
-		col_datum(&c, 3, TimestampTzGetDatum(it->happened_at), false);
+		cadence_columns_text(&c, 0, it->tenant_id);
+		cadence_columns_datum(&c, 1, Int64GetDatum(it->run_id), false);
+		cadence_columns_datum(&c, 2, Int32GetDatum(it->step_number), false);
+		cadence_columns_datum(&c, 3, TimestampTzGetDatum(it->happened_at), false);
 		c.n++;
 	}
 	if (c.n == 0)
 		return;
-	columns_execute(&c, advance_sql, elem, SPI_OK_SELECT);
+	cadence_columns_execute(&c, advance_sql, elem, SPI_OK_SELECT);
 
 	/* Runs that went on to a next step. */
 	nruns = SPI_processed;
@@ -533,25 +568,25 @@ static void
 count_steps(DispatchBatch *batch, const bool *fresh)
 {
 	static const Oid elem[5] = {TEXTOID, TEXTOID, INT4OID, TEXTOID, TEXTOID};
-	Columns		c;
+	DispatchColumns		c;
 	int			k;
 
-	columns_init(&c, 5, batch->nitems);
+	cadence_columns_init(&c, 5, batch->nitems);
 	for (k = 0; k < batch->nitems; k++)
 	{
 		DispatchItem *it = &batch->items[k];
 
 		if (!fresh[k] || !verdicts[it->verdict].ends_step || it->cadence_id == NULL)
 			continue;
-		col_text(&c, 0, it->tenant_id);
-		col_text(&c, 1, it->cadence_id);
-		col_datum(&c, 2, Int32GetDatum(it->step_number), false);
-		col_text(&c, 3, it->variant);
-		col_text(&c, 4, verdicts[it->verdict].status);
+		cadence_columns_text(&c, 0, it->tenant_id);
+		cadence_columns_text(&c, 1, it->cadence_id);
+		cadence_columns_datum(&c, 2, Int32GetDatum(it->step_number), false);
+		cadence_columns_text(&c, 3, it->variant);
+		cadence_columns_text(&c, 4, verdicts[it->verdict].status);
 		c.n++;
 	}
 	if (c.n > 0)
-		columns_execute(&c, stats_sql, elem, SPI_OK_INSERT);
+		cadence_columns_execute(&c, stats_sql, elem, SPI_OK_INSERT);
 }
 
 /*
@@ -574,18 +609,4 @@ cadence_dispatch_write(DispatchBatch *batch)
 	count_steps(batch, before);
 	/* A run that moved on may have its next step due already. */
 	cadence_wake_dispatcher_at_commit();
-}
-
-/*
- * cadence_dispatch_record
- *		After the network: write the outcomes of the sends.
- */
-void
-cadence_dispatch_record(DispatchBatch *batch)
-{
-	MemoryContext old = MemoryContextSwitchTo(batch->mcxt);
-
-	cadence_dispatch_lock_runs(batch, false);
-	cadence_dispatch_write(batch);
-	MemoryContextSwitchTo(old);
 }

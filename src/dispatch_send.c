@@ -6,12 +6,15 @@
  *
  *	2xx							sent (the provider's message id kept)
  *	408, 429, 5xx, no answer,	retry, after exponential backoff with jitter
- *	  timeout, network error	or the provider's Retry-After if longer;
- *								failed once cadence.max_attempts are spent
+ *	  timeout, cut, network		or the provider's Retry-After if longer;
+ *								failed (attempts_exhausted) once
+ *								cadence.max_attempts are spent
  *	other 4xx, refused host		failed at once
  *	SMTP 4yz / 5yz				retry / failed
  *
- * Every attempt of an action carries the same idempotency key.
+ * Every attempt of an action carries the same idempotency key, and each
+ * request's outcome goes to the audit log (dispatch_record.c).  The text
+ * that says what went wrong is built in one place, answer_error.
  */
 #include "postgres.h"
 
@@ -39,6 +42,25 @@ backoff(int attempts)
 }
 
 /*
+ * answer_error
+ *		What a request that was not accepted got, for last_error and the
+ *		audit log: the status and the provider's own error, or why no
+ *		answer came.
+ */
+static char *
+answer_error(const CadenceHttpRequest *req, const CadenceProviderReply *reply,
+			 bool retryable)
+{
+	bool		smtp = pg_strncasecmp(req->url, "smtp", 4) == 0;
+
+	if (req->result != CADENCE_HTTP_RESPONSE)
+		return pstrdup(req->error ? req->error : "no answer");
+	return psprintf("%s %ld: %s", smtp ? "SMTP" : "HTTP", req->status,
+					reply->error ? reply->error :
+					retryable ? "temporary failure" : "refused");
+}
+
+/*
  * retry_or_fail
  *		Another attempt later, unless the attempts are spent.
  */
@@ -50,15 +72,36 @@ retry_or_fail(DispatchBatch *batch, DispatchItem *item, const char *error,
 
 	if (item->attempts >= cadence_max_attempts)
 	{
-		cadence_dispatch_verdict(item, VERDICT_FAILED, NULL,
-								 psprintf("%s (attempt %d of %d)", error, item->attempts,
-										  cadence_max_attempts));
+		cadence_dispatch_verdict(item, VERDICT_FAILED, "attempts_exhausted",
+								 psprintf("attempts_exhausted: %s (attempt %d of %d)", error,
+										  item->attempts, cadence_max_attempts));
 		return;
 	}
 	if (retry_after >= 0 && retry_after * USECS_PER_SEC > wait)
 		wait = (int64) (retry_after * USECS_PER_SEC);
 	cadence_dispatch_verdict(item, VERDICT_RETRY, "retry", error);
 	item->new_due_at = batch->now + wait;
+}
+
+/* The audit log's name for how a request ended without an answer. */
+static DispatchOutcome
+outcome_of(CadenceHttpResult result)
+{
+	switch (result)
+	{
+		case CADENCE_HTTP_RESPONSE:
+			break;
+		case CADENCE_HTTP_TIMEOUT:
+			return OUTCOME_TIMED_OUT;
+		case CADENCE_HTTP_CUT:
+			return OUTCOME_CUT;
+		case CADENCE_HTTP_REFUSED:
+			return OUTCOME_BLOCKED;
+		case CADENCE_HTTP_NETWORK:
+		case CADENCE_HTTP_PENDING:
+			return OUTCOME_UNREACHABLE;
+	}
+	return OUTCOME_REFUSED;
 }
 
 /*
@@ -70,40 +113,38 @@ classify(DispatchBatch *batch, DispatchItem *item)
 {
 	CadenceHttpRequest *req = item->req;
 	bool		smtp = pg_strncasecmp(req->url, "smtp", 4) == 0;
-	CadenceProviderReply reply;
+	CadenceProviderReply reply = {0};
 	long		s = req->status;
+	bool		retryable;
 
 	item->happened_at = batch->realtime && req->finished_at ? req->finished_at : batch->now;
-	switch (req->result)
+	item->outcome = outcome_of(req->result);
+	if (req->result == CADENCE_HTTP_REFUSED)
 	{
-		case CADENCE_HTTP_REFUSED:
-			cadence_dispatch_verdict(item, VERDICT_FAILED, NULL, req->error);
-			return;
-		case CADENCE_HTTP_TIMEOUT:
-		case CADENCE_HTTP_NETWORK:
-		case CADENCE_HTTP_PENDING:
-			retry_or_fail(batch, item, req->error ? req->error : "no answer", -1);
-			return;
-		case CADENCE_HTTP_RESPONSE:
-			break;
+		cadence_dispatch_verdict(item, VERDICT_FAILED, NULL, answer_error(req, &reply, false));
+		return;
+	}
+	if (req->result != CADENCE_HTTP_RESPONSE)
+	{
+		retry_or_fail(batch, item, answer_error(req, &reply, true), -1);
+		return;
 	}
 
+	item->status = s;
 	cadence_provider_reply(&item->account->acct, req, &reply);
 	if (s >= 200 && s < 300)
 	{
+		item->outcome = OUTCOME_ACCEPTED;
 		cadence_dispatch_verdict(item, VERDICT_SENT, NULL, NULL);
 		item->provider_message_id = reply.message_id;
 		return;
 	}
-	if (smtp ? (s >= 400 && s < 500) : (s == 408 || s == 429 || s >= 500))
-		retry_or_fail(batch, item,
-					  psprintf("%s %ld: %s", smtp ? "SMTP" : "HTTP", s,
-							   reply.error ? reply.error : "temporary failure"),
+	retryable = smtp ? (s >= 400 && s < 500) : (s == 408 || s == 429 || s >= 500);
+	if (retryable)
+		retry_or_fail(batch, item, answer_error(req, &reply, true),
 					  cadence_http_retry_after(req));
 	else
-		cadence_dispatch_verdict(item, VERDICT_FAILED, NULL,
-								 psprintf("%s %ld: %s", smtp ? "SMTP" : "HTTP", s,
-										  reply.error ? reply.error : "refused"));
+		cadence_dispatch_verdict(item, VERDICT_FAILED, NULL, answer_error(req, &reply, false));
 }
 
 /*

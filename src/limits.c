@@ -250,7 +250,7 @@ lock_account(const DispatchAccount *da, TimestampTz now, int *others)
 	cadence_dispatch_spi("SELECT next_slot_at,"
 						 "  (SELECT count(*) FROM cadence.scheduled_actions a"
 						 "    WHERE a.tenant_id = $1 AND a.provider_id = $2"
-						 "      AND a.status = 'sending' AND a.lease_until > $3)"
+						 "      AND a.status = 'sending')"
 						 " FROM cadence.provider_slots"
 						 " WHERE tenant_id = $1 AND provider_id = $2 FOR UPDATE",
 						 3, types, values, NULL, false, SPI_OK_SELECT, "lock a provider account");
@@ -265,7 +265,7 @@ lock_account(const DispatchAccount *da, TimestampTz now, int *others)
 
 /*
  * mark_inflight
- *		Name the account on the leased actions it will send, so that other
+ *		Name the account on the claimed actions it will send, so that other
  *		runners count them against its concurrency limit; the items learn
  *		the new versions of their rows.
  */

@@ -18,6 +18,7 @@
 #include "utils/timestamp.h"
 
 #include "definition.h"
+#include "guard.h"
 #include "identity.h"
 #include "runstate.h"
 #include "shmem.h"
@@ -376,7 +377,7 @@ finish_step(RunState *run, TimestampTz at, const char *notes,
 	values[3] = outcome ? CStringGetTextDatum(outcome) : (Datum) 0;
 	exec_run(run, "UPDATE cadence.scheduled_actions"
 			 " SET status = CASE WHEN status = 'sent' THEN 'sent' ELSE 'completed' END,"
-			 "     lease_until = NULL, completed_at = $4, updated_at = now()"
+			 "     runner = NULL, completed_at = $4, updated_at = now()"
 			 " WHERE tenant_id = $1 AND run_id = $2 AND step_number = $3"
 			 "   AND status IN ('scheduled', 'sending', 'pending_manual', 'sent')"
 			 "   AND completed_at IS NULL",
@@ -421,7 +422,7 @@ close_open_actions(const RunState *run, int32 before_step, const char *status,
 			 "   AND t.status = 'open'",
 			 3, types, values, NULL, SPI_OK_UPDATE);
 	exec_run(run, "UPDATE cadence.scheduled_actions"
-			 " SET status = $4, skip_reason = $5, lease_until = NULL, updated_at = now()"
+			 " SET status = $4, skip_reason = $5, runner = NULL, updated_at = now()"
 			 " WHERE tenant_id = $1 AND run_id = $2 AND step_number < $3"
 			 "   AND status IN " OPEN_STATUSES,
 			 3, types, values, NULL, SPI_OK_UPDATE);
@@ -463,7 +464,7 @@ end_run(RunState *run, const char *status, const char *reason, TimestampTz at)
 /*
  * cadence_run_execute_step
  *		The run's current step is a condition or a lead action whose action
- *		the caller leased: cadence.execute_logic_step() evaluates it (or
+ *		the caller claimed: cadence.execute_logic_step() evaluates it (or
  *		does what the lead action says) and names the branch; the action is
  *		completed with that outcome, and the run goes on to its next step,
  *		jumps forward to a later one (skipping what lies between), or ends.
@@ -514,7 +515,7 @@ cadence_run_execute_step(const char *tenant_id, int64 run_id, int64 action_id,
 	reason = SPI_getvalue(tup, desc, 5);
 
 	exec_run(run, "UPDATE cadence.scheduled_actions"
-			 " SET status = 'completed', lease_until = NULL, completed_at = $4,"
+			 " SET status = 'completed', runner = NULL, completed_at = $4,"
 			 "     rendered = $5, updated_at = now()"
 			 " WHERE tenant_id = $1 AND run_id = $2 AND id = $3",
 			 3, types, values, NULL, SPI_OK_UPDATE);
@@ -725,10 +726,38 @@ cadence_resume_run(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(result);
 }
 
+/* A paused run whose time to resume has come. */
+typedef struct DueRun
+{
+	const char *tenant_id;
+	int64		id;
+	TimestampTz at;
+	List	  **defs;
+	const char *error;
+} DueRun;
+
+static void
+resume_due_run(void *arg)
+{
+	DueRun	   *r = arg;
+
+	resume(lock_run_in(r->tenant_id, r->id, r->defs), r->at);
+}
+
+static void
+fail_due_run(void *arg)
+{
+	DueRun	   *r = arg;
+
+	end_run(lock_run_in(r->tenant_id, r->id, r->defs), "failed", r->error, r->at);
+}
+
 /*
  * cadence_run_resume_due
  *		Resume up to limit paused runs whose resume_at has come by now, each
- *		at its resume_at; runs another session holds are left for later.
+ *		at its resume_at; runs another session holds are left for later.  A
+ *		run that cannot be resumed (its zone or plan cannot be read) fails,
+ *		with the error as its exit reason, and the others go on.
  */
 int
 cadence_run_resume_due(TimestampTz now, int limit)
@@ -761,7 +790,26 @@ cadence_run_resume_due(TimestampTz now, int limit)
 		ats[i] = DatumGetTimestampTz(SPI_getbinval(tup, SPI_tuptable->tupdesc, 3, &isnull));
 	}
 	for (i = 0; i < n; i++)
-		resume(lock_run_in(tenants[i], ids[i], &defs), ats[i]);
+	{
+		DueRun		r = {tenants[i], ids[i], ats[i], &defs, NULL};
+		Oid			keys[2] = {TEXTOID, INT8OID};
+
+		if ((r.error = cadence_guarded(resume_due_run, &r)) == NULL)
+			continue;
+		ereport(WARNING,
+				errmsg("cadence could not resume run %lld of tenant \"%s\": %s",
+					   (long long) r.id, r.tenant_id, r.error));
+		if (cadence_guarded(fail_due_run, &r) == NULL)
+			continue;
+		/* Not even that: leave it paused for a person, not due again. */
+		values[0] = CStringGetTextDatum(r.tenant_id);
+		values[1] = Int64GetDatum(r.id);
+		if (SPI_execute_with_args("UPDATE cadence.runs SET resume_at = NULL"
+								  " WHERE tenant_id = $1 AND id = $2",
+								  2, keys, values, NULL, false,
+								  0) != SPI_OK_UPDATE)
+			elog(ERROR, "could not stop resuming run %lld", (long long) r.id);
+	}
 	return (int) n;
 }
 

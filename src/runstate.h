@@ -50,7 +50,7 @@ extern int	cadence_run_resume_due(TimestampTz now, int limit);
 
 /*
  * Carry out the condition or lead action step whose scheduled action
- * action_id (leased by the caller) is the run's current step, at `at`, and
+ * action_id (claimed by the caller) is the run's current step, at `at`, and
  * take its branch.  False when the run is no longer at that step.
  */
 extern bool cadence_run_execute_step(const char *tenant_id, int64 run_id,

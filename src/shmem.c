@@ -130,32 +130,42 @@ cadence_shared_set_in_flight(int n)
 }
 
 /*
+ * cadence_wake_dispatchers
+ *		Set the running dispatchers' latches.
+ */
+void
+cadence_wake_dispatchers(void)
+{
+	int			i;
+
+	if (cadence_shared == NULL)
+		return;
+	for (i = 0; i < CADENCE_MAX_DISPATCHERS; i++)
+	{
+		int			procno;
+
+		SpinLockAcquire(&cadence_shared->mutex);
+		procno = cadence_shared->dispatchers[i].procno;
+		SpinLockRelease(&cadence_shared->mutex);
+		if (procno >= 0)
+			SetLatch(&ProcGlobal->allProcs[procno].procLatch);
+	}
+}
+
+/*
  * at_xact_end
- *		Set the dispatchers' latches when a transaction that created due work
+ *		Wake the dispatchers when a transaction that created due work
  *		commits.
  */
 static void
 at_xact_end(XactEvent event, void *arg)
 {
-	int			procno;
-
 	if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_PARALLEL_COMMIT &&
 		event != XACT_EVENT_ABORT && event != XACT_EVENT_PARALLEL_ABORT)
 		return;
 	if (wake_at_commit && (event == XACT_EVENT_COMMIT ||
 						   event == XACT_EVENT_PARALLEL_COMMIT))
-	{
-		int			i;
-
-		for (i = 0; i < CADENCE_MAX_DISPATCHERS; i++)
-		{
-			SpinLockAcquire(&cadence_shared->mutex);
-			procno = cadence_shared->dispatchers[i].procno;
-			SpinLockRelease(&cadence_shared->mutex);
-			if (procno >= 0)
-				SetLatch(&ProcGlobal->allProcs[procno].procLatch);
-		}
-	}
+		cadence_wake_dispatchers();
 	wake_at_commit = false;
 }
 

@@ -64,4 +64,10 @@ extern void cadence_shared_set_in_flight(int n);
  */
 extern void cadence_wake_dispatcher_at_commit(void);
 
+/*
+ * Wake the other dispatchers now: a runner stopped, and what it held is
+ * theirs to take over.
+ */
+extern void cadence_wake_dispatchers(void);
+
 #endif							/* CADENCE_SHMEM_H */

@@ -5,14 +5,16 @@
  *		launcher	a static worker connected to no database.  It reads
  *					pg_database and keeps cadence.workers dispatchers running
  *					while cadence.database_name exists and cadence.enabled is
- *					on, starting one again (after a pause) when it stops.
+ *					on, starting one again (after a pause) when it stops; and
+ *					then wakes the others at once, which take over what the
+ *					stopped one held (dispatch_take.c).
  *		dispatcher	a dynamic worker connected to that database; several
- *					share the work through SKIP LOCKED claims.  It loops:
- *					claim a batch and commit, send it with no transaction
- *					open, record the outcomes in one short transaction; when
- *					nothing is due it sleeps on its latch until the next due
- *					time, and transactions that create due work wake it when
- *					they commit.
+ *					share the work through SKIP LOCKED claims.  It loops over
+ *					rounds (round.c): claim a batch and commit, send it with
+ *					no transaction open, record the outcomes in one short
+ *					transaction; when nothing is due it sleeps on its latch
+ *					until the next due time, and transactions that create due
+ *					work wake it when they commit.
  *
  * The dispatcher never blocks DROP DATABASE, ALTER DATABASE RENAME or DROP
  * EXTENSION: it holds locks only inside its short transactions, it checks
@@ -28,7 +30,6 @@
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/pg_database.h"
-#include "executor/spi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
@@ -44,7 +45,7 @@
 #include "utils/timestamp.h"
 
 #include "cadence.h"
-#include "dispatch.h"
+#include "round.h"
 #include "shmem.h"
 #include "worker.h"
 
@@ -181,6 +182,8 @@ cadence_launcher_main(Datum main_arg)
 			{
 				pfree(handles[i]);
 				handles[i] = NULL;
+				/* What it held is free now: the others take it over. */
+				cadence_wake_dispatchers();
 			}
 			if (handles[i] != NULL && i >= cadence_workers)
 				TerminateBackgroundWorker(handles[i]);
@@ -246,79 +249,25 @@ leave_if_dropped(void *arg)
 }
 
 /*
- * extension_installed
- *		Is cadence installed in this database?
- */
-static bool
-extension_installed(void)
-{
-	return SPI_execute("SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'cadence'",
-					   true, 1) == SPI_OK_SELECT && SPI_processed == 1;
-}
-
-/*
- * begin_work / end_work
- *		A short transaction with SPI and a snapshot, as a bgworker needs.
- */
-static void
-begin_work(const char *activity)
-{
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	SPI_connect();
-	PushActiveSnapshot(GetTransactionSnapshot());
-	pgstat_report_activity(STATE_RUNNING, activity);
-}
-
-static void
-end_work(void)
-{
-	SPI_finish();
-	PopActiveSnapshot();
-	CommitTransactionCommand();
-	pgstat_report_activity(STATE_IDLE, NULL);
-	pgstat_report_stat(false);
-}
-
-/*
  * iterate
- *		One claim, send, record round; returns how long to sleep after it.
+ *		One round; returns how long to sleep after it.
  */
 static long
 iterate(MemoryContext batch_cxt)
 {
 	DispatchBatch *batch;
 	TimestampTz next_due = 0;
-	TimestampTz now;
 
 	leave_if_dropped(NULL);
-	begin_work("cadence: claiming due actions");
-	if (!extension_installed())
-	{
-		end_work();
+	batch = cadence_round(batch_cxt, GetCurrentTimestamp(), true, cadence_batch_size, NULL,
+						  leave_if_dropped, NULL, &next_due);
+	if (batch == NULL)
 		return NO_EXTENSION_MS;
-	}
-	now = GetCurrentTimestamp();
-	batch = cadence_dispatch_claim(batch_cxt, now, true, cadence_batch_size, NULL);
-	if (batch->nitems == 0)
-		next_due = cadence_dispatch_next_due();
-	end_work();
-
-	if (batch->nitems == 0)
-	{
-		if (next_due == 0)
-			return MAX_SLEEP_MS;
-		return Min(Max((next_due - GetCurrentTimestamp()) / 1000 + 1, 0), MAX_SLEEP_MS);
-	}
-	if (cadence_dispatch_has_sends(batch))
-	{
-		pgstat_report_activity(STATE_RUNNING, "cadence: sending");
-		cadence_dispatch_send(batch, leave_if_dropped, NULL);
-		begin_work("cadence: recording outcomes");
-		cadence_dispatch_record(batch);
-		end_work();
-	}
-	return 0;
+	if (batch->nitems > 0)
+		return 0;
+	if (next_due == 0)
+		return MAX_SLEEP_MS;
+	return Min(Max((next_due - GetCurrentTimestamp()) / 1000 + 1, 0), MAX_SLEEP_MS);
 }
 
 /*
@@ -350,6 +299,21 @@ nap(long ms)
 }
 
 /*
+ * cadence_runner_settings
+ *		How the dispatch statements must be planned (see dispatch_claim.c),
+ *		and where their names resolve.
+ */
+void
+cadence_runner_settings(void)
+{
+	SetConfigOption("enable_seqscan", "off", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("enable_bitmapscan", "off", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("enable_mergejoin", "off", PGC_SUSET, PGC_S_OVERRIDE);
+	/* Names resolve in pg_catalog, whatever the role or database set. */
+	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
+}
+
+/*
  * clear_dispatcher
  *		On exit: this slot's dispatcher is gone.
  */
@@ -374,12 +338,7 @@ cadence_dispatcher_main(Datum main_arg)
 	BackgroundWorkerInitializeConnection(cadence_database_name,
 										 cadence_role[0] ? cadence_role : NULL, 0);
 	pgstat_report_appname("cadence dispatcher");
-	/* How the dispatch statements must be planned: see dispatch_claim.c. */
-	SetConfigOption("enable_seqscan", "off", PGC_SUSET, PGC_S_OVERRIDE);
-	SetConfigOption("enable_bitmapscan", "off", PGC_SUSET, PGC_S_OVERRIDE);
-	SetConfigOption("enable_mergejoin", "off", PGC_SUSET, PGC_S_OVERRIDE);
-	/* Names resolve in pg_catalog, whatever the role or database set. */
-	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
+	cadence_runner_settings();
 	cadence_shared_set_dispatcher(DatumGetInt32(main_arg), MyProcPid);
 	before_shmem_exit(clear_dispatcher, main_arg);
 	batch_cxt = AllocSetContextCreate(TopMemoryContext, "cadence dispatch batch",

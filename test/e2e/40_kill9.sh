@@ -2,10 +2,12 @@
 # kill -9 of the dispatcher in the middle of a batch.  The provider holds
 # the first requests for a few seconds; while they hang, the dispatcher is
 # killed.  The postmaster restarts the server, the launcher starts a new
-# dispatcher, and once the leases of the killed batch run out
-# (cadence.lease_seconds) their actions are sent again with the same
-# idempotency keys.  Then: every action sent, none lost, and the provider
-# (which honours Idempotency-Key) delivered each message once.
+# dispatcher, and its first claim finds the killed runner's lock free and
+# takes its actions over at once (no time to wait out): each is sent again
+# with the same idempotency key, as a new attempt, and the audit log says
+# the earlier attempt's outcome was never recorded.  Then: every action
+# sent, none lost, and the provider (which honours Idempotency-Key)
+# delivered each message once.
 #
 # Runs in the e2e cluster (test/suite), database cadence_e2e; prints TAP.
 set -uo pipefail
@@ -25,7 +27,7 @@ wait_sql() {
 	return 1
 }
 
-echo "1..5"
+echo "1..8"
 curl -sf -o /dev/null -X POST http://127.0.0.1:18025/_mock/reset
 curl -sf -o /dev/null -X POST -H 'Content-Type: application/json' \
 	-d '{"kind": "resend", "mode": "hang", "hangSeconds": 4, "times": 10}' \
@@ -44,10 +46,12 @@ SELECT cadence.upsert_cadence('{"id": "k9", "name": "k9", "timezone": "UTC", "is
 SELECT count(*) FROM cadence.plan_runs('k9', ARRAY(SELECT 'lead-' || g FROM generate_series(1, $n) g));
 SQL
 
-# Wait until the batch is leased and its requests are out, then kill.
+# Wait until the batch is claimed and its requests are out, then kill.
 wait_sql "SELECT count(*) > 0 FROM cadence.scheduled_actions WHERE tenant_id = 'k9' AND status = 'sending'" 30
 pid=$(q -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'cadence dispatcher'")
 in_flight=$(q -c "SELECT count(*) FROM cadence.scheduled_actions WHERE tenant_id = 'k9' AND status = 'sending'")
+runner=$(q -c "SELECT min(runner) FROM cadence.scheduled_actions WHERE tenant_id = 'k9' AND status = 'sending'")
+killed_at=$(q -c "SELECT clock_timestamp()")
 kill -9 "$pid"
 ok "$([ -n "$pid" ] && [ "$in_flight" -gt 0 ] && echo yes)" yes 1 "the dispatcher was killed with $in_flight actions in flight"
 
@@ -57,9 +61,20 @@ wait_sql "SELECT count(*) = $n FROM cadence.scheduled_actions WHERE tenant_id = 
 ok "$(q -c "SELECT count(*) FROM cadence.scheduled_actions WHERE tenant_id = 'k9' AND status = 'sent'")" "$n" 2 \
 	"after the restart every action is sent: none lost"
 
+ok "$(q -c "SELECT count(*) FROM cadence.events WHERE tenant_id = 'k9' AND type = 'action.unrecorded'
+			  AND (payload ->> 'runner')::bigint = $runner AND (payload ->> 'attempt')::int = 1")" "$in_flight" 3 \
+	"each action the killed runner held has an event: attempt 1 by runner $runner, never recorded"
+ok "$(q -c "SELECT bool_and(e.created_at < '$killed_at'::timestamptz + interval '15 s')
+			  FROM cadence.events e WHERE e.tenant_id = 'k9' AND e.type = 'action.unrecorded'")" t 4 \
+	"they were taken over as soon as the server was back, with no lease to run out"
+ok "$(q -c "SELECT string_agg(DISTINCT attempts::text, ',') FROM cadence.scheduled_actions
+			  WHERE tenant_id = 'k9' AND id IN (SELECT scheduled_action_id FROM cadence.events
+												 WHERE tenant_id = 'k9' AND type = 'action.unrecorded')")" 2 5 \
+	"taking over counted as an attempt: they were sent at attempt 2"
+
 requests=$(curl -sf "http://127.0.0.1:18025/_mock/requests?kind=resend")
 keys=$(printf '%s' "$requests" | python3 -c 'import json, sys; r = json.load(sys.stdin)["requests"]; print(len({x["idempotencyKey"] for x in r}))')
-ok "$keys" "$n" 3 "the provider saw $n idempotency keys, one per action"
+ok "$keys" "$n" 6 "the provider saw $n idempotency keys, one per action"
 delivered=$(printf '%s' "$requests" | python3 -c 'import json, sys; r = json.load(sys.stdin)["requests"]; print(len({x["idempotencyKey"] for x in r if x.get("status") == 200 and not x.get("duplicate")}))')
-ok "$delivered" "$n" 4 "each message was delivered once; repeats were requests cut off by the kill"
-ok "$(q -c "SELECT (cadence.worker_status() ->> 'running')::text")" true 5 "a new dispatcher runs"
+ok "$delivered" "$n" 7 "each message was delivered once; repeats were requests cut off by the kill"
+ok "$(q -c "SELECT (cadence.worker_status() ->> 'running')::text")" true 8 "a new dispatcher runs"

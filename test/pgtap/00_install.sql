@@ -62,7 +62,7 @@ SELECT is((SELECT pg_get_expr(indpred, indrelid) FROM pg_index
 		  'due scheduled actions have a partial index');
 SELECT is((SELECT count(*)::int FROM pg_extension e, unnest(e.extconfig) c
 			WHERE extname = 'cadence'),
-		  22, 'pg_dump keeps the eighteen tables and four identity sequences');
+		  23, 'pg_dump keeps the eighteen tables, four identity sequences and the runner tokens');
 SELECT is_empty($$SELECT p.oid::regprocedure FROM pg_proc p
 				   WHERE pronamespace = 'cadence'::regnamespace
 					 AND has_function_privilege('public', p.oid, 'EXECUTE')$$,
