@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""What the chaos test asserts, and the figures it prints.
+
+Reads the actions (one JSON object a line, from test/chaos/run: id, key,
+status, attempts, error, skip, events) and the mock provider's record per
+idempotency key (GET /_mock/keys), and prints TAP, then the figures as TAP
+comments.  A duplicate is a key the provider delivered more than once; its
+cause must be in the audit log: a runner that died before recording an
+earlier attempt (action.unrecorded), or, when answers may be lost
+(--lost-answers), an earlier attempt the provider delivered but whose
+answer was cut.
+"""
+
+import argparse
+import collections
+import json
+import sys
+
+REQUEST_OUTCOMES = {"accepted", "refused", "timed_out", "cut"}
+TERMINAL = {"sent", "failed", "skipped", "cancelled"}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--actions", required=True)
+    parser.add_argument("--mock-keys", required=True)
+    parser.add_argument("--max-attempts", type=int, required=True)
+    parser.add_argument("--kills", type=int, required=True)
+    parser.add_argument("--kills-planned", type=int, required=True)
+    parser.add_argument("--restarts", type=int, required=True)
+    parser.add_argument("--seconds", type=int, required=True)
+    parser.add_argument("--lost-answers", action="store_true")
+    args = parser.parse_args()
+
+    with open(args.actions) as f:
+        actions = [json.loads(line) for line in f if line.strip()]
+    with open(args.mock_keys) as f:
+        seen = json.load(f)["keys"]
+
+    unfinished, no_reason, over, dup_unexplained, failed_accepted = [], [], [], [], []
+    unlogged, unseen = [], []
+    causes = collections.Counter()
+    attempts = collections.Counter()
+    statuses = collections.Counter()
+    outcomes = collections.Counter()
+    runners = set()
+    for a in actions:
+        events = a["events"] or []
+        requests = seen.get(a["key"], [])
+        delivered = [r for r in requests if r["delivered"]]
+        lost = [r for r in delivered if r["answer"] == "cut"]
+        logged = [e for e in events if e["outcome"] in REQUEST_OUTCOMES]
+        unrecorded = [e for e in events if e["type"] == "action.unrecorded"]
+        statuses[a["status"]] += 1
+        attempts[a["attempts"]] += 1
+        for e in events:
+            if e["outcome"]:
+                outcomes[e["outcome"]] += 1
+            if e["runner"] is not None:
+                runners.add(e["runner"])
+
+        if a["status"] not in TERMINAL:
+            unfinished.append(a["id"])
+        elif (a["status"] == "failed" and not a["error"]) or \
+                (a["status"] in ("skipped", "cancelled") and not a["skip"]):
+            no_reason.append(a["id"])
+        if a["attempts"] > args.max_attempts:
+            over.append(a["id"])
+
+        # A duplicate needs a cause in the audit log, one per extra delivery.
+        extra = len(delivered) - 1
+        if extra > 0:
+            explained = len(unrecorded) + (len(lost) if args.lost_answers else 0)
+            if extra > explained:
+                dup_unexplained.append(a["id"])
+            causes["runner died"] += min(extra, len(unrecorded))
+            causes["answer lost"] += max(0, min(extra - len(unrecorded), len(lost)))
+
+        # Never failed after an acceptance it learned of; an acceptance it
+        # never learned of needs a dead runner (or a lost answer) to excuse it.
+        if a["status"] == "failed":
+            if any(e["outcome"] == "accepted" for e in events):
+                failed_accepted.append(a["id"])
+            elif delivered and not unrecorded and not (args.lost_answers and lost):
+                failed_accepted.append(a["id"])
+
+        # Every request the provider saw has its event (an unrecorded one if
+        # its runner died), and every recorded outcome was a real request.
+        if len(requests) > len(logged) + len(unrecorded):
+            unlogged.append(a["id"])
+        if len(logged) > len(requests):
+            unseen.append(a["id"])
+
+    keys = {a["key"] for a in actions}
+    stray = [k for k in seen if k not in keys]
+    checks = [
+        (not unfinished and not no_reason,
+         "every action ends sent, failed, skipped or cancelled, with a reason",
+         unfinished[:5] + no_reason[:5]),
+        (not over, "no action went past %d attempts" % args.max_attempts, over[:5]),
+        (not dup_unexplained,
+         "no key was delivered twice unless a runner died between sending and recording it"
+         + (", or the answer to a delivered request was lost" if args.lost_answers else ""),
+         dup_unexplained[:5]),
+        (not failed_accepted, "no message the provider accepted is recorded failed",
+         failed_accepted[:5]),
+        (not unlogged and not stray, "every request the provider saw has its event",
+         unlogged[:5] + stray[:5]),
+        (not unseen, "every request outcome in the audit log is one the provider saw",
+         unseen[:5]),
+        (args.kills == args.kills_planned and args.restarts == 1,
+         "%d dispatchers were killed with kill -9 and the server restarted once" % args.kills_planned,
+         [args.kills, args.restarts]),
+    ]
+    print("1..%d" % len(checks))
+    for i, (ok, name, sample) in enumerate(checks, 1):
+        print("%s %d - %s%s" % ("ok" if ok else "not ok", i, name,
+                                "" if ok else " (e.g. %s)" % sample))
+
+    requests = sum(len(v) for v in seen.values())
+    delivered = sum(1 for v in seen.values() for r in v if r["delivered"])
+    print("# actions %d: %s" % (len(actions), ", ".join(
+        "%s %d" % kv for kv in sorted(statuses.items()))))
+    print("# kill -9 %d, immediate restarts %d, runners %d, seconds %d"
+          % (args.kills, args.restarts, len(runners), args.seconds))
+    print("# requests the provider saw %d, delivered %d" % (requests, delivered))
+    print("# duplicates %d: %s" % (sum(causes.values()), ", ".join(
+        "%s %d" % kv for kv in sorted(causes.items())) or "none"))
+    print("# attempts: %s" % ", ".join("%d: %d" % kv for kv in sorted(attempts.items())))
+    print("# outcomes in the audit log: %s" % ", ".join(
+        "%s %d" % kv for kv in sorted(outcomes.items())))
+    return 0 if all(ok for ok, _, _ in checks) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
