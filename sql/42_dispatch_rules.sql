@@ -208,6 +208,23 @@ SELECT cadence.run_due_actions(10, '2026-03-10 17:00Z', 'rules') ->> 'failed' AS
 SELECT status, error FROM pg_temp.actions('no-account');
 
 --
+-- An SMS or WhatsApp text that renders empty (a template that does not
+-- exist, a body of nothing but an empty fallback) fails before any request
+-- is made: a provider would refuse it, or deliver an empty message.
+--
+INSERT INTO cadence.providers (tenant_id, id, channel, kind, base_url, credentials, settings, is_default)
+VALUES ('rules', 'whatsapp', 'whatsapp', 'whatsapp_cloud', 'http://127.0.0.1:18025',
+		'{"accessToken": "wa-secret"}', '{"phoneNumberId": "1055512345"}', true);
+SELECT pg_temp.mock_post('/_mock/reset');
+SELECT pg_temp.cadence('blank', '[{"type": "sms", "scheduleRule": {"kind": "immediately"}, "config": {"sms": {"templateId": "missing"}}},
+	{"type": "whatsapp", "scheduleRule": {"kind": "immediately"}, "config": {"whatsapp": {"body": "{{nickname|}}"}}}]');
+SELECT cadence.plan_run_for_lead('blank', 'ny', '2026-03-10 17:00Z') > 0 AS enrolled;
+SELECT cadence.run_due_actions(10, '2026-03-10 17:00Z', 'rules') ->> 'failed' AS failed;
+SELECT cadence.run_due_actions(10, '2026-03-10 17:00Z', 'rules') ->> 'failed' AS failed;
+SELECT step, status, error FROM pg_temp.actions('blank');
+SELECT count(*) AS requests_made FROM pg_temp.mock_requests();
+
+--
 -- Manual steps: a call falls due, becomes a task for the run's assignee
 -- (else the lead's owner), and the run waits until a person completes it.
 --

@@ -1114,6 +1114,7 @@ class MockHTTPHandler(http.server.BaseHTTPRequestHandler):
                 else:
                     payload = json.dumps(payload).encode()
                 reply = Reply(status, payload, extra)
+                time.sleep(rule.get("delaySeconds") or 0)
                 state.finish(record, status, {"failed": mode, "answer": "refused"})
                 self.send(reply)
                 return
@@ -1249,7 +1250,9 @@ class MockHTTPHandler(http.server.BaseHTTPRequestHandler):
         return Reply(200, {"ok": True, "chaos": settings})
 
     def add_fail_rule(self, data):
-        """POST /_mock/fail {kind?, path?, mode, times?, retryAfter?, hangSeconds?, body?}"""
+        """POST /_mock/fail {kind?, path?, mode, times?, retryAfter?, hangSeconds?,
+        delaySeconds?, body?}: hang holds a request hangSeconds, then answers it
+        as usual; an HTTP status answers after delaySeconds (0)."""
         mode = str(data.get("mode", "")).strip()
         if mode not in ("hang", "close") and not (mode.isdigit() and 400 <= int(mode) <= 599):
             return Reply(400, {"error": "mode must be an HTTP status 400-599, 'hang' or 'close'"})
@@ -1264,13 +1267,15 @@ class MockHTTPHandler(http.server.BaseHTTPRequestHandler):
             retry_after = data.get("retryAfter")
             retry_after = None if retry_after is None else int(retry_after)
             hang = float(data.get("hangSeconds", 30))
+            delay = float(data.get("delaySeconds", 0))
         except (TypeError, ValueError):
-            return Reply(400, {"error": "times, retryAfter and hangSeconds must be numbers"})
+            return Reply(400, {"error": "times, retryAfter, hangSeconds and delaySeconds must be numbers"})
         if times == 0 or times < -1:
             return Reply(400, {"error": "times must be positive or -1 (forever)"})
         rule = self.server.state.add_rule({
             "kind": kind, "path": path, "mode": mode, "times": times,
-            "retryAfter": retry_after, "hangSeconds": hang, "body": data.get("body")})
+            "retryAfter": retry_after, "hangSeconds": hang, "delaySeconds": delay,
+            "body": data.get("body")})
         return Reply(200, {"ok": True, "rule": rule})
 
     def add_smtp_rule(self, data):

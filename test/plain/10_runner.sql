@@ -1,0 +1,102 @@
+-- cadence.run_due_actions() without shared_preload_libraries: its round
+-- runs in a background worker of its own, as the caller's role and with
+-- the caller's settings, and commits there; a caller that has written is
+-- refused, and so is a call when no background worker slot is free (this
+-- cluster has max_worker_processes = 2, one of them taken by the logical
+-- replication launcher).  No provider is needed: what is due here is a
+-- call and an SMS that quiet hours move.
+\set ON_ERROR_STOP 1
+\set QUIET 1
+\i test/sql/wait.sql
+CREATE EXTENSION cadence;
+CREATE EXTENSION dblink;
+SELECT plan(9);
+
+SELECT is(current_setting('shared_preload_libraries'), '', 'nothing is preloaded');
+
+INSERT INTO cadence.contacts (tenant_id, id, first_name, phone, timezone)
+VALUES ('solo', 'ana', 'Ana', '+14155550101', 'America/New_York');
+SET cadence.tenant_id = 'solo';
+SELECT cadence.upsert_cadence('{"id": "c", "name": "c", "timezone": "America/New_York", "isActive": true,
+	"days": [{"dayNumber": 1, "actions": [
+		{"type": "call_task", "scheduleRule": {"kind": "immediately"}, "config": {"task": {"title": "Call {{firstName}}"}}},
+		{"type": "sms", "scheduleRule": {"kind": "immediately"}, "config": {"sms": {"body": "Hi"}}}]}]}') IS NOT NULL;
+SELECT cadence.plan_run_for_lead('c', 'ana', '2026-03-11 02:30Z') > 0;
+
+--
+-- A call falls due: the round hands it to a person, and what it wrote is
+-- committed by the time the call returns.
+--
+SELECT is(cadence.run_due_actions(10, '2026-03-11 02:30Z', 'solo') - 'resumed' - 'executed',
+		  '{"sent": 0, "moved": 0, "failed": 0, "claimed": 1, "retried": 0, "skipped": 0, "pendingManual": 1}',
+		  'a round runs without the library preloaded');
+SELECT is((SELECT title FROM cadence.tasks WHERE tenant_id = 'solo'), 'Call Ana',
+		  'its task is there to read at once');
+
+--
+-- The caller's settings go with it: done, the call lets the SMS fall due
+-- at 21:30 in New York, inside its quiet hours; the round moves it, and
+-- writes the new due time in the caller's time zone.
+--
+SELECT cadence.complete_manual_step(id, 1, 'Spoke', 'connected', '2026-03-11 02:30Z') IS NOT NULL
+  FROM cadence.runs WHERE tenant_id = 'solo';
+SET timezone = 'Asia/Tokyo';
+SELECT is(cadence.run_due_actions(10, '2026-03-11 02:30Z', 'solo') ->> 'moved', '1',
+		  'the SMS is moved out of the lead''s quiet hours');
+SELECT is((SELECT payload ->> 'dueAt' FROM cadence.events WHERE tenant_id = 'solo' AND type = 'action.rescheduled'),
+		  '2026-03-11T21:00:00+09:00', 'to 08:00 in New York, written in the caller''s zone (Tokyo)');
+RESET timezone;
+
+--
+-- And its role: one that may call run_due_actions() but read none of the
+-- tables fails there, with the worker's error and SQLSTATE.
+--
+CREATE ROLE cadence_test_runner;
+GRANT USAGE ON SCHEMA cadence TO cadence_test_runner;
+GRANT EXECUTE ON FUNCTION cadence.run_due_actions(integer, timestamptz, text) TO cadence_test_runner;
+SET ROLE cadence_test_runner;
+SELECT throws_ok($$SELECT cadence.run_due_actions(10, '2026-03-11 12:00Z', 'solo')$$, '42501', NULL,
+				 'a role that cannot read the tables is refused, in the round');
+RESET ROLE;
+DROP OWNED BY cadence_test_runner;
+DROP ROLE cadence_test_runner;
+
+--
+-- A transaction that has written cannot run a round (the round would not
+-- see what it wrote).
+--
+BEGIN;
+INSERT INTO cadence.holidays (tenant_id, day) VALUES ('solo', '2026-12-25');
+SELECT throws_ok($$SELECT cadence.run_due_actions(10, '2026-03-11 12:00Z', 'solo')$$, '25001',
+				 'cadence.run_due_actions() cannot run in a transaction that has written',
+				 'a transaction that has written is refused');
+ROLLBACK;
+
+--
+-- No free background worker slot: another session's round holds the last
+-- one (waiting for a lock a third session holds), and this call is
+-- refused.
+--
+CREATE FUNCTION pg_temp.connect(name text) RETURNS text LANGUAGE sql AS $$
+	SELECT dblink_connect(name, format('dbname=%s port=%s host=%s user=%s', current_database(),
+									   current_setting('port'),
+									   split_part(current_setting('unix_socket_directories'), ',', 1),
+									   current_user))
+$$;
+SELECT pg_temp.connect('locker'), pg_temp.connect('other');
+SELECT dblink_exec('locker', 'BEGIN'),
+	   dblink_exec('locker', 'LOCK TABLE cadence.scheduled_actions IN ACCESS EXCLUSIVE MODE');
+SELECT dblink_send_query('other', $$SELECT cadence.run_due_actions(10, '2026-03-11 12:00Z', 'solo')$$);
+SELECT ok(pg_temp.wait_for($$SELECT count(*) = 1 FROM pg_stat_activity
+							  WHERE backend_type = 'cadence runner' AND wait_event_type = 'Lock'$$),
+		  'another session''s round takes the last worker slot and waits');
+SELECT throws_ok($$SELECT cadence.run_due_actions(10, '2026-03-11 12:00Z', 'solo')$$, '53400',
+				 'no background worker slot is free for cadence.run_due_actions()',
+				 'then a call is refused, saying why');
+SELECT dblink_exec('locker', 'COMMIT');
+SELECT result IS NOT NULL FROM dblink_get_result('other') AS r(result jsonb);
+SELECT dblink_disconnect('locker'), dblink_disconnect('other');
+
+SELECT * FROM finish();
+DROP EXTENSION dblink;
+DROP EXTENSION cadence;
