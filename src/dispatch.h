@@ -189,10 +189,13 @@ extern bool cadence_dispatch_has_sends(const DispatchBatch *batch);
 
 /*
  * Perform the batch's requests and classify the responses.  Needs no
- * transaction; poll_cb (may be NULL) is called while waiting.
+ * transaction; poll_cb (may be NULL) is called while waiting, and may
+ * classify (and record) what has finished so far with
+ * cadence_dispatch_classify_finished, which returns how many it did.
  */
 extern void cadence_dispatch_send(DispatchBatch *batch,
 								  void (*poll_cb) (void *), void *poll_arg);
+extern int	cadence_dispatch_classify_finished(DispatchBatch *batch);
 
 /*
  * Record the outcomes of the sends and advance the runs.  In a transaction,
@@ -241,7 +244,7 @@ extern void cadence_dispatch_restore_marks(DispatchBatch *batch, const DispatchM
  * Lock the runs of the batch's items that are still to be written, runs
  * before actions (see above): skip_locked for a claim, which holds its
  * actions already (an item whose run is held becomes VERDICT_BUSY); in key
- * order, waiting, for the record step of a worker.
+ * order, waiting, for the record step, of the items whose outcome is in.
  */
 extern void cadence_dispatch_lock_runs(DispatchBatch *batch, bool skip_locked);
 

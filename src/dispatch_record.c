@@ -57,7 +57,7 @@ static const VerdictInfo verdicts[] = {
 
 /* The payload of an action's event (o: one row of the outcome arrays). */
 #define EVENT_PAYLOAD \
-"jsonb_strip_nulls(jsonb_build_object('stepNumber', o.step_number,"\
+"pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object('stepNumber', o.step_number,"\
 "  'attempt', o.attempt - o.undo, 'runner', o.runner, 'outcome', o.outcome,"\
 "  'httpStatus', o.http_status, 'providerId', o.provider_id,"\
 "  'providerMessageId', o.provider_message_id, 'reason', o.reason,"\
@@ -65,11 +65,14 @@ static const VerdictInfo verdicts[] = {
 
 /* What was sent, as scheduled_actions.rendered keeps it. */
 #define RENDERED \
-"jsonb_strip_nulls(jsonb_build_object('to', o.recipient, 'subject', o.subject,"\
+"pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object('to', o.recipient, 'subject', o.subject,"\
 "  'text', o.body, 'html', o.html, 'provider', o.kind, 'providerId', o.provider_id,"\
 "  'aiError', o.ai_error))"
 
-/* The outcome arrays, one element per item. */
+/*
+ * The outcome arrays, one element per item.  (unnest of several arrays is
+ * special syntax, found by its bare name only.)
+ */
 #define OUTCOMES \
 "WITH o AS (SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[],"\
 "             $5::text[], $6::timestamptz[], $7::text[], $8::int[], $9::text[], $10::text[],"\
@@ -105,7 +108,7 @@ OUTCOMES
 "              variant = coalesce(o.variant, a.variant),"
 "              sent_at = CASE WHEN o.status = 'sent' THEN o.happened_at ELSE a.sent_at END,"
 "              rendered = CASE WHEN o.kind IS NULL THEN a.rendered ELSE " RENDERED " END,"
-"              updated_at = now()"
+"              updated_at = pg_catalog.now()"
 "         FROM o"
 "        WHERE a.ctid = o.row_version AND a.id = o.id AND a.status = 'sending'"
 "          AND a.runner = o.runner AND a.attempts = o.attempt"
@@ -137,14 +140,14 @@ OUTCOMES
 "              provider_message_id = coalesce(o.provider_message_id, a.provider_message_id),"
 "              variant = coalesce(o.variant, a.variant),"
 "              rendered = CASE WHEN o.kind IS NULL THEN a.rendered ELSE " RENDERED " END,"
-"              updated_at = now()"
+"              updated_at = pg_catalog.now()"
 "         FROM o JOIN p ON p.id = o.id"
 "        WHERE a.tenant_id = o.tenant_id AND a.run_id = o.run_id AND a.id = o.id"
 "          AND p.status <> 'sent'"
 "       RETURNING a.id, p.status AS was),"
 " f AS (UPDATE cadence.step_stats s SET failed = s.failed - f.n"
 "         FROM (SELECT o.tenant_id, o.cadence_id, o.step_number, coalesce(o.variant, '') AS variant,"
-"                      count(*) AS n"
+"                      pg_catalog.count(*) AS n"
 "                 FROM o JOIN u ON u.id = o.id WHERE u.was = 'failed' GROUP BY 1, 2, 3, 4) f"
 "        WHERE s.tenant_id = f.tenant_id AND s.cadence_id = f.cadence_id"
 "          AND s.step_number = f.step_number AND s.variant = f.variant),"

@@ -217,6 +217,32 @@ apply_ai(DispatchBatch *batch)
 }
 
 /*
+ * cadence_dispatch_classify_finished
+ *		Classify the provider requests that have finished so far.
+ */
+int
+cadence_dispatch_classify_finished(DispatchBatch *batch)
+{
+	MemoryContext old = MemoryContextSwitchTo(batch->mcxt);
+	int			n = 0;
+	int			k;
+
+	for (k = 0; k < batch->nitems; k++)
+	{
+		DispatchItem *item = &batch->items[k];
+
+		if (item->verdict == VERDICT_SEND && item->req != NULL &&
+			item->req->result != CADENCE_HTTP_PENDING)
+		{
+			classify(batch, item);
+			n++;
+		}
+	}
+	MemoryContextSwitchTo(old);
+	return n;
+}
+
+/*
  * cadence_dispatch_send
  *		Rewrite, send, classify.
  */
@@ -224,13 +250,10 @@ void
 cadence_dispatch_send(DispatchBatch *batch, void (*poll_cb) (void *), void *poll_arg)
 {
 	MemoryContext old = MemoryContextSwitchTo(batch->mcxt);
-	int			k;
 
 	perform(batch, true, poll_cb, poll_arg);
 	apply_ai(batch);
 	perform(batch, false, poll_cb, poll_arg);
-	for (k = 0; k < batch->nitems; k++)
-		if (batch->items[k].verdict == VERDICT_SEND)
-			classify(batch, &batch->items[k]);
+	cadence_dispatch_classify_finished(batch);
 	MemoryContextSwitchTo(old);
 }

@@ -26,13 +26,16 @@
 /*
  * The plainest settling of one action and its run.  $1-$3 the action,
  * $4 this runner, $5 its attempt, $6 'sent' or 'failed', $7 the error,
- * $8 when, $9 the provider's message id.
+ * $8 when, $9 the provider's message id, $10 1 if the claim's attempt does
+ * not count.
  */
 static const char *const settle_sql =
 "WITH a AS (UPDATE cadence.scheduled_actions"
 "             SET status = $6, runner = NULL, last_error = coalesce($7, last_error),"
+"                 attempts = attempts - $10,"
 "                 sent_at = CASE WHEN $6 = 'sent' THEN $8 ELSE sent_at END,"
-"                 provider_message_id = coalesce($9, provider_message_id), updated_at = now()"
+"                 provider_message_id = coalesce($9, provider_message_id),"
+"                 updated_at = pg_catalog.now()"
 "           WHERE tenant_id = $1 AND run_id = $2 AND id = $3"
 "             AND CASE WHEN $6 = 'sent' THEN status <> 'sent'"
 "                      ELSE status = 'sending' AND runner = $4 AND attempts = $5 END"
@@ -44,22 +47,22 @@ static const char *const settle_sql =
 "          AND r.status IN ('active', 'paused')"
 "       RETURNING r.tenant_id, r.id, r.cadence_id, r.lead_id),"
 " c AS (UPDATE cadence.scheduled_actions x"
-"          SET status = 'cancelled', skip_reason = 'run_failed', updated_at = now()"
+"          SET status = 'cancelled', skip_reason = 'run_failed', updated_at = pg_catalog.now()"
 "         FROM r WHERE x.tenant_id = r.tenant_id AND x.run_id = r.id AND x.id <> $3"
 "          AND x.status IN ('planned', 'scheduled', 'pending_manual')),"
 " e AS (INSERT INTO cadence.events (tenant_id, run_id, scheduled_action_id, cadence_id,"
 "                                  lead_id, type, payload)"
 "       SELECT a.tenant_id, a.run_id, a.id, a.cadence_id, NULL,"
 "              CASE $6 WHEN 'sent' THEN 'action.sent' ELSE 'action.failed' END,"
-"              jsonb_strip_nulls(jsonb_build_object('stepNumber', a.step_number,"
-"                'attempt', $5, 'runner', $4, 'error', $7, 'providerMessageId', $9,"
+"              pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object('stepNumber', a.step_number,"
+"                'attempt', $5 - $10, 'runner', $4, 'error', $7, 'providerMessageId', $9,"
 "                'outcome', CASE $6 WHEN 'sent' THEN 'accepted' END))"
 "         FROM a"
 "       UNION ALL"
 "       SELECT r.tenant_id, r.id, NULL, r.cadence_id, r.lead_id, 'run.failed',"
-"              jsonb_build_object('reason', $7)"
+"              pg_catalog.jsonb_build_object('reason', $7)"
 "         FROM r)"
-" SELECT count(*) FROM a";
+" SELECT pg_catalog.count(*) FROM a";
 
 /* A write step: the runs locked first (the record step) or not (a claim). */
 typedef struct WriteStep
@@ -133,11 +136,11 @@ settle_one(void *arg)
 	SettleItem *si = arg;
 	DispatchItem *it = si->item;
 	bool		sent = it->verdict == VERDICT_SENT;
-	Oid			types[9] = {TEXTOID, INT8OID, INT8OID, INT8OID, INT4OID, TEXTOID, TEXTOID,
-	TIMESTAMPTZOID, TEXTOID};
-	Datum		values[9];
-	char		nulls[9] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ',
-	sent && it->provider_message_id ? ' ' : 'n'};
+	Oid			types[10] = {TEXTOID, INT8OID, INT8OID, INT8OID, INT4OID, TEXTOID, TEXTOID,
+	TIMESTAMPTZOID, TEXTOID, INT4OID};
+	Datum		values[10];
+	char		nulls[10] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ',
+	sent && it->provider_message_id ? ' ' : 'n', ' '};
 	bool		isnull;
 
 	values[0] = CStringGetTextDatum(it->tenant_id);
@@ -149,7 +152,8 @@ settle_one(void *arg)
 	values[6] = CStringGetTextDatum(si->error);
 	values[7] = TimestampTzGetDatum(it->happened_at);
 	values[8] = nulls[8] == ' ' ? CStringGetTextDatum(it->provider_message_id) : (Datum) 0;
-	cadence_dispatch_spi(settle_sql, 9, types, values, nulls, false, SPI_OK_SELECT,
+	values[9] = Int32GetDatum(it->undone ? 1 : 0);
+	cadence_dispatch_spi(settle_sql, 10, types, values, nulls, false, SPI_OK_SELECT,
 						 "settle an action that could not be written");
 	si->done = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
 										   1, &isnull)) > 0;

@@ -77,7 +77,7 @@ static const char *const take_over_sql =
 " e AS (INSERT INTO cadence.events (tenant_id, run_id, scheduled_action_id, cadence_id,"
 "                                  type, payload)"
 "       SELECT tenant_id, run_id, id, cadence_id, 'action.unrecorded',"
-"              jsonb_build_object('stepNumber', step_number, 'attempt', attempts - 1,"
+"              pg_catalog.jsonb_build_object('stepNumber', step_number, 'attempt', attempts - 1,"
 "                                 'runner', $6, 'outcome', 'unrecorded', 'takenOverBy', $3)"
 "         FROM u)"
 " SELECT ctid, tenant_id, run_id, id, step_number, type, attempts, due_at, planned_at"
@@ -384,7 +384,8 @@ cadence_dispatch_lock_runs(DispatchBatch *batch, bool skip_locked)
 	uint64		i;
 
 	for (k = 0; k < batch->nitems; k++)
-		if (!batch->items[k].written && dispatch_in_focus(batch, k))
+		if (!batch->items[k].written && dispatch_in_focus(batch, k) &&
+			(skip_locked || batch->items[k].verdict != VERDICT_SEND))
 			order[n++] = &batch->items[k];
 	if (n == 0)
 		return;

@@ -7,8 +7,9 @@
 #define CADENCE_GUARD_H
 
 /*
- * Run fn(arg) in a subtransaction.  An error rolls back what fn did in the
- * database and comes back as its message, in the caller's memory context;
+ * Run fn(arg) in a subtransaction.  An error a row's data can cause (see
+ * guard.c) rolls back what fn did in the database and comes back as its
+ * message, in the caller's memory context; any other is raised again.
  * NULL when fn succeeded.  What fn changed in memory stays.  In a
  * transaction; SPI connections made before stay usable.
  */

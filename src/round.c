@@ -1,7 +1,10 @@
 /*
  * round.c
  *		One round of a runner (see round.h): claim and commit, send with no
- *		transaction open, record and commit.
+ *		transaction open, record and commit.  While a batch is sending, what
+ *		has come back is recorded every second, so that a runner that dies
+ *		leaves no more than that second's answers unrecorded (each of them
+ *		a message its provider may then see twice).
  *
  * What a round claimed stays claimed, under the runner's token, until it
  * is recorded.  If recording fails (three times, a transaction each) or
@@ -27,6 +30,19 @@
 /* Transactions a round tries to record its outcomes in, and the pause after each. */
 #define RECORD_TRIES		3
 #define RECORD_PAUSE_MS		200
+
+/* How often a batch that is sending records what has come back. */
+#define RECORD_EVERY_MS		1000
+
+/* A batch being sent, for record_progress. */
+typedef struct Sending
+{
+	DispatchBatch *batch;
+	DispatchCounts *seen;
+	void		(*poll_cb) (void *);
+	void	   *poll_arg;
+	TimestampTz recorded_at;
+} Sending;
 
 /*
  * begin_work / end_work
@@ -130,6 +146,30 @@ record(DispatchBatch *batch)
 }
 
 /*
+ * record_progress
+ *		While sending: the caller's poll, and every RECORD_EVERY_MS a record
+ *		of the answers that have come back.
+ */
+static void
+record_progress(void *arg)
+{
+	Sending    *s = arg;
+	MemoryContext mcxt = CurrentMemoryContext;
+
+	if (s->poll_cb)
+		s->poll_cb(s->poll_arg);
+	if (!TimestampDifferenceExceeds(s->recorded_at, GetCurrentTimestamp(), RECORD_EVERY_MS))
+		return;
+	s->recorded_at = GetCurrentTimestamp();
+	if (cadence_dispatch_classify_finished(s->batch) == 0)
+		return;
+	record(s->batch);
+	publish_counts(s->batch, s->seen);
+	pgstat_report_activity(STATE_RUNNING, "cadence: sending");
+	MemoryContextSwitchTo(mcxt);
+}
+
+/*
  * cadence_round
  *		Claim, send, record.
  */
@@ -157,8 +197,10 @@ cadence_round(MemoryContext mcxt, TimestampTz now, bool realtime, int limit,
 	{
 		if (cadence_dispatch_has_sends(batch))
 		{
+			Sending		s = {batch, &seen, poll_cb, poll_arg, GetCurrentTimestamp()};
+
 			pgstat_report_activity(STATE_RUNNING, "cadence: sending");
-			cadence_dispatch_send(batch, poll_cb, poll_arg);
+			cadence_dispatch_send(batch, record_progress, &s);
 			record(batch);
 			publish_counts(batch, &seen);
 		}
