@@ -11,12 +11,12 @@ DECLARE
 	v_ids bigint[];
 BEGIN
 	LOOP
-		-- Claim: lease a batch and commit.
+		-- Claim: a batch for this runner (token 1) and commit.
 		WITH picked AS (SELECT ctid FROM cadence.scheduled_actions
 						 WHERE status = 'scheduled' AND due_at <= now()
 						 ORDER BY due_at LIMIT batch FOR UPDATE SKIP LOCKED),
 			 leased AS (UPDATE cadence.scheduled_actions a
-						   SET status = 'sending', lease_until = now() + interval '2 min',
+						   SET status = 'sending', runner = 1,
 							   attempts = a.attempts + 1, updated_at = now()
 						 WHERE a.ctid = ANY (ARRAY(SELECT ctid FROM picked))
 						RETURNING a.ctid, a.tenant_id, a.run_id, a.id)
@@ -24,16 +24,20 @@ BEGIN
 		  INTO v_ctids, v_tenants, v_runs, v_ids FROM leased;
 		EXIT WHEN v_ids IS NULL;
 		COMMIT;
-		-- Record: the outcomes with their events, the runs with theirs.
+		-- Record, while the claim is still this runner's: the outcomes with
+		-- their events (one per request), the runs with theirs.
 		WITH sent AS (UPDATE cadence.scheduled_actions a
-						 SET status = 'sent', lease_until = NULL, sent_at = now(),
+						 SET status = 'sent', runner = NULL, sent_at = now(),
 							 provider_message_id = 'SM' || a.id, updated_at = now()
 						FROM unnest(v_ctids, v_ids) AS o(row_version, id)
-					   WHERE a.ctid = o.row_version AND a.id = o.id
-					  RETURNING a.tenant_id, a.run_id, a.id, a.step_number)
+					   WHERE a.ctid = o.row_version AND a.id = o.id AND a.status = 'sending'
+						 AND a.runner = 1
+					  RETURNING a.tenant_id, a.run_id, a.id, a.step_number, a.attempts)
 		INSERT INTO cadence.events (tenant_id, run_id, scheduled_action_id, type, payload)
 		SELECT tenant_id, run_id, id, 'action.sent',
-			   jsonb_build_object('stepNumber', step_number, 'providerMessageId', 'SM' || id)
+			   jsonb_build_object('stepNumber', step_number, 'attempt', attempts, 'runner', 1,
+								  'outcome', 'accepted', 'httpStatus', 201,
+								  'providerMessageId', 'SM' || id)
 		  FROM sent;
 		WITH done AS (UPDATE cadence.runs r
 						 SET status = 'completed', current_step = 0, completed_at = now(),

@@ -204,9 +204,10 @@ CREATE TRIGGER runs_delete_actions AFTER DELETE ON cadence.runs
 
 -- Every request a runner makes to a provider is an event, with its
 -- payload's attempt, runner (token) and outcome: accepted (2xx), refused
--- (httpStatus, the HTTP or SMTP status), timed_out, cut (the connection
--- closed before the whole answer came), unreachable (no connection, so no
--- request) or blocked (the address policy refused it before any request).
+-- (httpStatus, the HTTP or SMTP status), timed_out, cut (the answer began
+-- and the connection closed before its end), no_answer (no connection, or
+-- one closed before any answer: the two read alike, so that no port tells
+-- which) or blocked (the address policy refused it before any request).
 -- Its type is what it did to the action: action.sent, action.retry or
 -- action.failed, or action.request when the action had moved on without it
 -- (a run cancelled meanwhile, a repeat of an action already sent).  An

@@ -62,7 +62,9 @@ typedef enum DispatchOutcome
 	OUTCOME_REFUSED,			/* an HTTP or SMTP error status */
 	OUTCOME_TIMED_OUT,			/* no whole answer in time */
 	OUTCOME_CUT,				/* the connection closed mid-answer */
-	OUTCOME_UNREACHABLE,		/* no connection: the request never left */
+	OUTCOME_NO_ANSWER,			/* no answer at all: no connection, or one
+								 * closed before answering (the two read
+								 * alike, so that no port tells which) */
 	OUTCOME_BLOCKED				/* refused by the address policy, unsent */
 } DispatchOutcome;
 

@@ -315,7 +315,7 @@ static const char *const outcome_names[] = {
 	[OUTCOME_REFUSED] = "refused",
 	[OUTCOME_TIMED_OUT] = "timed_out",
 	[OUTCOME_CUT] = "cut",
-	[OUTCOME_UNREACHABLE] = "unreachable",
+	[OUTCOME_NO_ANSWER] = "no_answer",
 	[OUTCOME_BLOCKED] = "blocked",
 };
 

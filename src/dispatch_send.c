@@ -99,7 +99,7 @@ outcome_of(CadenceHttpResult result)
 			return OUTCOME_BLOCKED;
 		case CADENCE_HTTP_NETWORK:
 		case CADENCE_HTTP_PENDING:
-			return OUTCOME_UNREACHABLE;
+			return OUTCOME_NO_ANSWER;
 	}
 	return OUTCOME_REFUSED;
 }

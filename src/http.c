@@ -399,10 +399,8 @@ finish_transfer(Transfer *t, CURLcode code, int timeout_ms)
 	}
 	else if (status >= 400 && pg_strncasecmp(req->url, "smtp", 4) == 0)
 		req->result = CADENCE_HTTP_RESPONSE;	/* the server refused: its code */
-	else if (code == CURLE_GOT_NOTHING || code == CURLE_PARTIAL_FILE ||
-			 code == CURLE_RECV_ERROR || code == CURLE_SEND_ERROR ||
-			 code == CURLE_WEIRD_SERVER_REPLY)
-		req->result = CADENCE_HTTP_CUT; /* the provider may have acted on it */
+	else if (status > 0)
+		req->result = CADENCE_HTTP_CUT; /* its answer began: the provider had it */
 	else
 	{
 		req->result = CADENCE_HTTP_NETWORK;

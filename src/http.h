@@ -24,9 +24,10 @@ typedef enum CadenceHttpResult
 	CADENCE_HTTP_PENDING,		/* not performed yet */
 	CADENCE_HTTP_RESPONSE,		/* a status line arrived: see status */
 	CADENCE_HTTP_TIMEOUT,		/* no complete response within the timeout */
-	CADENCE_HTTP_CUT,			/* the connection closed or broke after the
-								 * request went out, before the whole answer */
-	CADENCE_HTTP_NETWORK,		/* could not connect: DNS, TLS, refused ... */
+	CADENCE_HTTP_CUT,			/* the answer began (a status line came) and
+								 * the connection broke before its end */
+	CADENCE_HTTP_NETWORK,		/* no answer at all: DNS, TLS, refused,
+								 * closed before answering ... */
 	CADENCE_HTTP_REFUSED		/* not sent: host not on cadence.allowed_hosts,
 								 * a malformed URL, or an address that is not
 								 * public (cadence.allow_private_networks) */

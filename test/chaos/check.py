@@ -7,8 +7,8 @@ idempotency key (GET /_mock/keys), and prints TAP, then the figures as TAP
 comments.  A duplicate is a key the provider delivered more than once; each
 extra delivery needs its cause in the audit log: a runner that died before
 recording an earlier attempt (action.unrecorded), or an earlier attempt
-whose answer never reached the runner (timed_out, cut) although the
-provider had acted on it: a slow provider, an answer lost on the way back.
+whose answer never reached the runner (timed_out, cut, no_answer) although
+the provider had acted on it: a slow provider, an answer lost on the way back.
 No runner can tell those from a request that never arrived, so both are
 retried under the same key.
 """
@@ -18,6 +18,8 @@ import collections
 import json
 import sys
 
+# Outcomes of requests the provider surely saw; no_answer may be one it saw
+# (a connection closed before answering) or not (no connection).
 REQUEST_OUTCOMES = {"accepted", "refused", "timed_out", "cut"}
 TERMINAL = {"sent", "failed", "skipped", "cancelled"}
 
@@ -60,9 +62,10 @@ def main():
         delivered = [r for r in requests if r["delivered"]]
         logged = [e for e in events if e["outcome"] in REQUEST_OUTCOMES]
         unrecorded = [e for e in events if e["type"] == "action.unrecorded"]
+        unanswered = [e for e in events if e["outcome"] == "no_answer"]
         # Answers the runner never got, for requests the provider acted on.
-        lost = min(sum(1 for e in logged if e["outcome"] in ("timed_out", "cut")),
-                   len(delivered))
+        lost = min(sum(1 for e in logged if e["outcome"] in ("timed_out", "cut"))
+                   + len(unanswered), len(delivered))
         statuses[a["status"]] += 1
         attempts[a["attempts"]] += 1
         for e in events:
@@ -97,7 +100,7 @@ def main():
 
         # Every request the provider saw has its event (an unrecorded one if
         # its runner died), and every recorded outcome was a real request.
-        if len(requests) > len(logged) + len(unrecorded):
+        if len(requests) > len(logged) + len(unanswered) + len(unrecorded):
             unlogged.append(a["id"])
         if len(logged) > len(requests):
             unseen.append(a["id"])

@@ -1,10 +1,9 @@
 -- cadence.run_due_actions() without shared_preload_libraries: its round
 -- runs in a background worker of its own, as the caller's role and with
 -- the caller's settings, and commits there; a caller that has written is
--- refused, and so is a call when no background worker slot is free (this
--- cluster has max_worker_processes = 2, one of them taken by the logical
--- replication launcher).  No provider is needed: what is due here is a
--- call and an SMS that quiet hours move.
+-- refused, and so is a call when no background worker slot is free.  No
+-- provider is needed: what is due here is a call and an SMS that quiet
+-- hours move.
 \set ON_ERROR_STOP 1
 \set QUIET 1
 \i test/sql/wait.sql
@@ -73,29 +72,38 @@ SELECT throws_ok($$SELECT cadence.run_due_actions(10, '2026-03-11 12:00Z', 'solo
 ROLLBACK;
 
 --
--- No free background worker slot: another session's round holds the last
--- one (waiting for a lock a third session holds), and this call is
--- refused.
+-- No free background worker slot: other sessions' rounds hold every one
+-- left (max_worker_processes, less the logical replication launcher's),
+-- each waiting for a lock a third session holds; this call is refused.
 --
+SELECT current_setting('max_worker_processes')::int
+	   - (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'logical replication launcher')
+	   AS free_slots \gset
 CREATE FUNCTION pg_temp.connect(name text) RETURNS text LANGUAGE sql AS $$
 	SELECT dblink_connect(name, format('dbname=%s port=%s host=%s user=%s', current_database(),
 									   current_setting('port'),
 									   split_part(current_setting('unix_socket_directories'), ',', 1),
 									   current_user))
 $$;
-SELECT pg_temp.connect('locker'), pg_temp.connect('other');
+SELECT pg_temp.connect('locker');
 SELECT dblink_exec('locker', 'BEGIN'),
 	   dblink_exec('locker', 'LOCK TABLE cadence.scheduled_actions IN ACCESS EXCLUSIVE MODE');
-SELECT dblink_send_query('other', $$SELECT cadence.run_due_actions(10, '2026-03-11 12:00Z', 'solo')$$);
-SELECT ok(pg_temp.wait_for($$SELECT count(*) = 1 FROM pg_stat_activity
-							  WHERE backend_type = 'cadence runner' AND wait_event_type = 'Lock'$$),
-		  'another session''s round takes the last worker slot and waits');
+SELECT count(pg_temp.connect('round-' || g)) FROM generate_series(1, :free_slots) g;
+SELECT count(dblink_send_query('round-' || g,
+		   $$SELECT cadence.run_due_actions(10, '2026-03-11 12:00Z', 'solo')$$))
+  FROM generate_series(1, :free_slots) g;
+SELECT ok(pg_temp.wait_for(format($$SELECT count(*) = %s FROM pg_stat_activity
+									 WHERE backend_type = 'cadence runner'
+									   AND wait_event_type = 'Lock'$$, :free_slots)),
+		  'other sessions'' rounds take the last worker slots and wait');
 SELECT throws_ok($$SELECT cadence.run_due_actions(10, '2026-03-11 12:00Z', 'solo')$$, '53400',
 				 'no background worker slot is free for cadence.run_due_actions()',
 				 'then a call is refused, saying why');
 SELECT dblink_exec('locker', 'COMMIT');
-SELECT result IS NOT NULL FROM dblink_get_result('other') AS r(result jsonb);
-SELECT dblink_disconnect('locker'), dblink_disconnect('other');
+SELECT count(*) FROM generate_series(1, :free_slots) g,
+	   LATERAL dblink_get_result('round-' || g) AS r(result jsonb);
+SELECT count(dblink_disconnect('round-' || g)) FROM generate_series(1, :free_slots) g;
+SELECT dblink_disconnect('locker');
 
 SELECT * FROM finish();
 DROP EXTENSION dblink;
