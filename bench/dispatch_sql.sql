@@ -15,13 +15,13 @@ BEGIN
 		WITH picked AS (SELECT ctid FROM cadence.scheduled_actions
 						 WHERE status = 'scheduled' AND due_at <= now()
 						 ORDER BY due_at LIMIT batch FOR UPDATE SKIP LOCKED),
-			 leased AS (UPDATE cadence.scheduled_actions a
+			 claimed AS (UPDATE cadence.scheduled_actions a
 						   SET status = 'sending', runner = 1,
 							   attempts = a.attempts + 1, updated_at = now()
 						 WHERE a.ctid = ANY (ARRAY(SELECT ctid FROM picked))
 						RETURNING a.ctid, a.tenant_id, a.run_id, a.id)
 		SELECT array_agg(ctid), array_agg(tenant_id), array_agg(run_id), array_agg(id)
-		  INTO v_ctids, v_tenants, v_runs, v_ids FROM leased;
+		  INTO v_ctids, v_tenants, v_runs, v_ids FROM claimed;
 		EXIT WHEN v_ids IS NULL;
 		COMMIT;
 		-- Record, while the claim is still this runner's: the outcomes with
@@ -30,8 +30,8 @@ BEGIN
 						 SET status = 'sent', runner = NULL, sent_at = now(),
 							 provider_message_id = 'SM' || a.id, updated_at = now()
 						FROM unnest(v_ctids, v_ids) AS o(row_version, id)
-					   WHERE a.ctid = o.row_version AND a.id = o.id AND a.status = 'sending'
-						 AND a.runner = 1
+					   WHERE a.ctid = o.row_version AND a.id = o.id
+						 AND CASE a.status WHEN 'sending' THEN a.runner END = 1
 					  RETURNING a.tenant_id, a.run_id, a.id, a.step_number, a.attempts)
 		INSERT INTO cadence.events (tenant_id, run_id, scheduled_action_id, type, payload)
 		SELECT tenant_id, run_id, id, 'action.sent',

@@ -15,7 +15,10 @@
  * of its requests was accepted.  A run is reached by key, so that a
  * concurrent change to it (a pause) is seen and kept.  See the planning
  * note in dispatch_claim.c; the CASE on a run's status keeps the planner
- * from scanning the partial index of live runs instead of probing by key.
+ * from scanning the partial index of live runs instead of probing by key,
+ * and the CASE on an action's status keeps it from scanning the runner's
+ * whole claim (the partial index of sending actions) for every row instead
+ * of reaching each by ctid.
  */
 #include "postgres.h"
 
@@ -110,8 +113,8 @@ OUTCOMES
 "              rendered = CASE WHEN o.kind IS NULL THEN a.rendered ELSE " RENDERED " END,"
 "              updated_at = pg_catalog.now()"
 "         FROM o"
-"        WHERE a.ctid = o.row_version AND a.id = o.id AND a.status = 'sending'"
-"          AND a.runner = o.runner AND a.attempts = o.attempt"
+"        WHERE a.ctid = o.row_version AND a.id = o.id AND a.attempts = o.attempt"
+"          AND CASE a.status WHEN 'sending' THEN a.runner END = o.runner"
 "       RETURNING a.id),"
 " e AS (INSERT INTO cadence.events (tenant_id, run_id, scheduled_action_id, cadence_id,"
 "                                  lead_id, type, payload)"

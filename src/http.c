@@ -400,7 +400,11 @@ finish_transfer(Transfer *t, CURLcode code, int timeout_ms)
 	else if (status >= 400 && pg_strncasecmp(req->url, "smtp", 4) == 0)
 		req->result = CADENCE_HTTP_RESPONSE;	/* the server refused: its code */
 	else if (status > 0)
-		req->result = CADENCE_HTTP_CUT; /* its answer began: the provider had it */
+	{
+		/* Its answer began: the provider had the request. */
+		req->result = CADENCE_HTTP_CUT;
+		req->error = pstrdup("the answer was cut off before its end");
+	}
 	else
 	{
 		req->result = CADENCE_HTTP_NETWORK;

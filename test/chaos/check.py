@@ -107,7 +107,10 @@ def main():
 
     keys = {a["key"] for a in actions}
     stray = [k for k in seen if k not in keys]
+    unsent = [a["id"] for a in actions if a["key"] not in seen]
     checks = [
+        (not unsent and len(actions) > 0,
+         "the provider saw every one of the %d actions" % len(actions), unsent[:5]),
         (not unfinished and not no_reason,
          "every action ends sent, failed, skipped or cancelled, with a reason",
          unfinished[:5] + no_reason[:5]),

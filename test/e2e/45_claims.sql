@@ -106,9 +106,10 @@ SELECT ok(pg_temp.wait_for($$SELECT count(*) = 5 FROM cadence.scheduled_actions 
 		  'five messages are out');
 SELECT min(a.runner) AS stopped_runner FROM cadence.scheduled_actions a JOIN cadence.runs r
 	ON r.tenant_id = a.tenant_id AND r.id = a.run_id WHERE r.cadence_id = 'stopped' \gset
-SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'cadence dispatcher';
-SELECT ok(pg_temp.wait_for($$SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity
-												  WHERE backend_type = 'cadence dispatcher')$$),
+SELECT pid AS stopped_pid FROM pg_stat_activity WHERE backend_type = 'cadence dispatcher' \gset
+SELECT pg_terminate_backend(:stopped_pid);
+SELECT ok(pg_temp.wait_for(format($$SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity
+														 WHERE pid = %s)$$, :stopped_pid)),
 		  'the dispatcher stops');
 SELECT cadence.run_due_actions(10, now(), 'claims') IS NOT NULL;
 SELECT ok(pg_temp.wait_for($$SELECT count(*) = 5 FROM cadence.scheduled_actions a JOIN cadence.runs r
