@@ -22,12 +22,12 @@
 
 #include "cadence.h"
 #include "dispatch.h"
+#include "runstate.h"
 
 /*
- * The plainest settling of one action and its run.  $1-$3 the action,
- * $4 this runner, $5 its attempt, $6 'sent' or 'failed', $7 the error,
- * $8 when, $9 the provider's message id, $10 1 if the claim's attempt does
- * not count.
+ * The plainest settling of one action: $1-$3 the action, $4 this runner,
+ * $5 its attempt, $6 'sent' or 'failed', $7 the error, $8 when, $9 the
+ * provider's message id, $10 1 if the claim's attempt does not count.
  */
 static const char *const settle_sql =
 "WITH a AS (UPDATE cadence.scheduled_actions"
@@ -40,28 +40,14 @@ static const char *const settle_sql =
 "             AND CASE WHEN $6 = 'sent' THEN status <> 'sent'"
 "                      ELSE status = 'sending' AND runner = $4 AND attempts = $5 END"
 "          RETURNING tenant_id, run_id, id, cadence_id, step_number),"
-" r AS (UPDATE cadence.runs r"
-"          SET status = 'failed', current_step = 0, exit_reason = $7, completed_at = $8,"
-"              paused_at = NULL, resume_at = NULL"
-"         FROM a WHERE r.tenant_id = a.tenant_id AND r.id = a.run_id"
-"          AND r.status IN ('active', 'paused')"
-"       RETURNING r.tenant_id, r.id, r.cadence_id, r.lead_id),"
-" c AS (UPDATE cadence.scheduled_actions x"
-"          SET status = 'cancelled', skip_reason = 'run_failed', updated_at = pg_catalog.now()"
-"         FROM r WHERE x.tenant_id = r.tenant_id AND x.run_id = r.id AND x.id <> $3"
-"          AND x.status IN ('planned', 'scheduled', 'pending_manual')),"
 " e AS (INSERT INTO cadence.events (tenant_id, run_id, scheduled_action_id, cadence_id,"
-"                                  lead_id, type, payload)"
-"       SELECT a.tenant_id, a.run_id, a.id, a.cadence_id, NULL,"
+"                                  type, payload)"
+"       SELECT a.tenant_id, a.run_id, a.id, a.cadence_id,"
 "              CASE $6 WHEN 'sent' THEN 'action.sent' ELSE 'action.failed' END,"
 "              pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object('stepNumber', a.step_number,"
 "                'attempt', $5 - $10, 'runner', $4, 'error', $7, 'providerMessageId', $9,"
 "                'outcome', CASE $6 WHEN 'sent' THEN 'accepted' END))"
-"         FROM a"
-"       UNION ALL"
-"       SELECT r.tenant_id, r.id, NULL, r.cadence_id, r.lead_id, 'run.failed',"
-"              pg_catalog.jsonb_build_object('reason', $7)"
-"         FROM r)"
+"         FROM a)"
 " SELECT pg_catalog.count(*) FROM a";
 
 /* A write step: the runs locked first (the record step) or not (a claim). */
@@ -157,6 +143,8 @@ settle_one(void *arg)
 						 "settle an action that could not be written");
 	si->done = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
 										   1, &isnull)) > 0;
+	if (si->done)
+		cadence_run_fail_plainly(it->tenant_id, it->run_id, si->error, it->happened_at);
 }
 
 /*

@@ -726,6 +726,45 @@ cadence_resume_run(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(result);
 }
 
+/* Ending a run failed without reading its plan (see cadence_run_fail_plainly). */
+static const char *const fail_plainly_sql =
+"WITH r AS (UPDATE cadence.runs"
+"             SET status = 'failed', current_step = 0, exit_reason = $3, completed_at = $4,"
+"                 paused_at = NULL, resume_at = NULL, last_activity_at = $4"
+"           WHERE tenant_id = $1 AND id = $2 AND status IN ('active', 'paused')"
+"          RETURNING tenant_id, id, cadence_id, lead_id),"
+" c AS (UPDATE cadence.scheduled_actions a"
+"          SET status = 'cancelled', skip_reason = 'run_failed', updated_at = pg_catalog.now()"
+"         FROM r WHERE a.tenant_id = r.tenant_id AND a.run_id = r.id"
+"          AND a.status IN ('planned', 'scheduled', 'pending_manual')),"
+" e AS (INSERT INTO cadence.events (tenant_id, run_id, cadence_id, lead_id, type, payload)"
+"       SELECT tenant_id, id, cadence_id, lead_id, 'run.failed',"
+"              pg_catalog.jsonb_build_object('reason', $3)"
+"         FROM r)"
+" SELECT pg_catalog.count(*) FROM r";
+
+/*
+ * cadence_run_fail_plainly
+ *		End an active or paused run failed, with reason as its exit reason,
+ *		and cancel what it still had to do, without reading its cadence or
+ *		its zone: for a run the state machine cannot load (an unknown zone,
+ *		a plan that cannot be read).
+ */
+void
+cadence_run_fail_plainly(const char *tenant_id, int64 run_id, const char *reason,
+						 TimestampTz at)
+{
+	Oid			types[4] = {TEXTOID, INT8OID, TEXTOID, TIMESTAMPTZOID};
+	Datum		values[4];
+
+	values[0] = CStringGetTextDatum(tenant_id);
+	values[1] = Int64GetDatum(run_id);
+	values[2] = CStringGetTextDatum(reason);
+	values[3] = TimestampTzGetDatum(at);
+	if (SPI_execute_with_args(fail_plainly_sql, 4, types, values, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not end run %lld", (long long) run_id);
+}
+
 /* A paused run whose time to resume has come. */
 typedef struct DueRun
 {
@@ -742,14 +781,6 @@ resume_due_run(void *arg)
 	DueRun	   *r = arg;
 
 	resume(lock_run_in(r->tenant_id, r->id, r->defs), r->at);
-}
-
-static void
-fail_due_run(void *arg)
-{
-	DueRun	   *r = arg;
-
-	end_run(lock_run_in(r->tenant_id, r->id, r->defs), "failed", r->error, r->at);
 }
 
 /*
@@ -792,23 +823,13 @@ cadence_run_resume_due(TimestampTz now, int limit)
 	for (i = 0; i < n; i++)
 	{
 		DueRun		r = {tenants[i], ids[i], ats[i], &defs, NULL};
-		Oid			keys[2] = {TEXTOID, INT8OID};
 
 		if ((r.error = cadence_guarded(resume_due_run, &r)) == NULL)
 			continue;
 		ereport(WARNING,
 				errmsg("cadence could not resume run %lld of tenant \"%s\": %s",
 					   (long long) r.id, r.tenant_id, r.error));
-		if (cadence_guarded(fail_due_run, &r) == NULL)
-			continue;
-		/* Not even that: leave it paused for a person, not due again. */
-		values[0] = CStringGetTextDatum(r.tenant_id);
-		values[1] = Int64GetDatum(r.id);
-		if (SPI_execute_with_args("UPDATE cadence.runs SET resume_at = NULL"
-								  " WHERE tenant_id = $1 AND id = $2",
-								  2, keys, values, NULL, false,
-								  0) != SPI_OK_UPDATE)
-			elog(ERROR, "could not stop resuming run %lld", (long long) r.id);
+		cadence_run_fail_plainly(r.tenant_id, r.id, r.error, r.at);
 	}
 	return (int) n;
 }

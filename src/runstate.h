@@ -44,7 +44,7 @@ extern void cadence_runs_replan(int n, Datum *tenant_ids, Datum *run_ids,
 
 /*
  * Resume up to limit paused runs whose resume_at has come by now; returns
- * how many.
+ * how many.  One that cannot be resumed fails alone.
  */
 extern int	cadence_run_resume_due(TimestampTz now, int limit);
 
@@ -55,5 +55,12 @@ extern int	cadence_run_resume_due(TimestampTz now, int limit);
  */
 extern bool cadence_run_execute_step(const char *tenant_id, int64 run_id,
 									 int64 action_id, TimestampTz at, List **defs);
+
+/*
+ * End an active or paused run failed with reason, cancelling what it had
+ * left, without loading its plan or zone (a run that cannot be loaded).
+ */
+extern void cadence_run_fail_plainly(const char *tenant_id, int64 run_id,
+									 const char *reason, TimestampTz at);
 
 #endif							/* CADENCE_RUNSTATE_H */

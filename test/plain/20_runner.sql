@@ -2,8 +2,8 @@
 -- runs in a background worker of its own, as the caller's role and with
 -- the caller's settings, and commits there; a caller that has written is
 -- refused, and so is a call when no background worker slot is free.  No
--- provider is needed: what is due here is a call and an SMS that quiet
--- hours move.
+-- provider is needed: what is due here is a call, and an SMS that fails
+-- before any request.
 \set ON_ERROR_STOP 1
 \set QUIET 1
 \i test/sql/wait.sql
@@ -33,18 +33,20 @@ SELECT is((SELECT title FROM cadence.tasks WHERE tenant_id = 'solo'), 'Call Ana'
 		  'its task is there to read at once');
 
 --
--- The caller's settings go with it: done, the call lets the SMS fall due
--- at 21:30 in New York, inside its quiet hours; the round moves it, and
--- writes the new due time in the caller's time zone.
+-- The caller's settings go with it: done, the call lets the SMS fall due;
+-- say it has had its one attempt already, and that one is all the caller
+-- allows.  The round fails it for that reason, before anything else.
 --
 SELECT cadence.complete_manual_step(id, 1, 'Spoke', 'connected', '2026-03-11 02:30Z') IS NOT NULL
   FROM cadence.runs WHERE tenant_id = 'solo';
-SET timezone = 'Asia/Tokyo';
-SELECT is(cadence.run_due_actions(10, '2026-03-11 02:30Z', 'solo') ->> 'moved', '1',
-		  'the SMS is moved out of the lead''s quiet hours');
-SELECT is((SELECT payload ->> 'dueAt' FROM cadence.events WHERE tenant_id = 'solo' AND type = 'action.rescheduled'),
-		  '2026-03-11T21:00:00+09:00', 'to 08:00 in New York, written in the caller''s zone (Tokyo)');
-RESET timezone;
+UPDATE cadence.scheduled_actions SET attempts = 1 WHERE tenant_id = 'solo' AND type = 'sms';
+SET cadence.max_attempts = 1;
+SELECT is(cadence.run_due_actions(10, '2026-03-11 12:00Z', 'solo') ->> 'failed', '1',
+		  'the SMS fails, its attempts spent');
+SELECT is((SELECT last_error FROM cadence.scheduled_actions WHERE tenant_id = 'solo' AND type = 'sms'),
+		  'attempts_exhausted: 1 attempts made, cadence.max_attempts is 1',
+		  'by the caller''s cadence.max_attempts, not the server''s');
+RESET cadence.max_attempts;
 
 --
 -- And its role: one that may call run_due_actions() but read none of the
