@@ -26,6 +26,14 @@
 #endif
 
 /*
+ * PGPROC lost its pgprocno field in 17: a process's number is its place in
+ * ProcGlobal->allProcs, which 17 computes with this macro.
+ */
+#if PG_VERSION_NUM < 170000
+#define GetNumberFromPGProc(proc) ((proc)->pgprocno)
+#endif
+
+/*
  * compat_string_setting(name, where)
  *		The current value of a string setting, as GetConfigOption(name, true,
  *		false) gives it.  Before 16 that call binary-searches the settings by

@@ -20,6 +20,7 @@
 #include "utils/timestamp.h"
 
 #include "cadence.h"
+#include "compat.h"
 #include "shmem.h"
 
 PG_FUNCTION_INFO_V1(cadence_worker_status);
@@ -108,7 +109,7 @@ cadence_shared_set_dispatcher(int slot, pid_t pid)
 	d = &cadence_shared->dispatchers[slot];
 	SpinLockAcquire(&cadence_shared->mutex);
 	d->pid = pid;
-	d->procno = pid ? MyProc->pgprocno : -1;
+	d->procno = pid ? GetNumberFromPGProc(MyProc) : -1;
 	d->started_at = pid ? GetCurrentTimestamp() : 0;
 	d->in_flight = 0;
 	SpinLockRelease(&cadence_shared->mutex);
@@ -148,7 +149,7 @@ cadence_wake_dispatchers(void)
 		procno = cadence_shared->dispatchers[i].procno;
 		SpinLockRelease(&cadence_shared->mutex);
 		if (procno >= 0)
-			SetLatch(&ProcGlobal->allProcs[procno].procLatch);
+			SetLatch(&GetPGProcByNumber(procno)->procLatch);
 	}
 }
 
