@@ -24,6 +24,7 @@
 #include "utils/inet.h"
 
 #include "cadence.h"
+#include "compat.h"
 #include "outbound.h"
 
 PG_FUNCTION_INFO_V1(cadence_address_scope);
