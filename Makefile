@@ -1,27 +1,42 @@
-# cadence: PGXS build, tests and benchmarks.
+# cadence: PGXS build, tests, packages and benchmarks.
 #
-#   make              build cadence.so and the install script
+#   make              build cadence.so and the install and upgrade scripts
 #   make install      install them into the PostgreSQL that pg_config names
 #   make demo         set everything up and show cadence at work (README)
-#   make test         set everything up and run every test (README)
+#   make test         set everything up and run every test (README);
+#                     PGV=17 runs them on PostgreSQL 17 (see below)
 #   make bench        print throughput figures
 #   make chaos        the chaos test at its large size, with its figures
 
 EXTENSION    = cadence
-EXTVERSION   = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" cadence.control)
+# Where the sources are: here, or elsewhere when pg_buildext builds in a
+# directory of its own (make -f <checkout>/Makefile VPATH=<checkout>).
+srcroot     := $(patsubst %/,%,$(dir $(firstword $(MAKEFILE_LIST))))
+EXTVERSION  := $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(srcroot)/cadence.control)
 
 MODULE_big   = cadence
-OBJS         = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+OBJS         = $(patsubst $(srcroot)/%.c,%.o,$(sort $(wildcard $(srcroot)/src/*.c)))
 
-# The install script is assembled from the numbered parts in schema/.
-SCHEMA_PARTS = $(sort $(wildcard schema/*.sql))
-DATA_built   = cadence--$(EXTVERSION).sql
+# The install script is schema/tables/*.sql (what holds data: the schema,
+# tables, indexes), then schema/code/*.sql (functions, triggers, policies,
+# grants, comments), each in name order.  The upgrade script from an
+# earlier version A is schema/upgrade/A--$(EXTVERSION).sql, written by hand
+# (the changes to the tables since A, and drops of code that went away or
+# changed its signature), followed by the same code parts, so that no
+# function is written twice.  The scripts of released versions are kept as
+# they were built, in schema/released/.
+TABLE_PARTS  = $(sort $(wildcard $(srcroot)/schema/tables/*.sql))
+CODE_PARTS   = $(sort $(wildcard $(srcroot)/schema/code/*.sql))
+UPGRADES     = $(patsubst $(srcroot)/schema/upgrade/%.sql,cadence--%.sql,\
+                 $(wildcard $(srcroot)/schema/upgrade/*--$(EXTVERSION).sql))
+DATA         = $(patsubst $(srcroot)/%,%,$(wildcard $(srcroot)/schema/released/*.sql))
+DATA_built   = cadence--$(EXTVERSION).sql $(UPGRADES)
 
 # pg_regress: every sql/*.sql, in the order of their numeric prefixes.
-REGRESS      = $(basename $(notdir $(sort $(wildcard sql/*.sql))))
-REGRESS_OPTS = --inputdir=. --load-extension=cadence
+REGRESS      = $(basename $(notdir $(sort $(wildcard $(srcroot)/sql/*.sql))))
+REGRESS_OPTS = --inputdir=$(srcroot) --load-extension=cadence
 
-PG_CPPFLAGS  = -Isrc -Wall -Wextra -Werror -Wno-unused-parameter \
+PG_CPPFLAGS  = -I$(srcroot)/src -Wall -Wextra -Werror -Wno-unused-parameter \
                -Wno-missing-field-initializers -Wno-sign-compare \
                -DCADENCE_VERSION='"$(EXTVERSION)"'
 SHLIB_LINK   = -lcurl -lcrypto
@@ -30,10 +45,26 @@ PG_CONFIG   ?= pg_config
 PGXS        := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-cadence--$(EXTVERSION).sql: $(SCHEMA_PARTS) cadence.control
-	cat $(SCHEMA_PARTS) > $@
+ifdef VPATH
+# Objects go to src/ of the build directory.
+$(shell mkdir -p src)
+endif
 
-$(OBJS): $(wildcard src/*.h)
+cadence--$(EXTVERSION).sql: $(TABLE_PARTS) $(CODE_PARTS) $(srcroot)/cadence.control
+	cat $(TABLE_PARTS) $(CODE_PARTS) > $@
+
+cadence--%.sql: $(srcroot)/schema/upgrade/%.sql $(CODE_PARTS)
+	cat $^ > $@
+
+$(OBJS): $(wildcard $(srcroot)/src/*.h)
+
+# The PostgreSQL major that make test uses.  Each major is
+# taken from the Debian release that carries it (test/releases): on this
+# system when it is that release, else in a root of that release that
+# test/in-root makes with debootstrap and caches.
+PGV         ?= 15
+HOST_RELEASE := $(shell sed -n 's/^VERSION_CODENAME=//p' /etc/os-release 2>/dev/null)
+PGV_RELEASE  := $(shell awk '$$1 == "$(PGV)" { print $$2 }' $(srcroot)/test/releases)
 
 .PHONY: demo test bench chaos format
 demo:
@@ -41,8 +72,15 @@ demo:
 	demo/run
 
 test:
-	test/setup
-	test/run
+ifeq ($(PGV_RELEASE),)
+	$(error test/releases names no Debian release for PostgreSQL $(PGV))
+else ifeq ($(PGV_RELEASE),$(HOST_RELEASE))
+	PGV=$(PGV) test/setup
+	PGV=$(PGV) test/run
+else
+	test/in-root $(PGV_RELEASE) make test PGV=$(PGV)
+endif
+
 
 bench:
 	test/setup

@@ -7,10 +7,10 @@
  *		read, say) is settled the plainest way: the action ends (sent if a
  *		provider accepted it, else failed with the error) and so does its
  *		run, failed with the error, as the run state machine's
- *		"unrecoverable error" (schema/23_runs.sql).  Only if even that fails
- *		does the claim stay as it was; the round then gives the runner's
- *		token up, so that the claim is taken over and its attempts counted
- *		(round.c).
+ *		"unrecoverable error" (schema/tables/23_runs.sql).  Only if even
+ *		that fails does the claim stay as it was; the round then gives the
+ *		runner's token up, so that the claim is taken over and its attempts
+ *		counted (round.c).
  */
 #include "postgres.h"
 

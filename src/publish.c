@@ -2,7 +2,8 @@
  * publish.c
  *		cadence.publish_events(): the statement trigger on cadence.events
  *		that publishes run and step events with pg_notify, on seed 003's
- *		channels (see schema/88_triggers.sql for the list and the payload).
+ *		channels (see schema/code/88_triggers.sql for the list and the
+ *		payload).
  *
  * It is C because a bulk enrollment or a dispatch batch inserts events by
  * the hundred thousand in one statement, and one notification each is

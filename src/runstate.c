@@ -1,11 +1,12 @@
 /*
  * runstate.c
- *		The run state machine (see the comment block of schema/23_runs.sql):
- *		advance, manual completion, pause, resume, cancel and skip.  Each
- *		operation locks the run, moves it and its scheduled actions, re-plans
- *		what is left with plan_chain (what happened re-anchors: see plan.h),
- *		and writes an event row.  Every change takes its instant from its
- *		caller (default now()), so a runner played with as_of sees the same.
+ *		The run state machine (see the comment block of
+ *		schema/tables/23_runs.sql): advance, manual completion, pause,
+ *		resume, cancel and skip.  Each operation locks the run, moves it and
+ *		its scheduled actions, re-plans what is left with plan_chain (what
+ *		happened re-anchors: see plan.h), and writes an event row.  Every
+ *		change takes its instant from its caller (default now()), so a
+ *		runner played with as_of sees the same.
  */
 #include "postgres.h"
 

@@ -17,7 +17,8 @@ SELECT (SELECT count(*) FROM pg_class) AS classes,
 CREATE EXTENSION cadence;
 
 SELECT is((SELECT extversion FROM pg_extension WHERE extname = 'cadence'),
-		  '0.1.0', 'CREATE EXTENSION installs cadence 0.1.0');
+		  (SELECT default_version FROM pg_available_extensions WHERE name = 'cadence'),
+		  'CREATE EXTENSION installs the default version of cadence.control');
 SELECT is((SELECT count(*)::int FROM pg_depend d
 			WHERE d.classid = 'pg_namespace'::regclass
 			  AND d.objid = 'cadence'::regnamespace

@@ -9,7 +9,18 @@
 -- replied, opted_out, opted_in, help, meeting_booked, lead_assigned,
 -- stage_changed, ignored (an event that changes nothing here: processed,
 -- queued, sent, ...).
+--
+-- No table stores a signal: like the functions, the type is made afresh by
+-- every install and upgrade script (dropping it takes the functions that
+-- use it, which follow).
 
+DO $$
+BEGIN
+	IF pg_catalog.to_regtype('cadence.signal') IS NOT NULL THEN
+		DROP TYPE cadence.signal CASCADE;
+	END IF;
+END
+$$;
 CREATE TYPE cadence.signal AS (
 	source		text,			-- twilio, sendgrid, resend, postmark, sendgrid_inbound,
 								-- calendly, whatsapp, app
@@ -34,7 +45,7 @@ COMMENT ON TYPE cadence.signal IS
 	'One thing a provider or the application reports, read from its webhook payload by a cadence.signals_* function';
 
 -- A member the format requires, as text; 22023 naming it when absent.
-CREATE FUNCTION cadence.webhook_field(payload jsonb, key text, what text) RETURNS text
+CREATE OR REPLACE FUNCTION cadence.webhook_field(payload jsonb, key text, what text) RETURNS text
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -54,12 +65,12 @@ $$;
 -- An application/x-www-form-urlencoded body as a JSON object of strings,
 -- and one URL-encoded string decoded; both in one pass over their input
 -- (src/webhook_input.c).
-CREATE FUNCTION cadence.form_decode(body text) RETURNS jsonb
+CREATE OR REPLACE FUNCTION cadence.form_decode(body text) RETURNS jsonb
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'cadence_form_decode';
 COMMENT ON FUNCTION cadence.form_decode(text) IS
 	'A URL-encoded form body (name=value&...) as a JSON object of decoded strings; a name given twice keeps its last value';
-CREATE FUNCTION cadence.url_decode(s text) RETURNS text
+CREATE OR REPLACE FUNCTION cadence.url_decode(s text) RETURNS text
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'cadence_url_decode';
 COMMENT ON FUNCTION cadence.url_decode(text) IS
@@ -67,13 +78,13 @@ COMMENT ON FUNCTION cadence.url_decode(text) IS
 
 -- The caps on one delivery, cadence.webhook_max_bytes and
 -- cadence.webhook_max_events: 54000 when over either (NULL skips a check).
-CREATE FUNCTION cadence.check_webhook_size(provider text, bytes bigint, events integer)
+CREATE OR REPLACE FUNCTION cadence.check_webhook_size(provider text, bytes bigint, events integer)
 RETURNS void
 LANGUAGE C STABLE PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'cadence_check_webhook_size';
 
 -- Header names in lower case, each value a string (the first of an array).
-CREATE FUNCTION cadence.header_map(headers jsonb) RETURNS jsonb
+CREATE OR REPLACE FUNCTION cadence.header_map(headers jsonb) RETURNS jsonb
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -84,7 +95,7 @@ $$;
 
 -- A raw header block ("Name: value" lines, folded lines joined) as a
 -- header_map; the first of repeated headers wins.
-CREATE FUNCTION cadence.parse_header_block(block text) RETURNS jsonb
+CREATE OR REPLACE FUNCTION cadence.parse_header_block(block text) RETURNS jsonb
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -99,7 +110,7 @@ $$;
 
 -- The message ids an e-mail names as the one it answers: In-Reply-To, then
 -- References, each <...> once.
-CREATE FUNCTION cadence.thread_ids(headers jsonb) RETURNS text[]
+CREATE OR REPLACE FUNCTION cadence.thread_ids(headers jsonb) RETURNS text[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -112,7 +123,7 @@ AS $$
 $$;
 
 -- The address part of "Name <address>" (or of a bare address), lower case.
-CREATE FUNCTION cadence.mailbox_address(mailbox text) RETURNS text
+CREATE OR REPLACE FUNCTION cadence.mailbox_address(mailbox text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -121,7 +132,7 @@ $$;
 
 -- The scheduled action an idempotency key (cadence-<installation>-<id>)
 -- names, when it is one of this database's.
-CREATE FUNCTION cadence.action_of_key(key text) RETURNS bigint
+CREATE OR REPLACE FUNCTION cadence.action_of_key(key text) RETURNS bigint
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -131,7 +142,7 @@ $$;
 
 -- A date and time as providers write them (ISO 8601, RFC 2822), or NULL
 -- when it cannot be read.
-CREATE FUNCTION cadence.try_timestamptz(v text) RETURNS timestamptz
+CREATE OR REPLACE FUNCTION cadence.try_timestamptz(v text) RETURNS timestamptz
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -143,7 +154,7 @@ END
 $$;
 
 -- Unix seconds (a number or a numeric string) as a timestamp.
-CREATE FUNCTION cadence.unix_time(v jsonb) RETURNS timestamptz
+CREATE OR REPLACE FUNCTION cadence.unix_time(v jsonb) RETURNS timestamptz
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -157,7 +168,7 @@ $$;
 -- (opted_in_or_replied, settled once the number is known); HELP or INFO
 -- asks for help; Twilio's OptOutType (Advanced Opt-Out) says so itself.
 -- Anything else is a reply.
-CREATE FUNCTION cadence.message_kind(body text, opt_out_type text) RETURNS text
+CREATE OR REPLACE FUNCTION cadence.message_kind(body text, opt_out_type text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -178,7 +189,7 @@ $$;
 -- A failed or undelivered message is a bounce when its ErrorCode says the
 -- number cannot get messages (21211, 21214, 21610, 21612, 21614, 30005,
 -- 30006), else a delivery failure.
-CREATE FUNCTION cadence.signals_twilio(payload jsonb) RETURNS SETOF cadence.signal
+CREATE OR REPLACE FUNCTION cadence.signals_twilio(payload jsonb) RETURNS SETOF cadence.signal
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -232,7 +243,7 @@ $$;
 -- type bounce is hard; type blocked, deferred and dropped are failures of
 -- the delivery; spamreport is a complaint; unsubscribe and
 -- group_unsubscribe opt out.
-CREATE FUNCTION cadence.signals_sendgrid(payload jsonb) RETURNS SETOF cadence.signal
+CREATE OR REPLACE FUNCTION cadence.signals_sendgrid(payload jsonb) RETURNS SETOF cadence.signal
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -279,7 +290,7 @@ $$;
 -- Resend's webhooks ({type, created_at, data}); the event's id is the
 -- svix-id (or webhook-id) header.  email.bounced with bounce.type
 -- Permanent is hard, others are failures of the delivery.
-CREATE FUNCTION cadence.signals_resend(payload jsonb, headers jsonb) RETURNS SETOF cadence.signal
+CREATE OR REPLACE FUNCTION cadence.signals_resend(payload jsonb, headers jsonb) RETURNS SETOF cadence.signal
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -314,7 +325,7 @@ $$;
 -- An inbound e-mail, from its parts: a reply, matched by the message ids
 -- it names (In-Reply-To, References), else by its sender.  It happened
 -- when it arrived (its Date header is the sender's clock).
-CREATE FUNCTION cadence.inbound_email(source text, event_key text, sender text, recipient text,
+CREATE OR REPLACE FUNCTION cadence.inbound_email(source text, event_key text, sender text, recipient text,
 									  subject text, body text, headers jsonb)
 RETURNS cadence.signal
 LANGUAGE plpgsql STABLE
@@ -344,7 +355,7 @@ $$;
 
 -- Postmark's inbound webhook (JSON): Headers is an array of {Name, Value};
 -- the reply text without the quoted message is StrippedTextReply.
-CREATE FUNCTION cadence.signals_postmark(payload jsonb) RETURNS SETOF cadence.signal
+CREATE OR REPLACE FUNCTION cadence.signals_postmark(payload jsonb) RETURNS SETOF cadence.signal
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -361,7 +372,7 @@ $$;
 
 -- SendGrid's Inbound Parse (its form fields as a JSON object): headers is
 -- the raw header block.
-CREATE FUNCTION cadence.signals_sendgrid_inbound(payload jsonb) RETURNS SETOF cadence.signal
+CREATE OR REPLACE FUNCTION cadence.signals_sendgrid_inbound(payload jsonb) RETURNS SETOF cadence.signal
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -375,7 +386,7 @@ $$;
 
 -- Calendly: invitee.created is a meeting booked by the invitee's e-mail;
 -- other events change nothing here.
-CREATE FUNCTION cadence.signals_calendly(payload jsonb) RETURNS SETOF cadence.signal
+CREATE OR REPLACE FUNCTION cadence.signals_calendly(payload jsonb) RETURNS SETOF cadence.signal
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -400,7 +411,7 @@ $$;
 -- WhatsApp Cloud API: entry[].changes[].value holds statuses (sent,
 -- delivered, read, failed) of our messages and messages from leads, which
 -- message_kind() reads.  A failed message is a failure of the delivery.
-CREATE FUNCTION cadence.signals_whatsapp(payload jsonb) RETURNS SETOF cadence.signal
+CREATE OR REPLACE FUNCTION cadence.signals_whatsapp(payload jsonb) RETURNS SETOF cadence.signal
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -460,7 +471,7 @@ $$;
 --   {"type": "stage_changed", "leadId", "stage"}
 -- each with an optional eventId (a redelivery with the same one is
 -- recognised) and occurredAt.
-CREATE FUNCTION cadence.signals_app(payload jsonb, tenant_id text) RETURNS SETOF cadence.signal
+CREATE OR REPLACE FUNCTION cadence.signals_app(payload jsonb, tenant_id text) RETURNS SETOF cadence.signal
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$

@@ -6,9 +6,9 @@
 -- here reads tables, so every function is PARALLEL SAFE.  Being pure
 -- computation over their arguments, calculate_next_step_due and
 -- is_valid_timezone are among the functions application roles may call
--- (schema/90_grants.sql).
+-- (schema/code/90_grants.sql).
 
-CREATE FUNCTION cadence.calculate_next_step_due(
+CREATE OR REPLACE FUNCTION cadence.calculate_next_step_due(
 	prev		timestamptz,
 	rule		jsonb,
 	tz			text,
@@ -19,7 +19,7 @@ AS 'MODULE_PATHNAME', 'cadence_calculate_next_step_due';
 COMMENT ON FUNCTION cadence.calculate_next_step_due(timestamptz, jsonb, text, jsonb) IS
 	'When a step with schedule rule rule (immediately, timeOfDay, afterPrevious, delay) is due after a step at prev, in IANA zone tz, moved into the business hours, weekends and holidays of settings; never earlier than prev';
 
-CREATE FUNCTION cadence.explain_next_step_due(
+CREATE OR REPLACE FUNCTION cadence.explain_next_step_due(
 	prev			timestamptz,
 	rule			jsonb,
 	tz				text,
@@ -32,21 +32,21 @@ AS 'MODULE_PATHNAME', 'cadence_explain_next_step_due';
 COMMENT ON FUNCTION cadence.explain_next_step_due(timestamptz, jsonb, text, jsonb) IS
 	'calculate_next_step_due with the first reason the due time moved from the rule''s own instant: weekend, holiday, outside_business_hours or dst_gap (NULL when it did not move)';
 
-CREATE FUNCTION cadence.validate_schedule_rule(rule jsonb, path text DEFAULT 'scheduleRule')
+CREATE OR REPLACE FUNCTION cadence.validate_schedule_rule(rule jsonb, path text DEFAULT 'scheduleRule')
 RETURNS void
 LANGUAGE C IMMUTABLE PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'cadence_validate_schedule_rule';
 COMMENT ON FUNCTION cadence.validate_schedule_rule(jsonb, text) IS
 	'Raise 22023 when rule is not a valid schedule rule; the message names path, e.g. invalid days[0].actions[1].scheduleRule.timeOfDay: "25:00"';
 
-CREATE FUNCTION cadence.validate_settings(settings jsonb, path text DEFAULT 'settings')
+CREATE OR REPLACE FUNCTION cadence.validate_settings(settings jsonb, path text DEFAULT 'settings')
 RETURNS void
 LANGUAGE C IMMUTABLE PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'cadence_validate_settings_sql';
 COMMENT ON FUNCTION cadence.validate_settings(jsonb, text) IS
 	'Raise 22023 when the scheduling keys of settings (businessHours, excludeWeekends, holidays) are malformed or leave no weekday open; other keys are not checked';
 
-CREATE FUNCTION cadence.is_valid_timezone(tz text)
+CREATE OR REPLACE FUNCTION cadence.is_valid_timezone(tz text)
 RETURNS boolean
 LANGUAGE C STRICT STABLE PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'cadence_is_valid_timezone';
@@ -54,7 +54,18 @@ COMMENT ON FUNCTION cadence.is_valid_timezone(text) IS
 	'Whether cadence accepts tz as a time zone name (an IANA name such as America/New_York that PostgreSQL knows)';
 
 -- A lead's zone is one PostgreSQL knows, or none: applications write
--- contacts directly (schema/30_security.sql), and a name the runners cannot
--- read would quietly put the lead in its cadence's zone instead.
-ALTER TABLE cadence.contacts ADD CONSTRAINT contacts_timezone_known
-	CHECK (timezone IS NULL OR cadence.is_valid_timezone(timezone));
+-- contacts directly (schema/code/30_security.sql), and a name the runners
+-- cannot read would quietly put the lead in its cadence's zone instead.
+-- The constraint calls the function above, so it is made here, after it,
+-- by every script that does not find it (an update from a version without
+-- it first checks the leads it holds: schema/upgrade/).
+DO $$
+BEGIN
+	IF NOT EXISTS (SELECT FROM pg_catalog.pg_constraint
+					WHERE conrelid = 'cadence.contacts'::regclass
+					  AND conname = 'contacts_timezone_known') THEN
+		ALTER TABLE cadence.contacts ADD CONSTRAINT contacts_timezone_known
+			CHECK (timezone IS NULL OR cadence.is_valid_timezone(timezone));
+	END IF;
+END
+$$;

@@ -2,7 +2,7 @@
 -- worker's status, and a way to try a template.  The worker itself is C
 -- (src/worker.c) and needs no SQL.
 
-CREATE FUNCTION cadence.run_due_actions("limit" integer DEFAULT 50,
+CREATE OR REPLACE FUNCTION cadence.run_due_actions("limit" integer DEFAULT 50,
 										as_of timestamptz DEFAULT now(),
 										tenant_id text DEFAULT NULL)
 RETURNS jsonb
@@ -19,26 +19,26 @@ AS 'MODULE_PATHNAME', 'cadence_run_due_actions';
 COMMENT ON FUNCTION cadence.run_due_actions(integer, timestamptz, text) IS
 	'Resume the paused runs whose time has come, send up to limit actions due at as_of (of one tenant, or of all) and record what happened: {"claimed", "sent", "skipped", "failed", "retried", "moved", "pendingManual", "executed", "resumed"}; safe in several sessions and beside the background worker. For pg_cron: SELECT cadence.run_due_actions(500)';
 
-CREATE FUNCTION cadence.idempotency_key(action_id bigint) RETURNS text
+CREATE OR REPLACE FUNCTION cadence.idempotency_key(action_id bigint) RETURNS text
 LANGUAGE C STABLE STRICT PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'cadence_idempotency_key_sql';
 COMMENT ON FUNCTION cadence.idempotency_key(bigint) IS
 	'The idempotency key every request of a scheduled action carries, cadence-<installation>-<id>; e-mail goes out with Message-ID <key@sender''s host>';
 
-CREATE FUNCTION cadence.hmac(message bytea, key bytea, algorithm text) RETURNS bytea
+CREATE OR REPLACE FUNCTION cadence.hmac(message bytea, key bytea, algorithm text) RETURNS bytea
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'cadence_hmac';
 COMMENT ON FUNCTION cadence.hmac(bytea, bytea, text) IS
 	'HMAC-SHA1 (algorithm sha1) or HMAC-SHA256 (sha256) of message under key, as webhook signatures use them';
 
-CREATE FUNCTION cadence.verify_ecdsa(message bytea, signature bytea, public_key text)
+CREATE OR REPLACE FUNCTION cadence.verify_ecdsa(message bytea, signature bytea, public_key text)
 RETURNS boolean
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'cadence_verify_ecdsa';
 COMMENT ON FUNCTION cadence.verify_ecdsa(bytea, bytea, text) IS
 	'Whether signature (DER) is an ECDSA signature of SHA-256(message) under public_key (base64 DER or PEM), as SendGrid signs its event webhook';
 
-CREATE FUNCTION cadence.worker_state(
+CREATE OR REPLACE FUNCTION cadence.worker_state(
 	OUT running boolean, OUT preloaded boolean, OUT database text, OUT pids integer[],
 	OUT started_at timestamptz, OUT last_claim_at timestamptz, OUT in_flight integer,
 	OUT claimed bigint, OUT sent bigint, OUT failed bigint, OUT retried bigint,
@@ -49,7 +49,7 @@ AS 'MODULE_PATHNAME', 'cadence_worker_status';
 COMMENT ON FUNCTION cadence.worker_state() IS
 	'The background dispatchers'' shared state and the counters of every runner since the server started';
 
-CREATE FUNCTION cadence.worker_status() RETURNS jsonb
+CREATE OR REPLACE FUNCTION cadence.worker_status() RETURNS jsonb
 LANGUAGE sql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -63,13 +63,13 @@ $$;
 COMMENT ON FUNCTION cadence.worker_status() IS
 	'Whether the background dispatchers run (their pids), the last claim, requests in flight, sent/failed/retried/skipped/moved/executed counters, and the next due time of scheduled work or of a paused run that resumes';
 
-CREATE FUNCTION cadence.address_scope(address inet) RETURNS text
+CREATE OR REPLACE FUNCTION cadence.address_scope(address inet) RETURNS text
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'cadence_address_scope';
 COMMENT ON FUNCTION cadence.address_scope(inet) IS
 	'public, or the range of an address that provider requests are not sent to unless cadence.allow_private_networks is on: loopback, private, link_local, cgnat, unspecified, broadcast, multicast, documentation, benchmarking, reserved (IPv4-mapped, NAT64 and 6to4 addresses are judged by the IPv4 address they carry)';
 
-CREATE FUNCTION cadence.render_template(template text, vars jsonb DEFAULT '{}',
+CREATE OR REPLACE FUNCTION cadence.render_template(template text, vars jsonb DEFAULT '{}',
 										html boolean DEFAULT false)
 RETURNS text
 LANGUAGE C STABLE PARALLEL SAFE

@@ -11,7 +11,15 @@
 -- every run a delivery may change is locked first, in key order, before
 -- any of it is changed; the step counters last, in key order.
 
--- What a signal is about, once found.
+-- What a signal is about, once found.  Made afresh by every script, like
+-- cadence.signal.
+DO $$
+BEGIN
+	IF pg_catalog.to_regtype('cadence.signal_match') IS NOT NULL THEN
+		DROP TYPE cadence.signal_match CASCADE;
+	END IF;
+END
+$$;
 CREATE TYPE cadence.signal_match AS (
 	kind			text,		-- the signal's kind, settled (a YES from a
 								-- number that opted out is an opt-in)
@@ -31,7 +39,7 @@ CREATE TYPE cadence.signal_match AS (
 -- onMeetingBooked, onBounce and onUnsubscribe are on unless set to false;
 -- onAutoReply (an out-of-office ends the run like a reply) is off unless
 -- set to true.
-CREATE FUNCTION cadence.exits_on(exit_conditions jsonb, key text) RETURNS boolean
+CREATE OR REPLACE FUNCTION cadence.exits_on(exit_conditions jsonb, key text) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -42,7 +50,7 @@ $$;
 -- provider's message id, or an e-mail's thread ids), within scope (a
 -- tenant, or NULL for any).  Only a message sent can be answered or named
 -- by our key.
-CREATE FUNCTION cadence.find_action(s cadence.signal, scope text)
+CREATE OR REPLACE FUNCTION cadence.find_action(s cadence.signal, scope text)
 RETURNS cadence.scheduled_actions
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -88,7 +96,7 @@ $$;
 -- What a signal is about, within the tenants it may be applied to
 -- (authorise_signals): its message a (and so tenant, run and lead), or its
 -- leads by id or address; and the live runs it may end or pause.
-CREATE FUNCTION cadence.match_signal(s cadence.signal, a cadence.scheduled_actions, tenants text[])
+CREATE OR REPLACE FUNCTION cadence.match_signal(s cadence.signal, a cadence.scheduled_actions, tenants text[])
 RETURNS cadence.signal_match
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -182,7 +190,7 @@ $$;
 -- already, and then the step counter to add is returned,
 -- [{"t": tenant, "c": cadence, "s": step, "v": variant, "f": kind}]; [] when
 -- it was marked before.
-CREATE FUNCTION cadence.engage(tenant_id text, run_id bigint, action_id bigint, kind text,
+CREATE OR REPLACE FUNCTION cadence.engage(tenant_id text, run_id bigint, action_id bigint, kind text,
 							   at timestamptz)
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE
@@ -203,7 +211,7 @@ $$;
 
 -- The message a reply without a thread answers: the latest sent of the
 -- runs, on the reply's channel when there is one.
-CREATE FUNCTION cadence.answered_message(tenant_id text, run_ids bigint[], channel text)
+CREATE OR REPLACE FUNCTION cadence.answered_message(tenant_id text, run_ids bigint[], channel text)
 RETURNS cadence.scheduled_actions
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -215,7 +223,7 @@ AS $$
 $$;
 
 -- Put an address on the do-not-contact list (kept as it is when already on).
-CREATE FUNCTION cadence.suppress(tenant_id text, channel text, address text, reason text)
+CREATE OR REPLACE FUNCTION cadence.suppress(tenant_id text, channel text, address text, reason text)
 RETURNS void
 LANGUAGE sql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -228,7 +236,7 @@ $$;
 -- End each of the runs that is still live, when its cadence's exit
 -- conditions say so for key, at the instant at; returns [{runId, status}]
 -- of those ended.
-CREATE FUNCTION cadence.exit_runs(tenant_id text, run_ids bigint[], key text, status text,
+CREATE OR REPLACE FUNCTION cadence.exit_runs(tenant_id text, run_ids bigint[], key text, status text,
 								  reason text, at timestamptz)
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE
@@ -254,7 +262,7 @@ END
 $$;
 
 -- A lead-level event (lead.*) for each lead.
-CREATE FUNCTION cadence.lead_event(tenant_id text, lead_ids text[], type text, payload jsonb)
+CREATE OR REPLACE FUNCTION cadence.lead_event(tenant_id text, lead_ids text[], type text, payload jsonb)
 RETURNS void
 LANGUAGE sql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -272,7 +280,7 @@ $$;
 -- settings.autoReplyPauseDays (7), or ends it when exitConditions
 -- onAutoReply is set.  Runs change at received_at, the instant the
 -- delivery came in.  Returns what it did and the counters to add.
-CREATE FUNCTION cadence.apply_reply(s cadence.signal, m cadence.signal_match,
+CREATE OR REPLACE FUNCTION cadence.apply_reply(s cadence.signal, m cadence.signal_match,
 									received_at timestamptz)
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE
@@ -369,7 +377,7 @@ $$;
 
 -- Apply one matched signal, received at received_at; returns what it did
 -- and the counters to add.
-CREATE FUNCTION cadence.apply_signal(s cadence.signal, m cadence.signal_match,
+CREATE OR REPLACE FUNCTION cadence.apply_signal(s cadence.signal, m cadence.signal_match,
 									 received_at timestamptz)
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE
@@ -451,7 +459,7 @@ $$;
 
 -- Add engagement counted while applying (per signal, a JSON array of
 -- {t, c, s, v, f}) to cadence.step_stats, in key order.
-CREATE FUNCTION cadence.add_step_counts(counts jsonb[]) RETURNS void
+CREATE OR REPLACE FUNCTION cadence.add_step_counts(counts jsonb[]) RETURNS void
 LANGUAGE sql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -471,7 +479,7 @@ $$;
 
 -- Whether the caller may ingest without a tenant: it holds the role
 -- cadence_webhook (see cadence.grant_webhook), or is a superuser.
-CREATE FUNCTION cadence.calling_webhook_role() RETURNS boolean
+CREATE OR REPLACE FUNCTION cadence.calling_webhook_role() RETURNS boolean
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -494,7 +502,7 @@ $$;
 -- so the caller is told by cadence.calling_role(), and what it applies
 -- for a tenant runs acting for that tenant (cadence.acting_tenant, which
 -- its definition puts back on the way out).
-CREATE FUNCTION cadence.ingest_webhook(provider text, payload jsonb, headers jsonb DEFAULT '{}',
+CREATE OR REPLACE FUNCTION cadence.ingest_webhook(provider text, payload jsonb, headers jsonb DEFAULT '{}',
 									   url text DEFAULT NULL,
 									   received_at timestamptz DEFAULT now())
 RETURNS jsonb

@@ -7,7 +7,7 @@
 -- role and to no application role.  Installing creates no role: the first
 -- grant_webhook() creates it (NOLOGIN, cluster-wide like every role).
 
-CREATE FUNCTION cadence.grant_webhook(role regrole) RETURNS void
+CREATE OR REPLACE FUNCTION cadence.grant_webhook(role regrole) RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -24,4 +24,3 @@ END
 $$;
 COMMENT ON FUNCTION cadence.grant_webhook(regrole) IS
 	'Let a role call ingest_webhook without a tenant (the webhook endpoint''s role): creates the role cadence_webhook when missing, gives it ingest_webhook, and grants it to role';
-REVOKE ALL ON FUNCTION cadence.grant_webhook(regrole) FROM PUBLIC;

@@ -37,7 +37,7 @@
 
 -- The status after a request: is_active true activates, false deactivates,
 -- NULL leaves the status alone; status NULL is a cadence being created.
-CREATE FUNCTION cadence.next_status(status text, is_active boolean) RETURNS text
+CREATE OR REPLACE FUNCTION cadence.next_status(status text, is_active boolean) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -51,7 +51,7 @@ $$;
 
 -- The days and actions of one version of a cadence, in get_cadence's
 -- shape: days by dayNumber, actions by position, optional members omitted.
-CREATE FUNCTION cadence.days_json(p_tenant_id text, p_cadence_id text, p_version integer)
+CREATE OR REPLACE FUNCTION cadence.days_json(p_tenant_id text, p_cadence_id text, p_version integer)
 RETURNS jsonb
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -79,7 +79,7 @@ AS $$
 $$;
 
 -- The members a cadence summary and a full cadence share.
-CREATE FUNCTION cadence.cadence_head_json(c cadence.cadences) RETURNS jsonb
+CREATE OR REPLACE FUNCTION cadence.cadence_head_json(c cadence.cadences) RETURNS jsonb
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -99,7 +99,7 @@ $$;
 -- A cadence of a tenant as get_cadence returns it (the current version's
 -- days and actions), or NULL when there is none or it was deleted.  The
 -- one builder behind get_cadence, upsert_cadence and duplicate_cadence.
-CREATE FUNCTION cadence.cadence_json(p_tenant_id text, p_cadence_id text) RETURNS jsonb
+CREATE OR REPLACE FUNCTION cadence.cadence_json(p_tenant_id text, p_cadence_id text) RETURNS jsonb
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -118,7 +118,7 @@ $$;
 -- Write normalised days (validate_cadence_body's output, or days_json's)
 -- as the rows of one version.  Actions are numbered 1.. across the whole
 -- version in day and position order (step_number).
-CREATE FUNCTION cadence.store_days(p_tenant_id text, p_cadence_id text, p_version integer,
+CREATE OR REPLACE FUNCTION cadence.store_days(p_tenant_id text, p_cadence_id text, p_version integer,
 								   p_days jsonb) RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
@@ -141,7 +141,7 @@ AS $$
 $$;
 
 -- Append a cadence.* event to the audit log, with the acting user.
-CREATE FUNCTION cadence.log_cadence_event(p_tenant_id text, p_cadence_id text, p_type text,
+CREATE OR REPLACE FUNCTION cadence.log_cadence_event(p_tenant_id text, p_cadence_id text, p_type text,
 										  p_payload jsonb DEFAULT '{}') RETURNS void
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
@@ -152,7 +152,7 @@ AS $$
 $$;
 
 -- Log cadence.activated or cadence.deactivated when a status change is one.
-CREATE FUNCTION cadence.log_status_change(p_tenant_id text, p_cadence_id text,
+CREATE OR REPLACE FUNCTION cadence.log_status_change(p_tenant_id text, p_cadence_id text,
 										  p_from text, p_to text) RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -169,7 +169,7 @@ END
 $$;
 
 -- Raise 55000 when a cadence would be active without any action.
-CREATE FUNCTION cadence.check_activation(p_cadence_id text, p_status text,
+CREATE OR REPLACE FUNCTION cadence.check_activation(p_cadence_id text, p_status text,
 										 p_action_count bigint) RETURNS void
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
@@ -184,7 +184,7 @@ END
 $$;
 
 -- Raise 42501: the caller may not do verb to the cadence, or cannot see it.
-CREATE FUNCTION cadence.raise_write_denied(p_cadence_id text, p_verb text DEFAULT 'change',
+CREATE OR REPLACE FUNCTION cadence.raise_write_denied(p_cadence_id text, p_verb text DEFAULT 'change',
 										   p_hint text DEFAULT NULL) RETURNS void
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -203,7 +203,7 @@ END
 $$;
 
 -- Raise 23505 for the id of a deleted cadence, which is never reused.
-CREATE FUNCTION cadence.raise_deleted_id(p_cadence_id text) RETURNS void
+CREATE OR REPLACE FUNCTION cadence.raise_deleted_id(p_cadence_id text) RETURNS void
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -216,7 +216,7 @@ $$;
 
 -- Raise 42501 unless the caller may create a cadence in the tenant: a
 -- member of it, or a role that bypasses row-level security.
-CREATE FUNCTION cadence.check_can_create(p_tenant_id text, p_cadence_id text) RETURNS void
+CREATE OR REPLACE FUNCTION cadence.check_can_create(p_tenant_id text, p_cadence_id text) RETURNS void
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -230,7 +230,7 @@ $$;
 
 -- The live cadence of the tenant, locked for a change the caller may make;
 -- 42501 when it is missing, deleted or the caller may not change it.
-CREATE FUNCTION cadence.lock_cadence_for_write(p_tenant_id text, p_cadence_id text)
+CREATE OR REPLACE FUNCTION cadence.lock_cadence_for_write(p_tenant_id text, p_cadence_id text)
 RETURNS cadence.cadences
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -257,7 +257,7 @@ END
 $$;
 
 -- Activate or deactivate a cadence (activate and deactivate).
-CREATE FUNCTION cadence.set_active(p_cadence_id text, p_is_active boolean) RETURNS jsonb
+CREATE OR REPLACE FUNCTION cadence.set_active(p_cadence_id text, p_is_active boolean) RETURNS jsonb
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -283,7 +283,7 @@ $$;
 
 -- The API.
 
-CREATE FUNCTION cadence.list_cadences() RETURNS jsonb
+CREATE OR REPLACE FUNCTION cadence.list_cadences() RETURNS jsonb
 LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -308,7 +308,7 @@ $$;
 COMMENT ON FUNCTION cadence.list_cadences() IS
 	'The caller''s tenant''s cadences (not deleted) as CadenceSummary objects, most recently updated first';
 
-CREATE FUNCTION cadence.get_cadence(id text) RETURNS jsonb
+CREATE OR REPLACE FUNCTION cadence.get_cadence(id text) RETURNS jsonb
 LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -325,7 +325,7 @@ $$;
 COMMENT ON FUNCTION cadence.get_cadence(text) IS
 	'One cadence of the caller''s tenant in seed 000''s Cadence shape, with the days and actions of its current version; P0002 when there is none';
 
-CREATE FUNCTION cadence.upsert_cadence(body jsonb) RETURNS jsonb
+CREATE OR REPLACE FUNCTION cadence.upsert_cadence(body jsonb) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -409,7 +409,7 @@ $$;
 COMMENT ON FUNCTION cadence.upsert_cadence(jsonb) IS
 	'Create or replace a cadence from seed 000''s UpsertCadenceRequest (or seed 003''s steps body): validates it all first, replaces days and actions wholesale (as a new version when runs use the current one), returns get_cadence';
 
-CREATE FUNCTION cadence.activate(id text) RETURNS jsonb
+CREATE OR REPLACE FUNCTION cadence.activate(id text) RETURNS jsonb
 LANGUAGE sql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -418,7 +418,7 @@ $$;
 COMMENT ON FUNCTION cadence.activate(text) IS
 	'Make a cadence active so leads can be enrolled; it needs at least one action (55000 otherwise); returns {"success": true}';
 
-CREATE FUNCTION cadence.deactivate(id text) RETURNS jsonb
+CREATE OR REPLACE FUNCTION cadence.deactivate(id text) RETURNS jsonb
 LANGUAGE sql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -427,7 +427,7 @@ $$;
 COMMENT ON FUNCTION cadence.deactivate(text) IS
 	'Pause an active cadence: no new enrollments; other statuses are left alone; returns {"success": true}';
 
-CREATE FUNCTION cadence.delete_cadence(id text) RETURNS jsonb
+CREATE OR REPLACE FUNCTION cadence.delete_cadence(id text) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -450,7 +450,7 @@ $$;
 COMMENT ON FUNCTION cadence.delete_cadence(text) IS
 	'Delete a draft cadence (soft: hidden from list and get, its id never reused); 55000 for any other status; returns {"success": true}';
 
-CREATE FUNCTION cadence.duplicate_cadence(id text, new_id text DEFAULT NULL,
+CREATE OR REPLACE FUNCTION cadence.duplicate_cadence(id text, new_id text DEFAULT NULL,
 										  new_name text DEFAULT NULL) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp

@@ -24,7 +24,7 @@
 
 -- t folded for matching: lower case, no accents, ß as ss, typographic
 -- apostrophes and dashes as ASCII, any run of white space as one space.
-CREATE FUNCTION cadence.auto_reply_fold(t text) RETURNS text
+CREATE OR REPLACE FUNCTION cadence.auto_reply_fold(t text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -36,7 +36,7 @@ $$;
 
 -- A regular expression matching any of words (themselves regular
 -- expressions), as one non-capturing group: '(?:a|b|c)'.
-CREATE FUNCTION cadence.auto_reply_any(VARIADIC words text[]) RETURNS text
+CREATE OR REPLACE FUNCTION cadence.auto_reply_any(VARIADIC words text[]) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -49,7 +49,7 @@ $$;
 -- 1000 characters of it.  A human reply that quotes an earlier auto-reply
 -- or our own email is judged on its own words (and one that answers below
 -- the quote has none: it is taken for human).
-CREATE FUNCTION cadence.auto_reply_own_text(body text) RETURNS text
+CREATE OR REPLACE FUNCTION cadence.auto_reply_own_text(body text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -64,7 +64,7 @@ $$;
 -- for a repeated header, an array of strings; numbers and booleans are
 -- taken as their text.  Anything else (headers not an object, JSON null,
 -- nested objects) gives no rows.
-CREATE FUNCTION cadence.auto_reply_headers(headers jsonb, OUT name text, OUT value text)
+CREATE OR REPLACE FUNCTION cadence.auto_reply_headers(headers jsonb, OUT name text, OUT value text)
 RETURNS SETOF record
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -94,7 +94,7 @@ $$;
 --
 -- X-Auto-Response-Suppress is deliberately not read: Outlook and Exchange
 -- set it on ordinary mail to ask others not to auto-reply to it.
-CREATE FUNCTION cadence.auto_reply_header_signal(headers jsonb) RETURNS text
+CREATE OR REPLACE FUNCTION cadence.auto_reply_header_signal(headers jsonb) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -125,7 +125,7 @@ $$;
 --
 -- This builds the regular expression for a folded subject; the callers
 -- are PL/pgSQL, whose cached plans keep it as a constant.
-CREATE FUNCTION cadence.auto_reply_subject_regex() RETURNS text
+CREATE OR REPLACE FUNCTION cadence.auto_reply_subject_regex() RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -185,7 +185,7 @@ $$;
 --
 -- This builds the three regular expressions for folded text: absence,
 -- back (a promise to be back) and cue (what goes with it).
-CREATE FUNCTION cadence.auto_reply_text_regexes(OUT absence text, OUT back text, OUT cue text)
+CREATE OR REPLACE FUNCTION cadence.auto_reply_text_regexes(OUT absence text, OUT back text, OUT cue text)
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -284,7 +284,7 @@ $$;
 
 -- The headers decide first, then the subject, then the text: what the
 -- sending software says of itself beats what a person might have typed.
-CREATE FUNCTION cadence.auto_reply_signal(headers jsonb, subject text, body text)
+CREATE OR REPLACE FUNCTION cadence.auto_reply_signal(headers jsonb, subject text, body text)
 RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -311,7 +311,7 @@ COMMENT ON FUNCTION cadence.auto_reply_signal(jsonb, text, text) IS
 -- Portuguese, Dutch, Italian.  n is the month (1-12), the ISO weekday
 -- (1 = Monday) or days from today.  Abbreviations that are also common
 -- words are left out ("ago" for agosto, "gen" for gennaio).
-CREATE FUNCTION cadence.auto_reply_calendar_words(OUT word text, OUT kind text, OUT n integer)
+CREATE OR REPLACE FUNCTION cadence.auto_reply_calendar_words(OUT word text, OUT kind text, OUT n integer)
 RETURNS SETOF record
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -363,7 +363,7 @@ $$;
 -- make the scan three times slower for nothing.  A lone word is not read
 -- before "retour", so that French "jusqu'à mon retour" (until my return)
 -- is not "until Monday".
-CREATE FUNCTION cadence.auto_reply_date_regex() RETURNS text
+CREATE OR REPLACE FUNCTION cadence.auto_reply_date_regex() RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -391,7 +391,7 @@ $$;
 --     "fino al", ...);
 --   7 the date in German and Dutch word order, before the return: "ab dem
 --     7.12. wieder im Büro", "vanaf maandag ben ik weer ...".
-CREATE FUNCTION cadence.auto_reply_return_regex() RETURNS text
+CREATE OR REPLACE FUNCTION cadence.auto_reply_return_regex() RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -436,7 +436,7 @@ $$;
 
 -- The date y-m-d, or NULL when there is no such date (February 30, month
 -- 13, a year outside 1-9999).
-CREATE FUNCTION cadence.auto_reply_make_date(y integer, m integer, d integer) RETURNS date
+CREATE OR REPLACE FUNCTION cadence.auto_reply_make_date(y integer, m integer, d integer) RETURNS date
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -453,7 +453,7 @@ $$;
 -- auto-reply its sender forgot to turn off ("back on November 30"
 -- arriving on December 2) is about the past, not about the year to come.
 -- NULL when there is no such date.
-CREATE FUNCTION cadence.auto_reply_resolve_date(y integer, m integer, d integer, ref date)
+CREATE OR REPLACE FUNCTION cadence.auto_reply_resolve_date(y integer, m integer, d integer, ref date)
 RETURNS date
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -471,7 +471,7 @@ $$;
 -- A slash date is day/month when day_first, else month/day, unless one
 -- part is above 12 (then that part is the day); a dotted date is always
 -- day.month.  NULL when the date does not exist.
-CREATE FUNCTION cadence.auto_reply_read_date(expr text, ref date, day_first boolean)
+CREATE OR REPLACE FUNCTION cadence.auto_reply_read_date(expr text, ref date, day_first boolean)
 RETURNS date
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -543,7 +543,7 @@ $$;
 -- 2-9998.  Catching the error needs a subtransaction, which parallel
 -- workers cannot start: hence PARALLEL UNSAFE, here and in its caller.
 -- (Looking tz up in pg_timezone_names instead costs some 40 ms a call.)
-CREATE FUNCTION cadence.auto_reply_local_date(received_at timestamptz, tz text) RETURNS date
+CREATE OR REPLACE FUNCTION cadence.auto_reply_local_date(received_at timestamptz, tz text) RETURNS date
 LANGUAGE plpgsql IMMUTABLE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -559,7 +559,7 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION cadence.auto_reply_return_date(body text, received_at timestamptz,
+CREATE OR REPLACE FUNCTION cadence.auto_reply_return_date(body text, received_at timestamptz,
 											   tz text DEFAULT 'UTC')
 RETURNS date
 LANGUAGE plpgsql IMMUTABLE PARALLEL UNSAFE

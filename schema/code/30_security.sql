@@ -14,11 +14,27 @@
 -- tenant_id evaluates it once, and a sequential scan pays some 50
 -- nanoseconds a row (the membership is looked up once per snapshot, see
 -- src/identity.c).
+--
+-- Every install and upgrade script makes the policies below afresh: first
+-- it drops those an earlier version made on the extension's tables (a
+-- fresh install has none).
+DO $$
+DECLARE
+	p record;
+BEGIN
+	FOR p IN SELECT pol.polname, pol.polrelid::regclass AS rel FROM pg_catalog.pg_policy pol
+			  JOIN pg_catalog.pg_depend d ON d.classid = 'pg_class'::regclass
+										 AND d.objid = pol.polrelid AND d.deptype = 'e'
+			  JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid AND e.extname = 'cadence' LOOP
+		EXECUTE format('DROP POLICY %I ON %s', p.polname, p.rel);
+	END LOOP;
+END
+$$;
 
 -- Who may change a cadence of a tenant owned by a user: the tenant's owners
 -- and admins, the cadence's own owner, or the engine (a DBA, Supabase's
 -- service_role, the runners).
-CREATE FUNCTION cadence.can_write_cadence(p_tenant_id text, p_owner_id text)
+CREATE OR REPLACE FUNCTION cadence.can_write_cadence(p_tenant_id text, p_owner_id text)
 RETURNS boolean
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp

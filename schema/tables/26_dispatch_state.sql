@@ -35,4 +35,3 @@ COMMENT ON TABLE cadence.daily_sends IS
 CREATE SEQUENCE cadence.runner_seq AS integer CYCLE;
 COMMENT ON SEQUENCE cadence.runner_seq IS
 	'Tokens of runner processes; see cadence.scheduled_actions.runner';
-SELECT pg_catalog.pg_extension_config_dump('cadence.runner_seq', '');

@@ -1,7 +1,7 @@
 -- What an application changes besides its cadences, runs and leads: the
 -- tenant's members, provider accounts, do-not-contact list, holiday
 -- calendars and templates.  Applications write no table but contacts
--- directly (schema/30_security.sql); these functions are how they change
+-- directly (schema/code/30_security.sql); these functions are how they change
 -- the rest.  JSON out, named arguments, each a PostgREST RPC.  They run as
 -- the extension's owner and touch the caller's tenant only:
 --
@@ -26,7 +26,7 @@
 -- Raise 55000 unless the tenant has an owner besides user_id.  The owners'
 -- rows are locked first, so that two owners demoting each other at once
 -- cannot leave the tenant without one.
-CREATE FUNCTION cadence.keep_an_owner(p_tenant_id text, p_user_id text) RETURNS void
+CREATE OR REPLACE FUNCTION cadence.keep_an_owner(p_tenant_id text, p_user_id text) RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -44,7 +44,7 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION cadence.set_member(user_id text, role text DEFAULT 'member') RETURNS jsonb
+CREATE OR REPLACE FUNCTION cadence.set_member(user_id text, role text DEFAULT 'member') RETURNS jsonb
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -82,7 +82,7 @@ $$;
 COMMENT ON FUNCTION cadence.set_member(text, text) IS
 	'Add a user to the caller''s tenant or change its role (owner, admin, member); owners and admins, and only an owner touches owners';
 
-CREATE FUNCTION cadence.remove_member(user_id text) RETURNS jsonb
+CREATE OR REPLACE FUNCTION cadence.remove_member(user_id text) RETURNS jsonb
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -111,7 +111,7 @@ COMMENT ON FUNCTION cadence.remove_member(text) IS
 
 -- A provider account as the API shows it: never its credentials, only
 -- the names of those it has.
-CREATE FUNCTION cadence.provider_json(p cadence.providers) RETURNS jsonb
+CREATE OR REPLACE FUNCTION cadence.provider_json(p cadence.providers) RETURNS jsonb
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -125,7 +125,7 @@ AS $$
 $$;
 
 -- The channels each kind of account sends on.
-CREATE FUNCTION cadence.provider_channels(kind text) RETURNS text[]
+CREATE OR REPLACE FUNCTION cadence.provider_channels(kind text) RETURNS text[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -159,7 +159,7 @@ $$;
 --                    default stops being one)
 -- Members left out keep their value.  Returns the account without its
 -- credentials (their names in credentialKeys).
-CREATE FUNCTION cadence.upsert_provider(account jsonb) RETURNS jsonb
+CREATE OR REPLACE FUNCTION cadence.upsert_provider(account jsonb) RETURNS jsonb
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -260,7 +260,7 @@ $$;
 COMMENT ON FUNCTION cadence.upsert_provider(jsonb) IS
 	'Create or change a provider account of the caller''s tenant (owners and admins); credentials are write-only and are cleared when baseUrl or kind change without new ones';
 
-CREATE FUNCTION cadence.delete_provider(id text) RETURNS jsonb
+CREATE OR REPLACE FUNCTION cadence.delete_provider(id text) RETURNS jsonb
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -282,7 +282,7 @@ COMMENT ON FUNCTION cadence.delete_provider(text) IS
 
 -- channel and address of the do-not-contact list, checked; the address as
 -- the list keeps it (lower case, trimmed).
-CREATE FUNCTION cadence.suppression_key(channel text, address text) RETURNS text
+CREATE OR REPLACE FUNCTION cadence.suppression_key(channel text, address text) RETURNS text
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -299,7 +299,7 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION cadence.add_suppression(channel text, address text,
+CREATE OR REPLACE FUNCTION cadence.add_suppression(channel text, address text,
 										reason text DEFAULT 'manual') RETURNS jsonb
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -330,7 +330,7 @@ $$;
 COMMENT ON FUNCTION cadence.add_suppression(text, text, text) IS
 	'Put an address on the caller''s tenant''s do-not-contact list for a channel (or all); any member';
 
-CREATE FUNCTION cadence.remove_suppression(channel text, address text) RETURNS jsonb
+CREATE OR REPLACE FUNCTION cadence.remove_suppression(channel text, address text) RETURNS jsonb
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -355,7 +355,7 @@ $$;
 COMMENT ON FUNCTION cadence.remove_suppression(text, text) IS
 	'Take an address off the caller''s tenant''s do-not-contact list (owners and admins); the removal is kept in the audit log';
 
-CREATE FUNCTION cadence.set_holiday(day date, name text DEFAULT NULL,
+CREATE OR REPLACE FUNCTION cadence.set_holiday(day date, name text DEFAULT NULL,
 									calendar text DEFAULT 'default') RETURNS jsonb
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -376,7 +376,7 @@ $$;
 COMMENT ON FUNCTION cadence.set_holiday(date, text, text) IS
 	'Add a day to a holiday calendar of the caller''s tenant (owners and admins); cadences name their calendar in settings.holidayCalendar';
 
-CREATE FUNCTION cadence.remove_holiday(day date, calendar text DEFAULT 'default') RETURNS jsonb
+CREATE OR REPLACE FUNCTION cadence.remove_holiday(day date, calendar text DEFAULT 'default') RETURNS jsonb
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -393,7 +393,7 @@ COMMENT ON FUNCTION cadence.remove_holiday(date, text) IS
 	'Take a day off a holiday calendar of the caller''s tenant (owners and admins)';
 
 -- A template as the API shows it.
-CREATE FUNCTION cadence.template_json(t cadence.templates) RETURNS jsonb
+CREATE OR REPLACE FUNCTION cadence.template_json(t cadence.templates) RETURNS jsonb
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -407,7 +407,7 @@ $$;
 -- upsert_template(template): create or replace a template of the caller's
 -- tenant: {id?, name, channel? (email, sms, whatsapp; default email),
 -- subject?, bodyHtml?, bodyText?}, one of the bodies at least.
-CREATE FUNCTION cadence.upsert_template(template jsonb) RETURNS jsonb
+CREATE OR REPLACE FUNCTION cadence.upsert_template(template jsonb) RETURNS jsonb
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -449,7 +449,7 @@ $$;
 COMMENT ON FUNCTION cadence.upsert_template(jsonb) IS
 	'Create or replace a message template of the caller''s tenant, which steps name by templateId; any member';
 
-CREATE FUNCTION cadence.delete_template(id text) RETURNS jsonb
+CREATE OR REPLACE FUNCTION cadence.delete_template(id text) RETURNS jsonb
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$

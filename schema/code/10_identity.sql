@@ -7,37 +7,37 @@
 -- functions; the policies call current_tenant() as a plain STABLE function
 -- (no sub-select), which is what Citus accepts on distributed tables.
 
-CREATE FUNCTION cadence.current_tenant() RETURNS text
+CREATE OR REPLACE FUNCTION cadence.current_tenant() RETURNS text
 LANGUAGE C STABLE PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'cadence_current_tenant';
 COMMENT ON FUNCTION cadence.current_tenant() IS
 	'Tenant of the caller: JWT claim tenant_id (top level or under app_metadata), else the setting cadence.tenant_id; NULL unless the caller is a member of it or its role bypasses row-level security';
 
-CREATE FUNCTION cadence.current_user_id() RETURNS text
+CREATE OR REPLACE FUNCTION cadence.current_user_id() RETURNS text
 LANGUAGE C STABLE PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'cadence_current_user_id';
 COMMENT ON FUNCTION cadence.current_user_id() IS
 	'User of the caller: JWT claim sub, else the setting cadence.user_id';
 
-CREATE FUNCTION cadence.current_member_role() RETURNS text
+CREATE OR REPLACE FUNCTION cadence.current_member_role() RETURNS text
 LANGUAGE C STABLE PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'cadence_current_member_role';
 COMMENT ON FUNCTION cadence.current_member_role() IS
 	'Role of the caller in its tenant (owner, admin, member), or NULL for a caller that is not a member';
 
-CREATE FUNCTION cadence.require_tenant() RETURNS text
+CREATE OR REPLACE FUNCTION cadence.require_tenant() RETURNS text
 LANGUAGE C STABLE
 AS 'MODULE_PATHNAME', 'cadence_require_tenant';
 COMMENT ON FUNCTION cadence.require_tenant() IS
 	'The caller''s tenant, or error 42501 when the session names none or is not a member of the one it names';
 
-CREATE FUNCTION cadence.caller_is_engine() RETURNS boolean
+CREATE OR REPLACE FUNCTION cadence.caller_is_engine() RETURNS boolean
 LANGUAGE C STABLE PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'cadence_caller_is_engine';
 COMMENT ON FUNCTION cadence.caller_is_engine() IS
 	'Whether the caller is the engine or a DBA (its role bypasses row-level security, or it acts through in_tenant) rather than a user: it may do whatever a tenant owner may';
 
-CREATE FUNCTION cadence.in_tenant(tenant_id text, statement text, arg jsonb)
+CREATE OR REPLACE FUNCTION cadence.in_tenant(tenant_id text, statement text, arg jsonb)
 RETURNS jsonb
 LANGUAGE C VOLATILE
 AS 'MODULE_PATHNAME', 'cadence_in_tenant';
@@ -48,7 +48,7 @@ COMMENT ON FUNCTION cadence.in_tenant(text, text, jsonb) IS
 -- SET LOCAL ROLE authenticated), else the login role.  Unlike current_user
 -- it stays the caller's inside a SECURITY DEFINER function, which is how
 -- ingest_webhook tells who called it.
-CREATE FUNCTION cadence.calling_role() RETURNS name
+CREATE OR REPLACE FUNCTION cadence.calling_role() RETURNS name
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$

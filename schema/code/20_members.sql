@@ -1,23 +1,10 @@
--- Tenant membership.  A DBA adds the first owner of a tenant (or a service
--- role does, with cadence.set_member); its owners and admins add the rest.
--- The ids are whatever the application uses (UUID strings in Supabase).
-
-CREATE TABLE cadence.members (
-	tenant_id	text COLLATE "C" NOT NULL,
-	user_id		text COLLATE "C" NOT NULL,
-	role		text NOT NULL DEFAULT 'member'
-				CHECK (role IN ('owner', 'admin', 'member')),
-	created_at	timestamptz NOT NULL DEFAULT now(),
-	PRIMARY KEY (tenant_id, user_id)
-);
-COMMENT ON TABLE cadence.members IS
-	'Who belongs to a tenant and with which role: owner and admin may change any cadence, member only their own';
+-- What a member's role lets it do (the table is schema/tables/20_members.sql).
 
 -- Raise 42501 unless the caller may act with role p_min in its tenant
 -- (member < admin < owner): a member with that role or a higher one, or
 -- the engine or a DBA (caller_is_engine).  p_what names the act for the
 -- message ('remove suppressions').  Returns the caller's tenant.
-CREATE FUNCTION cadence.require_role(p_min text, p_what text) RETURNS text
+CREATE OR REPLACE FUNCTION cadence.require_role(p_min text, p_what text) RETURNS text
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$

@@ -4,7 +4,7 @@
 -- each reading only the caller's tenant (cadence.require_tenant).
 
 -- A percentage of part in whole, one decimal (0 when whole is 0).
-CREATE FUNCTION cadence.rate(part bigint, whole bigint) RETURNS numeric
+CREATE OR REPLACE FUNCTION cadence.rate(part bigint, whole bigint) RETURNS numeric
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -14,7 +14,7 @@ $$;
 
 -- Counters of one step or variant (a cadence.step_stats row, or their sum)
 -- with their rates: opens, clicks, replies and bounces per message sent.
-CREATE FUNCTION cadence.step_counts_json(sent bigint, delivered bigint, opened bigint,
+CREATE OR REPLACE FUNCTION cadence.step_counts_json(sent bigint, delivered bigint, opened bigint,
 										 clicked bigint, replied bigint, bounced bigint,
 										 failed bigint, skipped bigint)
 RETURNS jsonb
@@ -36,7 +36,7 @@ $$;
 -- and skipped with their rates, and the same per A/B variant.  Read from
 -- the counters the runners and ingest_webhook keep (cadence.step_stats)
 -- and the runs' status index: a few rows however many actions there are.
-CREATE FUNCTION cadence.sequence_stats(cadence_id text) RETURNS jsonb
+CREATE OR REPLACE FUNCTION cadence.sequence_stats(cadence_id text) RETURNS jsonb
 LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -114,7 +114,7 @@ COMMENT ON FUNCTION cadence.sequence_stats(text) IS
 
 -- Count a cadence's step statistics again from its scheduled actions, for
 -- after rows were changed by hand; returns the steps counted.
-CREATE FUNCTION cadence.recount_stats(cadence_id text) RETURNS integer
+CREATE OR REPLACE FUNCTION cadence.recount_stats(cadence_id text) RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -144,7 +144,7 @@ COMMENT ON FUNCTION cadence.recount_stats(text) IS
 	'Count a cadence''s step statistics again from its scheduled actions (owners and admins)';
 
 -- One page (1-based) of page_size rows, checked.
-CREATE FUNCTION cadence.check_page(page integer, page_size integer) RETURNS void
+CREATE OR REPLACE FUNCTION cadence.check_page(page integer, page_size integer) RETURNS void
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -161,7 +161,7 @@ END
 $$;
 
 -- A run in seed 003's enrollment shape.
-CREATE FUNCTION cadence.enrollment_json(r cadence.runs) RETURNS jsonb
+CREATE OR REPLACE FUNCTION cadence.enrollment_json(r cadence.runs) RETURNS jsonb
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -180,7 +180,7 @@ $$;
 -- seed 003's GET /sequences/:id/enrollments: a cadence's enrollments,
 -- newest first, optionally of one status or assignee, one page at a time:
 -- {"data": [...], "page", "pageSize", "total"}.
-CREATE FUNCTION cadence.list_enrollments(cadence_id text, status text DEFAULT NULL,
+CREATE OR REPLACE FUNCTION cadence.list_enrollments(cadence_id text, status text DEFAULT NULL,
 										 assigned_to text DEFAULT NULL, page integer DEFAULT 1,
 										 page_size integer DEFAULT 20)
 RETURNS jsonb
@@ -222,7 +222,7 @@ COMMENT ON FUNCTION cadence.list_enrollments(text, text, text, integer, integer)
 
 -- seed 003's GET /sequences/:id/enrollments/:enrollmentId: a run and its
 -- steps, with what happened to each.
-CREATE FUNCTION cadence.get_enrollment(run_id bigint) RETURNS jsonb
+CREATE OR REPLACE FUNCTION cadence.get_enrollment(run_id bigint) RETURNS jsonb
 LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -256,7 +256,7 @@ COMMENT ON FUNCTION cadence.get_enrollment(bigint) IS
 -- the run's zone: overdue included), one page at a time.  status
 -- pending_manual (default) means open tasks; also completed, skipped,
 -- cancelled, or all.
-CREATE FUNCTION cadence.list_tasks(assigned_to text DEFAULT NULL, status text DEFAULT 'pending_manual',
+CREATE OR REPLACE FUNCTION cadence.list_tasks(assigned_to text DEFAULT NULL, status text DEFAULT 'pending_manual',
 								   due_date date DEFAULT NULL, page integer DEFAULT 1,
 								   page_size integer DEFAULT 50)
 RETURNS jsonb
@@ -308,7 +308,7 @@ COMMENT ON FUNCTION cadence.list_tasks(text, text, date, integer, integer) IS
 -- Declare variant_id the winner of a step's A/B test: runs enrolled from
 -- now on (from this transaction's start) get it; runs under way keep
 -- theirs.  Owners and admins.
-CREATE FUNCTION cadence.declare_winner(cadence_id text, action_id text, variant_id text)
+CREATE OR REPLACE FUNCTION cadence.declare_winner(cadence_id text, action_id text, variant_id text)
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp

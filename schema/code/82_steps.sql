@@ -9,7 +9,7 @@
 -- like the functions it calls, so that the runners' statements inline it;
 -- so it has no SET search_path, and names every function and operator in
 -- pg_catalog instead.
-CREATE FUNCTION cadence.template_vars(lead_id text, first_name text, last_name text,
+CREATE OR REPLACE FUNCTION cadence.template_vars(lead_id text, first_name text, last_name text,
 									  email text, phone text, whatsapp text,
 									  company text, timezone text, owner_id text,
 									  status text, tags text[], attributes jsonb,
@@ -34,7 +34,7 @@ COMMENT ON FUNCTION cadence.template_vars(text, text, text, text, text, text, te
 -- into one variant's share of the summed weights (1 each when not given).
 -- The same run always gets the same variant; runs spread over the variants
 -- in proportion to their weights.  All weights 0: the first variant.
-CREATE FUNCTION cadence.pick_variant(variants jsonb, run_id bigint, action_id text)
+CREATE OR REPLACE FUNCTION cadence.pick_variant(variants jsonb, run_id bigint, action_id text)
 RETURNS jsonb
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -56,7 +56,7 @@ COMMENT ON FUNCTION cadence.pick_variant(jsonb, bigint, text) IS
 -- The variant a run gets for a step: the declared winner when the run was
 -- enrolled after it was declared (and it is still one of the variants),
 -- else pick_variant's.
-CREATE FUNCTION cadence.step_variant(tenant_id text, cadence_id text, action_id text,
+CREATE OR REPLACE FUNCTION cadence.step_variant(tenant_id text, cadence_id text, action_id text,
 									 variants jsonb, run_id bigint, enrolled_at timestamptz)
 RETURNS jsonb
 LANGUAGE sql STABLE
@@ -75,7 +75,7 @@ $$;
 -- object (sms, email, whatsapp, webhook, task) is merged into the step's
 -- one member by member, so a variant names only what it changes:
 --   {"id": "B", "weight": 30, "email": {"subject": "Quick question"}}
-CREATE FUNCTION cadence.variant_config(config jsonb, action_type text, variant jsonb)
+CREATE OR REPLACE FUNCTION cadence.variant_config(config jsonb, action_type text, variant jsonb)
 RETURNS jsonb
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -99,7 +99,7 @@ COMMENT ON FUNCTION cadence.variant_config(jsonb, text, jsonb) IS
 --                                   or an opt-out, STOP or spam report on the
 --                                   do-not-contact list for its addresses
 -- condition.step (an action id) looks at that step's message only.
-CREATE FUNCTION cadence.condition_holds(tenant_id text, run_id bigint, step_number integer,
+CREATE OR REPLACE FUNCTION cadence.condition_holds(tenant_id text, run_id bigint, step_number integer,
 										condition jsonb)
 RETURNS boolean
 LANGUAGE plpgsql STABLE
@@ -149,7 +149,7 @@ COMMENT ON FUNCTION cadence.condition_holds(text, bigint, integer, jsonb) IS
 	'Whether a step''s condition (if_replied, if_opened, if_clicked, if_bounced, if_unsubscribed, their negations, always) holds for a run';
 
 -- The conditions there are, as error hints list them.
-CREATE FUNCTION cadence.condition_hint() RETURNS text
+CREATE OR REPLACE FUNCTION cadence.condition_hint() RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -169,7 +169,7 @@ $$;
 --                   template of the lead's variables
 --   add_to_campaign {"cadenceId": "...", "startAtStep"?}: enrolls the lead in
 --                   that (active) cadence with the same assignee, at `at`
-CREATE FUNCTION cadence.apply_lead_action(tenant_id text, run_id bigint, spec jsonb,
+CREATE OR REPLACE FUNCTION cadence.apply_lead_action(tenant_id text, run_id bigint, spec jsonb,
 										  at timestamptz DEFAULT now())
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE
@@ -256,7 +256,7 @@ COMMENT ON FUNCTION cadence.apply_lead_action(text, bigint, jsonb, timestamptz) 
 	'Do a lead action step for a run (update_status, mark_qualified, tag_lead, assign_to_user, notify_user, add_to_campaign) and say what it did';
 
 -- The lead actions there are, as error hints list them.
-CREATE FUNCTION cadence.lead_action_hint() RETURNS text
+CREATE OR REPLACE FUNCTION cadence.lead_action_hint() RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -272,7 +272,7 @@ $$;
 -- continue when absent; a jump's toStep (an action id or a step number) is
 -- returned as the step number of the run's cadence version.  at is the
 -- runner's clock.
-CREATE FUNCTION cadence.execute_logic_step(tenant_id text, run_id bigint, step_number integer,
+CREATE OR REPLACE FUNCTION cadence.execute_logic_step(tenant_id text, run_id bigint, step_number integer,
 										   step_type text, config jsonb, condition jsonb,
 										   at timestamptz)
 RETURNS jsonb

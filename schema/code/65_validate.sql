@@ -15,7 +15,7 @@
 --   22003 numeric_value_out_of_range  an integer beyond 2147483647
 --
 -- Schedule rules and scheduling settings are checked by the C validators of
--- schema/60_schedule.sql, the same code that computes due times, so what is
+-- schema/code/60_schedule.sql, the same code that computes due times, so what is
 -- accepted here is exactly what the planner can plan.
 --
 -- A JSON null is treated as an absent field everywhere: it satisfies no
@@ -23,7 +23,7 @@
 
 -- What a JSON value is, for error messages: 'string "one"', 'number 1.5',
 -- 'an array'.  Long values are cut at 60 characters.
-CREATE FUNCTION cadence.json_describe(v jsonb) RETURNS text
+CREATE OR REPLACE FUNCTION cadence.json_describe(v jsonb) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -39,7 +39,7 @@ AS $$
 $$;
 
 -- The path of a member: 'key' at the top level, else 'parent.key'.
-CREATE FUNCTION cadence.json_path(parent text, key text) RETURNS text
+CREATE OR REPLACE FUNCTION cadence.json_path(parent text, key text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -48,7 +48,7 @@ $$;
 
 -- {key: value}, or {} when value is NULL: builds objects whose optional
 -- members are omitted rather than null.
-CREATE FUNCTION cadence.json_opt(key text, value jsonb) RETURNS jsonb
+CREATE OR REPLACE FUNCTION cadence.json_opt(key text, value jsonb) RETURNS jsonb
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -57,7 +57,7 @@ AS $$
 $$;
 
 -- Raise 23502 for a missing required field.
-CREATE FUNCTION cadence.raise_missing(path text, hint text DEFAULT NULL) RETURNS void
+CREATE OR REPLACE FUNCTION cadence.raise_missing(path text, hint text DEFAULT NULL) RETURNS void
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -72,7 +72,7 @@ $$;
 -- Raise 22023 unless v is of the expected JSON type: object, array,
 -- string, boolean, number, or integer (a whole number that fits int4;
 -- beyond that 22003).
-CREATE FUNCTION cadence.expect_type(v jsonb, path text, expected text) RETURNS void
+CREATE OR REPLACE FUNCTION cadence.expect_type(v jsonb, path text, expected text) RETURNS void
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -98,7 +98,7 @@ $$;
 
 -- The member key of obj, checked to be of the expected type (see
 -- expect_type); NULL when absent or JSON null, or 23502 when required.
-CREATE FUNCTION cadence.json_field(obj jsonb, key text, path text, expected text,
+CREATE OR REPLACE FUNCTION cadence.json_field(obj jsonb, key text, path text, expected text,
 								   required boolean DEFAULT false) RETURNS jsonb
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
@@ -124,7 +124,7 @@ $$;
 -- control character, which would end the header and start one of its own;
 -- the runners refuse the same when a rendered subject or a lead's address
 -- does (src/provider_util.c).
-CREATE FUNCTION cadence.json_header_field(obj jsonb, key text, path text) RETURNS jsonb
+CREATE OR REPLACE FUNCTION cadence.json_header_field(obj jsonb, key text, path text) RETURNS jsonb
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -144,7 +144,7 @@ $$;
 -- misspelt field ("timeZone") is an error instead of a silent default.
 -- Members in ignored are accepted and have no effect (the read-only fields
 -- get_cadence returns, so that its output can be sent back).
-CREATE FUNCTION cadence.reject_unknown_keys(obj jsonb, allowed text[], path text,
+CREATE OR REPLACE FUNCTION cadence.reject_unknown_keys(obj jsonb, allowed text[], path text,
 											ignored text[] DEFAULT '{}') RETURNS void
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
@@ -171,7 +171,7 @@ $$;
 -- A body an upsert function takes (what names it in messages: 'a
 -- cadence'): a JSON object (22023 otherwise) with no member but the allowed
 -- ones (and the ignored, read-only ones).
-CREATE FUNCTION cadence.check_body(body jsonb, what text, allowed text[],
+CREATE OR REPLACE FUNCTION cadence.check_body(body jsonb, what text, allowed text[],
 								   ignored text[] DEFAULT '{}') RETURNS void
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
@@ -188,7 +188,7 @@ $$;
 
 -- The id a body gives, NULL when it gives none (the upsert generates one);
 -- 23514 for an empty one.
-CREATE FUNCTION cadence.body_id(body jsonb) RETURNS text
+CREATE OR REPLACE FUNCTION cadence.body_id(body jsonb) RETURNS text
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -209,7 +209,7 @@ $$;
 -- practice: the validators work out where the first repeat is before they
 -- walk the elements, and raise it (raise_duplicate) when they get there, so
 -- a body with several errors reports the one it always did.
-CREATE FUNCTION cadence.first_repeat(keys jsonb) RETURNS integer
+CREATE OR REPLACE FUNCTION cadence.first_repeat(keys jsonb) RETURNS integer
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -222,7 +222,7 @@ $$;
 
 -- Raise 23505 for a value met before: 'duplicate dayNumber 1 at
 -- days[1].dayNumber'.
-CREATE FUNCTION cadence.raise_duplicate(v jsonb, label text, path text, hint text DEFAULT NULL)
+CREATE OR REPLACE FUNCTION cadence.raise_duplicate(v jsonb, label text, path text, hint text DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
@@ -239,7 +239,7 @@ $$;
 -- The caps on the size of a cadence, checked before anything else is, so
 -- that refusing a body over them costs little: at most 10,000 actions in
 -- all, on days numbered at most 3,660 (ten years).  54000 otherwise.
-CREATE FUNCTION cadence.check_cadence_size(action_count bigint, path text) RETURNS void
+CREATE OR REPLACE FUNCTION cadence.check_cadence_size(action_count bigint, path text) RETURNS void
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -254,7 +254,7 @@ $$;
 
 -- The action types cadence can run, in the order error hints list them.
 -- cadence.cadence_actions checks the same list.
-CREATE FUNCTION cadence.action_types() RETURNS text[]
+CREATE OR REPLACE FUNCTION cadence.action_types() RETURNS text[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -268,7 +268,7 @@ $$;
 -- config.inactiveDays (when given) is a whole number of days, at least 1;
 -- for lead_assigned, config.assignedTo (when given) is a user id string.
 -- No trigger means manual enrollment only.  Returns the trigger as given.
-CREATE FUNCTION cadence.validate_trigger(trigger jsonb, path text) RETURNS jsonb
+CREATE OR REPLACE FUNCTION cadence.validate_trigger(trigger jsonb, path text) RETURNS jsonb
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -302,7 +302,7 @@ $$;
 
 -- exitConditions: which outcomes end a run, each a boolean.  Returns them
 -- as given ({} when absent: the runner's defaults apply).
-CREATE FUNCTION cadence.validate_exit_conditions(conditions jsonb, path text) RETURNS jsonb
+CREATE OR REPLACE FUNCTION cadence.validate_exit_conditions(conditions jsonb, path text) RETURNS jsonb
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -330,7 +330,7 @@ $$;
 -- something comes back: pauseCompanyOnReply, a boolean, and
 -- autoReplyPauseDays, 1 to 366.  Scheduling keys are checked by
 -- validate_settings (C).
-CREATE FUNCTION cadence.validate_send_settings(settings jsonb, path text) RETURNS void
+CREATE OR REPLACE FUNCTION cadence.validate_send_settings(settings jsonb, path text) RETURNS void
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -393,7 +393,7 @@ $$;
 --   webhook      webhook.url, an http or https URL
 --   lead_action  leadAction, see validate_lead_action
 -- Other types need nothing; their config is free-form.
-CREATE FUNCTION cadence.validate_action_config(action_type text, config jsonb, path text)
+CREATE OR REPLACE FUNCTION cadence.validate_action_config(action_type text, config jsonb, path text)
 RETURNS void
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
@@ -471,7 +471,7 @@ $$;
 -- variants, condition; optional members omitted when null, so the result
 -- has exactly the shape get_cadence returns.  scheduleRule and config are
 -- kept as given.
-CREATE FUNCTION cadence.normalize_action(action jsonb, path text, default_id text)
+CREATE OR REPLACE FUNCTION cadence.normalize_action(action jsonb, path text, default_id text)
 RETURNS jsonb
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -537,7 +537,7 @@ $$;
 -- order given, an action without an id getting 'd<day>-a<position>'; action
 -- ids unique across the cadence.  Returns the days sorted by dayNumber.
 -- A day may have no actions, and days may be empty (a draft).
-CREATE FUNCTION cadence.normalize_days(days jsonb, path text) RETURNS jsonb
+CREATE OR REPLACE FUNCTION cadence.normalize_days(days jsonb, path text) RETURNS jsonb
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -646,7 +646,7 @@ $$;
 -- other fields (settings, exitConditions, channel, ...) are read by
 -- validate_cadence_body as for days[].  Errors name the step's own fields
 -- (steps[2].delayDays, steps[2].sendAt).
-CREATE FUNCTION cadence.steps_to_days(steps jsonb, settings jsonb) RETURNS jsonb
+CREATE OR REPLACE FUNCTION cadence.steps_to_days(steps jsonb, settings jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -801,7 +801,7 @@ $$;
 --   status, version, ownerId, createdAt, updatedAt
 --                   read-only: accepted so that get_cadence's output can be
 --                   sent back, and ignored
-CREATE FUNCTION cadence.validate_cadence_body(body jsonb) RETURNS jsonb
+CREATE OR REPLACE FUNCTION cadence.validate_cadence_body(body jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$

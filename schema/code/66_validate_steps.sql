@@ -1,7 +1,7 @@
 -- Validation of what steps may carry beyond a schedule and a message: A/B
 -- variants, conditions and their branches, and lead actions (seed 004).
 -- Called by normalize_action and validate_cadence_body
--- (schema/65_validate.sql), with the same kind of errors: the JSON path,
+-- (schema/code/65_validate.sql), with the same kind of errors: the JSON path,
 -- the bad value, a real SQLSTATE.
 
 -- variants: A/B variants of a message step (sms, email, whatsapp), an array
@@ -9,7 +9,7 @@
 -- scheduled action that used it), an optional non-negative weight and name;
 -- its other members are laid over the step's config (see variant_config),
 -- and the config each variant sends must itself be valid.
-CREATE FUNCTION cadence.validate_variants(variants jsonb, action_type text, config jsonb,
+CREATE OR REPLACE FUNCTION cadence.validate_variants(variants jsonb, action_type text, config jsonb,
 										  path text)
 RETURNS void
 LANGUAGE plpgsql STABLE
@@ -61,7 +61,7 @@ $$;
 --                                                (default), replied,
 --                                                meeting_booked, bounced,
 --                                                unsubscribed or cancelled
-CREATE FUNCTION cadence.validate_branch(branch jsonb, path text) RETURNS void
+CREATE OR REPLACE FUNCTION cadence.validate_branch(branch jsonb, path text) RETURNS void
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -111,7 +111,7 @@ $$;
 -- whose message alone is looked at.  then and else (branches, default
 -- continue) belong to condition steps; on any other step the condition
 -- decides whether the step happens at all (else it is skipped).
-CREATE FUNCTION cadence.validate_condition(condition jsonb, branching boolean, path text)
+CREATE OR REPLACE FUNCTION cadence.validate_condition(condition jsonb, branching boolean, path text)
 RETURNS void
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
@@ -140,7 +140,7 @@ $$;
 
 -- config.leadAction of a lead_action step (path is its path); see
 -- apply_lead_action for what each does.
-CREATE FUNCTION cadence.validate_lead_action(spec jsonb, path text) RETURNS void
+CREATE OR REPLACE FUNCTION cadence.validate_lead_action(spec jsonb, path text) RETURNS void
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -195,7 +195,7 @@ $$;
 -- What a cadence's steps say about other steps (its normalised days):
 -- every jump goes forward to a step that exists, and a condition's "step"
 -- names a step before it.  22023 naming the condition's action otherwise.
-CREATE FUNCTION cadence.validate_step_references(days jsonb) RETURNS void
+CREATE OR REPLACE FUNCTION cadence.validate_step_references(days jsonb) RETURNS void
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$

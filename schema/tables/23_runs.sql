@@ -107,8 +107,9 @@ CREATE INDEX runs_resume_idx ON cadence.runs (resume_at)
 -- without a foreign key: the planner writes a run and all its actions in
 -- one statement, and a per-row key check would cost more than the insert
 -- itself (and go quadratic when stale statistics make the check's plan
--- scan).  Deleting a run deletes its actions (runs_delete_actions below);
--- events, the audit log, outlive what they describe.
+-- scan).  Deleting a run deletes its actions (runs_delete_actions, in
+-- schema/code/23_runs.sql); events, the audit log, outlive what they
+-- describe.
 CREATE TABLE cadence.scheduled_actions (
 	tenant_id			text COLLATE "C" NOT NULL,
 	id					bigint GENERATED ALWAYS AS IDENTITY,
@@ -186,21 +187,6 @@ CREATE INDEX scheduled_actions_sent_id_idx ON cadence.scheduled_actions (id)
 CREATE INDEX scheduled_actions_provider_msg_idx
 	ON cadence.scheduled_actions (provider_message_id)
 	WHERE provider_message_id IS NOT NULL;
-
-CREATE FUNCTION cadence.delete_run_actions() RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	DELETE FROM cadence.scheduled_actions a
-	 USING gone g
-	 WHERE a.tenant_id = g.tenant_id AND a.run_id = g.id;
-	RETURN NULL;
-END
-$$;
-CREATE TRIGGER runs_delete_actions AFTER DELETE ON cadence.runs
-	REFERENCING OLD TABLE AS gone
-	FOR EACH STATEMENT EXECUTE FUNCTION cadence.delete_run_actions();
 
 -- Every request a runner makes to a provider is an event, with its
 -- payload's attempt, runner (token) and outcome: accepted (2xx), refused

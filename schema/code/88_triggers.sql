@@ -7,7 +7,7 @@
 -- with config.stage equal to value (the new stage) or absent.  The run's
 -- assignee is the new owner for lead_assigned.  Returns one
 -- {cadenceId, runId, outcome, reason?} per cadence.
-CREATE FUNCTION cadence.enroll_on_trigger(lead_id text, trigger_type text, value text,
+CREATE OR REPLACE FUNCTION cadence.enroll_on_trigger(lead_id text, trigger_type text, value text,
 										  at timestamptz DEFAULT now())
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -57,7 +57,7 @@ COMMENT ON FUNCTION cadence.enroll_on_trigger(text, text, text, timestamptz) IS
 --   CREATE TRIGGER leads_assigned AFTER INSERT OR UPDATE OF owner_id
 --     ON cadence.contacts FOR EACH ROW
 --     EXECUTE FUNCTION cadence.lead_assigned_trigger('id', 'owner_id', 'tenant_id');
-CREATE FUNCTION cadence.lead_assigned_trigger() RETURNS trigger
+CREATE OR REPLACE FUNCTION cadence.lead_assigned_trigger() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -90,7 +90,7 @@ COMMENT ON FUNCTION cadence.lead_assigned_trigger() IS
 -- and are not opted out.  As a daily pg_cron job:
 --   SELECT cron.schedule('reactivation', '0 9 * * *',
 --     $$SET cadence.tenant_id = 'acme'; SELECT cadence.enroll_inactive('reactivation')$$);
-CREATE FUNCTION cadence.enroll_inactive(cadence_id text, inactive_days integer DEFAULT NULL,
+CREATE OR REPLACE FUNCTION cadence.enroll_inactive(cadence_id text, inactive_days integer DEFAULT NULL,
 										"limit" integer DEFAULT 100, as_of timestamptz DEFAULT now())
 RETURNS TABLE (lead_id text, outcome text, run_id bigint, reason text)
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -147,11 +147,11 @@ COMMENT ON FUNCTION cadence.enroll_inactive(text, integer, integer, timestamptz)
 --                                  action.completed
 --   sequence.step.pending_manual   action.pending_manual
 -- SET cadence.notify = off turns them off (for a bulk load, say).
-CREATE FUNCTION cadence.publish_events() RETURNS trigger
+CREATE OR REPLACE FUNCTION cadence.publish_events() RETURNS trigger
 LANGUAGE C
 AS 'MODULE_PATHNAME', 'cadence_publish_events';
 COMMENT ON FUNCTION cadence.publish_events() IS
 	'Statement trigger on cadence.events: publishes run and step events with pg_notify on seed 003''s channels, unless cadence.notify is off';
-CREATE TRIGGER events_publish AFTER INSERT ON cadence.events
+CREATE OR REPLACE TRIGGER events_publish AFTER INSERT ON cadence.events
 	REFERENCING NEW TABLE AS new_events
 	FOR EACH STATEMENT EXECUTE FUNCTION cadence.publish_events();

@@ -38,14 +38,14 @@
 
 -- Whether what a caller presented (a signature, a MAC, a token) is what
 -- was expected, in constant time (src/signature.c).
-CREATE FUNCTION cadence.secure_equal(presented text, expected text) RETURNS boolean
+CREATE OR REPLACE FUNCTION cadence.secure_equal(presented text, expected text) RETURNS boolean
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'cadence_secure_equal';
 COMMENT ON FUNCTION cadence.secure_equal(text, text) IS
 	'Whether presented equals expected, compared in constant time (SHA-256 digests of both, CRYPTO_memcmp)';
 
 -- Refuse a webhook whose signature does not check out.
-CREATE FUNCTION cadence.refuse_webhook(provider text, why text, hint text DEFAULT NULL)
+CREATE OR REPLACE FUNCTION cadence.refuse_webhook(provider text, why text, hint text DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
@@ -58,7 +58,7 @@ END
 $$;
 
 -- A signed timestamp (Unix seconds) within five minutes of now.
-CREATE FUNCTION cadence.check_webhook_time(provider text, ts text) RETURNS void
+CREATE OR REPLACE FUNCTION cadence.check_webhook_time(provider text, ts text) RETURNS void
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -73,7 +73,7 @@ END
 $$;
 
 -- Twilio's X-Twilio-Signature of the form parameters params posted to url.
-CREATE FUNCTION cadence.twilio_signature(auth_token text, url text, params jsonb) RETURNS text
+CREATE OR REPLACE FUNCTION cadence.twilio_signature(auth_token text, url text, params jsonb) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -87,7 +87,7 @@ COMMENT ON FUNCTION cadence.twilio_signature(text, text, jsonb) IS
 
 -- The Standard Webhooks signature ("v1,<base64>") of a body under a
 -- whsec_ secret.
-CREATE FUNCTION cadence.standard_webhook_signature(secret text, id text, ts text, body text)
+CREATE OR REPLACE FUNCTION cadence.standard_webhook_signature(secret text, id text, ts text, body text)
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -103,7 +103,7 @@ COMMENT ON FUNCTION cadence.standard_webhook_signature(text, text, text, text) I
 -- providers), and the credential that holds each scheme's secret.
 -- Kinds without a scheme of their own (smtp, postmark) have no secret but
 -- inboundToken.
-CREATE FUNCTION cadence.webhook_scheme(kind text) RETURNS text
+CREATE OR REPLACE FUNCTION cadence.webhook_scheme(kind text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -111,7 +111,7 @@ AS $$
 					 WHEN 'twilio' THEN 'twilio' WHEN 'resend' THEN 'resend'
 					 WHEN 'sendgrid' THEN 'sendgrid' WHEN 'calendly' THEN 'calendly' END
 $$;
-CREATE FUNCTION cadence.webhook_secret_name(scheme text) RETURNS text
+CREATE OR REPLACE FUNCTION cadence.webhook_secret_name(scheme text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -124,7 +124,7 @@ $$;
 -- password of HTTP basic auth (Authorization: Basic, as
 -- https://cadence:TOKEN@host/... sends it), else the URL's token query
 -- parameter; NULL when there is none.
-CREATE FUNCTION cadence.presented_token(headers jsonb, url text) RETURNS text
+CREATE OR REPLACE FUNCTION cadence.presented_token(headers jsonb, url text) RETURNS text
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -151,7 +151,7 @@ $$;
 -- signature or token is missing or wrong, or the delivery is another
 -- provider's than the account's.  raw is the body as received (NULL when
 -- only the parsed payload was given).
-CREATE FUNCTION cadence.verify_webhook(provider text, raw text, payload jsonb, headers jsonb,
+CREATE OR REPLACE FUNCTION cadence.verify_webhook(provider text, raw text, payload jsonb, headers jsonb,
 									   url text, account cadence.providers)
 RETURNS text
 LANGUAGE plpgsql STABLE
@@ -261,7 +261,7 @@ COMMENT ON FUNCTION cadence.verify_webhook(text, text, jsonb, jsonb, text, caden
 -- "unsigned" (no account, or no secret), or "refused" with the SQLSTATE,
 -- message and hint the check raised.  ingest_webhook weighs the verdicts
 -- of every account a delivery concerns before it refuses anything.
-CREATE FUNCTION cadence.check_account(provider text, raw text, payload jsonb, headers jsonb,
+CREATE OR REPLACE FUNCTION cadence.check_account(provider text, raw text, payload jsonb, headers jsonb,
 									  url text, account cadence.providers)
 RETURNS jsonb
 LANGUAGE plpgsql STABLE
@@ -291,7 +291,7 @@ $$;
 -- an inbound e-mail went to, every Calendly account (its signing key
 -- tells).  With a tenant (scope), every account of that kind of the
 -- tenant, whatever the signal gives.
-CREATE FUNCTION cadence.receiving_accounts(provider text, account text, scope text)
+CREATE OR REPLACE FUNCTION cadence.receiving_accounts(provider text, account text, scope text)
 RETURNS SETOF cadence.providers
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -323,7 +323,7 @@ $$;
 -- signal that concerns some tenant but is allowed for none the refusal
 -- to raise ({state, message, hint}).  Each account is checked once,
 -- however many signals it concerns.
-CREATE FUNCTION cadence.authorise_signals(provider text, raw text, body jsonb, headers jsonb,
+CREATE OR REPLACE FUNCTION cadence.authorise_signals(provider text, raw text, body jsonb, headers jsonb,
 										  url text, scope text, signals cadence.signal[],
 										  actions cadence.scheduled_actions[])
 RETURNS TABLE (i integer, tenants text[], verified boolean, refusal jsonb)

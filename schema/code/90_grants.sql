@@ -6,14 +6,13 @@
 --     RPC endpoint for every user of the application;
 --   SELECT on every table, through row-level security, but not on the
 --     providers' credentials;
---   INSERT, UPDATE, DELETE on cadence.contacts (see schema/30_security.sql).
+--   INSERT, UPDATE, DELETE on cadence.contacts (see schema/code/30_security.sql).
 -- The internals (validation, the runners' SQL, webhook parsing, in_tenant)
 -- stay the extension owner's; the API functions that need them run as
 -- that owner (SECURITY DEFINER) and check their caller themselves.
+-- PUBLIC may execute none of cadence's functions (schema/code/95_extension.sql).
 
-REVOKE ALL ON ALL FUNCTIONS IN SCHEMA cadence FROM PUBLIC;
-
-CREATE FUNCTION cadence.grant_access(role regrole) RETURNS void
+CREATE OR REPLACE FUNCTION cadence.grant_access(role regrole) RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -60,23 +59,3 @@ END
 $$;
 COMMENT ON FUNCTION cadence.grant_access(regrole) IS
 	'Let a role use cadence: the API functions, every table through row-level security (provider credentials hidden), and writes to contacts; takes away anything else it was granted on cadence''s objects';
-REVOKE ALL ON FUNCTION cadence.grant_access(regrole) FROM PUBLIC;
-
--- pg_dump keeps the user data held in extension tables (one call per
--- command: each call updates the pg_extension row).
-DO $$
-DECLARE
-	rel text;
-BEGIN
-	FOREACH rel IN ARRAY ARRAY['members', 'cadences', 'cadence_days',
-							   'cadence_actions', 'contacts', 'suppressions',
-							   'holidays', 'templates', 'runs', 'scheduled_actions',
-							   'events', 'tasks', 'providers', 'provider_slots',
-							   'daily_sends', 'inbound_events', 'step_stats',
-							   'variant_winners', 'runs_id_seq',
-							   'scheduled_actions_id_seq', 'events_id_seq',
-							   'tasks_id_seq'] LOOP
-		PERFORM pg_catalog.pg_extension_config_dump('cadence.' || rel, '');
-	END LOOP;
-END
-$$;
