@@ -11,7 +11,7 @@ EXTENSION    = cadence
 EXTVERSION   = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" cadence.control)
 
 MODULE_big   = cadence
-OBJS         = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+OBJS         = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/*/*.c)))
 
 # The install script is assembled from the numbered parts in schema/.
 SCHEMA_PARTS = $(sort $(wildcard schema/*.sql))
@@ -33,7 +33,7 @@ include $(PGXS)
 cadence--$(EXTVERSION).sql: $(SCHEMA_PARTS) cadence.control
 	cat $(SCHEMA_PARTS) > $@
 
-$(OBJS): $(wildcard src/*.h)
+$(OBJS): $(wildcard src/*.h src/*/*.h)
 
 .PHONY: demo test bench chaos format
 demo:
@@ -53,4 +53,4 @@ chaos:
 	test/chaos/cluster test/chaos/run large
 
 format:
-	clang-format -i src/*.c src/*.h
+	clang-format -i src/*.c src/*.h src/*/*.c src/*/*.h
