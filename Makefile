@@ -15,7 +15,7 @@ srcroot     := $(patsubst %/,%,$(dir $(firstword $(MAKEFILE_LIST))))
 EXTVERSION  := $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(srcroot)/cadence.control)
 
 MODULE_big   = cadence
-OBJS         = $(patsubst $(srcroot)/%.c,%.o,$(sort $(wildcard $(srcroot)/src/*.c)))
+OBJS         = $(patsubst $(srcroot)/%.c,%.o,$(sort $(wildcard $(srcroot)/src/*.c $(srcroot)/src/*/*.c)))
 
 # The install script is schema/tables/*.sql (what holds data: the schema,
 # tables, indexes), then schema/code/*.sql (functions, triggers, policies,
@@ -46,8 +46,8 @@ PGXS        := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 ifdef VPATH
-# Objects go to src/ of the build directory.
-$(shell mkdir -p src)
+# Objects go to src/ and its folders in the build directory.
+$(shell mkdir -p $(sort $(dir $(OBJS))))
 endif
 
 cadence--$(EXTVERSION).sql: $(TABLE_PARTS) $(CODE_PARTS) $(srcroot)/cadence.control
@@ -56,7 +56,7 @@ cadence--$(EXTVERSION).sql: $(TABLE_PARTS) $(CODE_PARTS) $(srcroot)/cadence.cont
 cadence--%.sql: $(srcroot)/schema/upgrade/%.sql $(CODE_PARTS)
 	cat $^ > $@
 
-$(OBJS): $(wildcard $(srcroot)/src/*.h)
+$(OBJS): $(wildcard $(srcroot)/src/*.h $(srcroot)/src/*/*.h)
 
 # The PostgreSQL major that make test uses.  Each major is
 # taken from the Debian release that carries it (test/releases): on this
@@ -91,4 +91,4 @@ chaos:
 	test/chaos/cluster test/chaos/run large
 
 format:
-	clang-format -i src/*.c src/*.h
+	clang-format -i src/*.c src/*.h src/*/*.c src/*/*.h

@@ -11,11 +11,11 @@
 #include "miscadmin.h"
 #include "utils/guc.h"
 
-#include "compat.h"
-#include "cadence.h"
-#include "identity.h"
-#include "shmem.h"
-#include "worker.h"
+#include "base/compat.h"
+#include "base/gucs.h"
+#include "base/identity.h"
+#include "base/shmem.h"
+#include "worker/bgworker.h"
 
 PG_MODULE_MAGIC;
 
@@ -170,7 +170,7 @@ define_worker_settings(void)
 /*
  * _PG_init
  *		Define cadence's settings, and have what is known of the caller
- *		forgotten when a transaction ends (identity.c).  Runs when the
+ *		forgotten when a transaction ends (base/identity.c).  Runs when the
  *		library is loaded, either at server start (shared_preload_libraries)
  *		or at the first call of one of its functions; the shared state and
  *		the background worker exist only in the first case.

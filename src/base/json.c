@@ -1,0 +1,119 @@
+/*
+ * base/json.c
+ *		jsonb members read and JSON text written the one way every part of
+ *		cadence does it (see base/json.h).
+ */
+#include "postgres.h"
+
+#include "utils/json.h"
+
+#include "base/json.h"
+
+/*
+ * cadence_jsonb_string
+ *		A string member of a jsonb object, palloc'd; NULL when absent, not a
+ *		string, or empty.
+ */
+char *
+cadence_jsonb_string(Jsonb *obj, const char *key)
+{
+	JsonbValue	v;
+
+	if (obj == NULL || !JB_ROOT_IS_OBJECT(obj) ||
+		getKeyJsonValueFromContainer(&obj->root, key, strlen(key), &v) == NULL ||
+		v.type != jbvString || v.val.string.len == 0)
+		return NULL;
+	return pnstrdup(v.val.string.val, v.val.string.len);
+}
+
+/*
+ * cadence_jsonb_require
+ *		The same; absent is an error naming the key (and never its value).
+ */
+char *
+cadence_jsonb_require(Jsonb *obj, const char *key, const char *what)
+{
+	char	   *s = cadence_jsonb_string(obj, key);
+
+	if (s == NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("%s has no %s", what, key));
+	return s;
+}
+
+/*
+ * cadence_jsonb_object
+ *		An object member of a jsonb object as its own Jsonb, or NULL.
+ */
+Jsonb *
+cadence_jsonb_object(Jsonb *obj, const char *key)
+{
+	JsonbValue	v;
+
+	if (obj == NULL || !JB_ROOT_IS_OBJECT(obj) ||
+		getKeyJsonValueFromContainer(&obj->root, key, strlen(key), &v) == NULL ||
+		v.type != jbvBinary || !JsonContainerIsObject(v.val.binary.data))
+		return NULL;
+	return JsonbValueToJsonb(&v);
+}
+
+/*
+ * json_sep
+ *		A comma unless the buffer just opened an object or array.
+ */
+static void
+json_sep(StringInfo buf)
+{
+	char		last = buf->len > 0 ? buf->data[buf->len - 1] : '{';
+
+	if (last != '{' && last != '[')
+		appendStringInfoChar(buf, ',');
+}
+
+/* "key": */
+void
+cadence_json_key(StringInfo buf, const char *key)
+{
+	json_sep(buf);
+	escape_json(buf, key);
+	appendStringInfoChar(buf, ':');
+}
+
+/* "key": "value", left out when value is NULL. */
+void
+cadence_json_string(StringInfo buf, const char *key, const char *value)
+{
+	if (value == NULL)
+		return;
+	cadence_json_key(buf, key);
+	escape_json(buf, value);
+}
+
+/* "key": <raw JSON>, left out when json is NULL. */
+void
+cadence_json_raw(StringInfo buf, const char *key, const char *json)
+{
+	if (json == NULL)
+		return;
+	cadence_json_key(buf, key);
+	appendStringInfoString(buf, json);
+}
+
+/* "key": <jsonb>, left out when value is NULL. */
+void
+cadence_json_jsonb(StringInfo buf, const char *key, Jsonb *value)
+{
+	if (value == NULL)
+		return;
+	cadence_json_key(buf, key);
+	(void) JsonbToCString(buf, &value->root, VARSIZE(value));
+}
+
+/* An array element: "value". */
+void
+cadence_json_element(StringInfo buf, const char *value)
+{
+	json_sep(buf);
+	escape_json(buf, value);
+}

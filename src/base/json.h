@@ -1,0 +1,33 @@
+/*
+ * base/json.h
+ *		Reading members of a jsonb object and writing JSON text (base/json.c):
+ *		the one way cadence's C code does either.
+ */
+#ifndef CADENCE_BASE_JSON_H
+#define CADENCE_BASE_JSON_H
+
+#include "lib/stringinfo.h"
+#include "utils/jsonb.h"
+
+/* A non-empty string member of a jsonb object (palloc'd), or NULL. */
+extern char *cadence_jsonb_string(Jsonb *obj, const char *key);
+
+/* The same, but a missing member is an error: "<what> has no <key>". */
+extern char *cadence_jsonb_require(Jsonb *obj, const char *key,
+								   const char *what);
+
+/* An object member of a jsonb object, or NULL. */
+extern Jsonb *cadence_jsonb_object(Jsonb *obj, const char *key);
+
+/*
+ * JSON writing: the caller appends '{' or '[' and the closing bracket;
+ * these add commas as needed.  Members with a NULL value are left out.
+ */
+extern void cadence_json_key(StringInfo buf, const char *key);
+extern void cadence_json_string(StringInfo buf, const char *key,
+								const char *value);
+extern void cadence_json_raw(StringInfo buf, const char *key, const char *json);
+extern void cadence_json_jsonb(StringInfo buf, const char *key, Jsonb *value);
+extern void cadence_json_element(StringInfo buf, const char *value);
+
+#endif							/* CADENCE_BASE_JSON_H */

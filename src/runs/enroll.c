@@ -1,0 +1,785 @@
+/*
+ * runs/enroll.c
+ *		Enrollment: plan_runs (a whole list in a few set-based statements),
+ *		plan_run_for_lead (the same for one lead), and preview_schedule (the
+ *		same timeline, written nowhere).
+ *
+ * A run's schedule depends only on the cadence version, the trigger time
+ * and the zone, so the planner computes it once per distinct zone of the
+ * list and lets one INSERT ... SELECT join it to the runs it creates.  A
+ * lead that already has a live run of the cadence keeps it: the unique
+ * index runs_one_live_per_lead and ON CONFLICT DO NOTHING make that hold
+ * under concurrent enrollment too.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/jsonb.h"
+#include "utils/timestamp.h"
+
+#include "base/identity.h"
+#include "base/shmem.h"
+#include "runs/definition.h"
+
+PG_FUNCTION_INFO_V1(cadence_plan_runs);
+PG_FUNCTION_INFO_V1(cadence_plan_run_for_lead);
+PG_FUNCTION_INFO_V1(cadence_preview_schedule);
+
+/* Leads planned per round of statements, to bound memory. */
+#define PLAN_CHUNK 20000
+
+typedef enum EnrollOutcome
+{
+	OUTCOME_ENROLLED,
+	OUTCOME_ALREADY_ENROLLED,
+	OUTCOME_REFUSED
+} EnrollOutcome;
+
+static const char *const outcome_names[] = {
+	[OUTCOME_ENROLLED] = "enrolled",
+	[OUTCOME_ALREADY_ENROLLED] = "already_enrolled",
+	[OUTCOME_REFUSED] = "refused",
+};
+
+/* What happened to one lead of the list. */
+typedef struct LeadResult
+{
+	char	   *lead_id;
+	EnrollOutcome outcome;
+	int64		run_id;
+	const char *reason;			/* why refused, else NULL */
+	char	   *zone;			/* zone it is planned in */
+	char	   *lead_zone;		/* its own zone, for quiet hours (or NULL) */
+	int			schedule;		/* its schedule, in the chunk's list */
+} LeadResult;
+
+/* Enrollment options (the options jsonb argument). */
+typedef struct EnrollOptions
+{
+	char	   *assigned_to;
+	Jsonb	   *metadata;
+	int32		start_at_step;
+} EnrollOptions;
+
+/*
+ * The schedule of one zone (and, when some step keeps quiet hours, one
+ * lead zone): due times of the steps from the start step.
+ */
+typedef struct ZoneSchedule
+{
+	const char *zone;
+	const char *lead_zone;		/* NULL when no step keeps quiet hours */
+	TimestampTz *due;
+	CadenceMoveReason *reasons;
+} ZoneSchedule;
+
+/*
+ * parse_options
+ *		assignedTo (string), metadata (object), startAtStep (step number).
+ */
+static void
+parse_options(Jsonb *options, EnrollOptions *out)
+{
+	JsonbValue *v;
+
+	memset(out, 0, sizeof(*out));
+	out->start_at_step = 0;
+	if (options == NULL || !JB_ROOT_IS_OBJECT(options))
+	{
+		if (options != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("options must be a JSON object")));
+		return;
+	}
+	v = getKeyJsonValueFromContainer(&options->root, "assignedTo", 10, NULL);
+	if (v != NULL && v->type == jbvString)
+		out->assigned_to = pnstrdup(v->val.string.val, v->val.string.len);
+	else if (v != NULL && v->type != jbvNull)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("options.assignedTo must be a string")));
+	v = getKeyJsonValueFromContainer(&options->root, "metadata", 8, NULL);
+	if (v != NULL && v->type == jbvBinary &&
+		JsonContainerIsObject(v->val.binary.data))
+		out->metadata = JsonbValueToJsonb(v);
+	else if (v != NULL && v->type != jbvNull)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("options.metadata must be a JSON object")));
+	v = getKeyJsonValueFromContainer(&options->root, "startAtStep", 11, NULL);
+	if (v != NULL && v->type == jbvNumeric)
+		out->start_at_step = DatumGetInt32(DirectFunctionCall1(numeric_int4,
+															   NumericGetDatum(v->val.numeric)));
+	else if (v != NULL && v->type != jbvNull)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("options.startAtStep must be a step number")));
+}
+
+/*
+ * first_step_index
+ *		Index of the step a new run starts at.
+ */
+static int
+first_step_index(const CadenceDef *def, const EnrollOptions *opts)
+{
+	int			i;
+
+	if (def->nsteps == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cadence \"%s\" has no actions to plan", def->cadence_id)));
+	if (opts->start_at_step <= 0)
+		return 0;
+	i = cadence_def_step_index(def, opts->start_at_step);
+	if (i < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("options.startAtStep %d is not a step of cadence \"%s\"",
+						opts->start_at_step, def->cadence_id),
+				 errhint("Steps are numbered 1 to %d.", def->nsteps)));
+	return i;
+}
+
+/*
+ * require_active
+ *		Only an active cadence takes new runs.
+ */
+static void
+require_active(const CadenceDef *def)
+{
+	if (strcmp(def->status, "active") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cadence \"%s\" is %s, not active", def->cadence_id,
+						def->status),
+				 errhint("Activate it with cadence.activate('%s') first.",
+						 def->cadence_id)));
+}
+
+/*
+ * keeps_quiet_hours
+ *		Does some step of the cadence keep quiet hours (in the lead's zone)?
+ */
+static bool
+keeps_quiet_hours(const CadenceDef *def)
+{
+	int			i;
+
+	for (i = 0; i < def->nsteps; i++)
+	{
+		const CadenceQuiet *q;
+
+		if (def->steps[i].channel >= CADENCE_QUIET_CHANNELS)
+			continue;
+		q = &def->windows.quiet[def->steps[i].channel];
+		if (q->start != q->end)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * zone_schedule
+ *		The index of the schedule for one zone and lead zone in *cache,
+ *		computed on first use and then shared by every lead planned there.
+ */
+static int
+zone_schedule(List **cache, const CadenceDef *def, int from,
+			  TimestampTz trigger_at, const char *zone, const char *lead_zone)
+{
+	ListCell   *lc;
+	ZoneSchedule *zs;
+	PlanZone	pz;
+
+	foreach(lc, *cache)
+	{
+		zs = lfirst(lc);
+		if (strcmp(zs->zone, zone) == 0 &&
+			(zs->lead_zone == lead_zone ||
+			 (zs->lead_zone && lead_zone && strcmp(zs->lead_zone, lead_zone) == 0)))
+			return foreach_current_index(lc);
+	}
+	zs = palloc(sizeof(ZoneSchedule));
+	zs->zone = pstrdup(zone);
+	zs->lead_zone = lead_zone ? pstrdup(lead_zone) : NULL;
+	zs->due = palloc(sizeof(TimestampTz) * def->nsteps);
+	zs->reasons = palloc(sizeof(CadenceMoveReason) * def->nsteps);
+	cadence_def_plan_zone(def, zone, lead_zone, &pz);
+	plan_chain(def->steps, def->nsteps, from, trigger_at, 0, false, &pz,
+			   zs->due, zs->reasons);
+	*cache = lappend(*cache, zs);
+	return list_length(*cache) - 1;
+}
+
+static Datum
+text_array(Datum *elems, int n)
+{
+	return PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false,
+										   TYPALIGN_INT));
+}
+
+/*
+ * load_leads
+ *		Look the listed leads up in the caller's tenant and sort out those
+ *		that cannot be enrolled: unknown (or another tenant's), unsubscribed,
+ *		or on the do-not-contact list for every channel.
+ */
+static void
+load_leads(const CadenceDef *def, LeadResult *results, int n)
+{
+	Datum	   *ids = palloc(sizeof(Datum) * n);
+	Oid			types[2] = {TEXTOID, TEXTARRAYOID};
+	Datum		values[2];
+	uint64		i;
+	int			k;
+
+	for (k = 0; k < n; k++)
+	{
+		ids[k] = CStringGetTextDatum(results[k].lead_id);
+		results[k].outcome = OUTCOME_REFUSED;
+		results[k].reason = "lead_not_found";
+	}
+	values[0] = CStringGetTextDatum(def->tenant_id);
+	values[1] = text_array(ids, n);
+	if (SPI_execute_with_args(
+							  "SELECT u.ord::int, c.timezone, c.unsubscribed,"
+							  "  EXISTS (SELECT 1 FROM cadence.suppressions s"
+							  "          WHERE s.tenant_id = c.tenant_id AND s.channel = 'all'"
+							  "            AND s.address IN (lower(c.email), c.phone, c.whatsapp))"
+							  " FROM unnest($2::text[]) WITH ORDINALITY AS u(id, ord)"
+							  " JOIN cadence.contacts c ON c.tenant_id = $1 AND c.id = u.id",
+							  2, types, values, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the leads to enroll");
+
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		int			pos = DatumGetInt32(SPI_getbinval(tup, desc, 1, &isnull)) - 1;
+		LeadResult *r = &results[pos];
+		const char *zone;
+
+		if (DatumGetBool(SPI_getbinval(tup, desc, 3, &isnull)))
+			r->reason = "unsubscribed";
+		else if (DatumGetBool(SPI_getbinval(tup, desc, 4, &isnull)))
+			r->reason = "suppressed";
+		else
+		{
+			char	   *own = SPI_getvalue(tup, desc, 2);
+
+			r->outcome = OUTCOME_ENROLLED;
+			r->reason = NULL;
+			(void) cadence_def_zone(def, own, &zone);
+			r->zone = pstrdup(zone);
+			r->lead_zone = own ? pstrdup(own) : NULL;
+		}
+	}
+}
+
+static int
+result_cmp(const void *a, const void *b)
+{
+	const LeadResult *x = *(LeadResult *const *) a;
+	const LeadResult *y = *(LeadResult *const *) b;
+	int			c = strcmp(x->lead_id, y->lead_id);
+
+	/* Mentions of one lead stay in list order: the first one comes first. */
+	if (c == 0)
+		c = (x > y) - (x < y);
+	return c;
+}
+
+/* Leads by id alone (a chunk lists each lead once). */
+static int
+lead_cmp(const void *a, const void *b)
+{
+	return strcmp((*(LeadResult *const *) a)->lead_id, (*(LeadResult *const *) b)->lead_id);
+}
+
+/*
+ * mark_duplicates
+ *		A lead listed twice is enrolled once; later mentions report the run
+ *		of the first (filled in after the insert, see share_duplicates).
+ */
+static LeadResult **
+mark_duplicates(LeadResult *results, int n)
+{
+	LeadResult **sorted = palloc(sizeof(LeadResult *) * n);
+	int			k;
+
+	for (k = 0; k < n; k++)
+		sorted[k] = &results[k];
+	qsort(sorted, n, sizeof(LeadResult *), result_cmp);
+	for (k = 1; k < n; k++)
+		if (strcmp(sorted[k]->lead_id, sorted[k - 1]->lead_id) == 0)
+			sorted[k]->outcome = OUTCOME_ALREADY_ENROLLED;
+	return sorted;
+}
+
+/*
+ * share_duplicates
+ *		Give repeated mentions of a lead the outcome of its first mention.
+ */
+static void
+share_duplicates(LeadResult **sorted, int n)
+{
+	int			k;
+
+	for (k = 1; k < n; k++)
+		if (strcmp(sorted[k]->lead_id, sorted[k - 1]->lead_id) == 0)
+		{
+			sorted[k]->run_id = sorted[k - 1]->run_id;
+			sorted[k]->reason = sorted[k - 1]->reason;
+			sorted[k]->outcome = sorted[k - 1]->outcome == OUTCOME_REFUSED
+				? OUTCOME_REFUSED : OUTCOME_ALREADY_ENROLLED;
+		}
+}
+
+/* The statement that writes runs, their scheduled actions and events. */
+static const char *const insert_runs_sql =
+"WITH l AS (SELECT * FROM unnest($3::text[], $4::text[], $19::int[]) WITH ORDINALITY"
+"           AS l(lead_id, zone, sched, ord)),"
+" p AS (SELECT z.zone, jsonb_build_object('cadenceVersion', $5, 'triggerAt', $6,"
+"                                         'timezone', z.zone) AS payload"
+"         FROM (SELECT DISTINCT zone FROM l) z),"
+" r AS (INSERT INTO cadence.runs AS run (tenant_id, cadence_id, cadence_version,"
+"        lead_id, timezone, trigger_at, first_day, current_step, assigned_to, metadata)"
+"       SELECT $1, $2, $5, l.lead_id, l.zone, $6, $7, $8, $9, coalesce($10, '{}')"
+"         FROM l"
+"       ON CONFLICT (tenant_id, cadence_id, lead_id)"
+"         WHERE status IN ('active', 'paused') DO NOTHING"
+"       RETURNING run.id, run.lead_id, run.timezone),"
+" s AS (SELECT * FROM unnest($11::int[], $12::int[], $13::timestamptz[], $14::text[])"
+"       AS s(sched, idx, due_at, reason)),"
+" st AS (SELECT * FROM unnest($15::text[], $16::int[], $17::int[], $18::text[])"
+"        WITH ORDINALITY AS st(action_id, step_number, day_number, type, idx)),"
+" a AS (INSERT INTO cadence.scheduled_actions (tenant_id, run_id, cadence_id,"
+"        cadence_version, action_id, step_number, day_number, type, due_at, planned_at,"
+"        moved_reason, status)"
+"       SELECT $1, r.id, $2, $5, st.action_id, st.step_number, st.day_number, st.type,"
+"              s.due_at, s.due_at, s.reason,"
+"              CASE WHEN st.step_number = $8 THEN 'scheduled' ELSE 'planned' END"
+"         FROM r JOIN l ON l.lead_id = r.lead_id JOIN s ON s.sched = l.sched"
+"         JOIN st ON st.idx = s.idx),"
+" e AS (INSERT INTO cadence.events (tenant_id, run_id, cadence_id, lead_id, type, payload)"
+"       SELECT $1, r.id, $2, r.lead_id, 'run.enrolled', p.payload"
+"         FROM r JOIN p ON p.zone = r.timezone)"
+" SELECT r.id, r.lead_id FROM r";
+
+/* Live runs of leads whose insert met one (a concurrent enrollment won). */
+static const char *const existing_runs_sql =
+"SELECT u.ord::int, r.id FROM unnest($3::text[]) WITH ORDINALITY AS u(lead_id, ord)"
+" JOIN cadence.runs r ON r.tenant_id = $1 AND r.cadence_id = $2"
+"  AND r.lead_id = u.lead_id AND r.status IN ('active', 'paused')";
+
+/*
+ * insert_chunk
+ *		Write the runs of results[0..n) that are to be enrolled, with their
+ *		scheduled actions and enrollment events, in one statement.
+ */
+static void
+insert_chunk(const CadenceDef *def, const EnrollOptions *opts, int from,
+			 TimestampTz trigger_at, List *schedules, LeadResult **todo, int n)
+{
+	Oid			types[19] = {TEXTOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID,
+		INT4OID, TIMESTAMPTZOID, INT4OID, INT4OID, TEXTOID, JSONBOID,
+		INT4ARRAYOID, INT4ARRAYOID, TIMESTAMPTZARRAYOID, TEXTARRAYOID,
+	TEXTARRAYOID, INT4ARRAYOID, INT4ARRAYOID, TEXTARRAYOID, INT4ARRAYOID};
+	Datum		values[19];
+	char		nulls[19];
+	int			nsched = list_length(schedules) * (def->nsteps - from);
+	Datum	   *lead_ids = palloc(sizeof(Datum) * n);
+	Datum	   *zones = palloc(sizeof(Datum) * n);
+	Datum	   *scheds = palloc(sizeof(Datum) * n);
+	Datum	   *s_sched = palloc(sizeof(Datum) * nsched);
+	Datum	   *s_idx = palloc(sizeof(Datum) * nsched);
+	Datum	   *s_due = palloc(sizeof(Datum) * nsched);
+	Datum	   *s_reason = palloc(sizeof(Datum) * nsched);
+	bool	   *s_reason_null = palloc(sizeof(bool) * nsched);
+	Datum	   *st_action = palloc(sizeof(Datum) * def->nsteps);
+	Datum	   *st_step = palloc(sizeof(Datum) * def->nsteps);
+	Datum	   *st_day = palloc(sizeof(Datum) * def->nsteps);
+	Datum	   *st_type = palloc(sizeof(Datum) * def->nsteps);
+	int			dims[1];
+	int			lbs[1] = {1};
+	ListCell   *lc;
+	int			k;
+	int			j;
+	uint64		i;
+	int			missing = 0;
+	LeadResult **by_lead;
+
+	for (k = 0; k < n; k++)
+	{
+		lead_ids[k] = CStringGetTextDatum(todo[k]->lead_id);
+		zones[k] = CStringGetTextDatum(todo[k]->zone);
+		scheds[k] = Int32GetDatum(todo[k]->schedule);
+	}
+	j = 0;
+	foreach(lc, schedules)
+	{
+		ZoneSchedule *zs = lfirst(lc);
+
+		for (k = from; k < def->nsteps; k++, j++)
+		{
+			s_sched[j] = Int32GetDatum(foreach_current_index(lc));
+			s_idx[j] = Int32GetDatum(k + 1);
+			s_due[j] = TimestampTzGetDatum(zs->due[k]);
+			s_reason_null[j] = zs->reasons[k] == CADENCE_MOVE_NONE;
+			s_reason[j] = s_reason_null[j] ? (Datum) 0
+				: CStringGetTextDatum(cadence_move_reason_name(zs->reasons[k]));
+		}
+	}
+	for (k = 0; k < def->nsteps; k++)
+	{
+		st_action[k] = CStringGetTextDatum(def->steps[k].action_id);
+		st_step[k] = Int32GetDatum(def->steps[k].step_number);
+		st_day[k] = Int32GetDatum(def->steps[k].day_number);
+		st_type[k] = CStringGetTextDatum(def->steps[k].type);
+	}
+
+	memset(nulls, ' ', sizeof(nulls));
+	values[0] = CStringGetTextDatum(def->tenant_id);
+	values[1] = CStringGetTextDatum(def->cadence_id);
+	values[2] = text_array(lead_ids, n);
+	values[3] = text_array(zones, n);
+	values[4] = Int32GetDatum(def->version);
+	values[5] = TimestampTzGetDatum(trigger_at);
+	values[6] = Int32GetDatum(def->steps[from].day_number);
+	values[7] = Int32GetDatum(def->steps[from].step_number);
+	values[8] = opts->assigned_to ? CStringGetTextDatum(opts->assigned_to) : (Datum) 0;
+	nulls[8] = opts->assigned_to ? ' ' : 'n';
+	values[9] = opts->metadata ? JsonbPGetDatum(opts->metadata) : (Datum) 0;
+	nulls[9] = opts->metadata ? ' ' : 'n';
+	values[10] = PointerGetDatum(construct_array(s_sched, nsched, INT4OID, 4, true, TYPALIGN_INT));
+	values[11] = PointerGetDatum(construct_array(s_idx, nsched, INT4OID, 4, true, TYPALIGN_INT));
+	values[12] = PointerGetDatum(construct_array(s_due, nsched, TIMESTAMPTZOID, 8,
+												 FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	dims[0] = nsched;
+	values[13] = PointerGetDatum(construct_md_array(s_reason, s_reason_null, 1, dims, lbs,
+													TEXTOID, -1, false, TYPALIGN_INT));
+	values[14] = text_array(st_action, def->nsteps);
+	values[15] = PointerGetDatum(construct_array(st_step, def->nsteps, INT4OID, 4, true, TYPALIGN_INT));
+	values[16] = PointerGetDatum(construct_array(st_day, def->nsteps, INT4OID, 4, true, TYPALIGN_INT));
+	values[17] = text_array(st_type, def->nsteps);
+	values[18] = PointerGetDatum(construct_array(scheds, n, INT4OID, 4, true, TYPALIGN_INT));
+
+	if (SPI_execute_with_args(insert_runs_sql, 19, types, values, nulls,
+							  false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not write the runs of cadence \"%s\"", def->cadence_id);
+	/* The runs written, by lead; a lead without one met a live run. */
+	by_lead = palloc(sizeof(LeadResult *) * n);
+	memcpy(by_lead, todo, sizeof(LeadResult *) * n);
+	qsort(by_lead, n, sizeof(LeadResult *), result_cmp);
+	for (k = 0; k < n; k++)
+		by_lead[k]->run_id = 0;
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		bool		isnull;
+		LeadResult	key = {.lead_id = SPI_getvalue(tup, SPI_tuptable->tupdesc, 2)};
+		LeadResult *keyp = &key;
+		LeadResult **found = bsearch(&keyp, by_lead, n, sizeof(LeadResult *), lead_cmp);
+
+		if (found == NULL)
+			elog(ERROR, "run written for lead \"%s\", which was not listed", key.lead_id);
+		(*found)->run_id = DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	for (k = 0; k < n; k++)
+		if (todo[k]->run_id == 0)
+		{
+			todo[k]->outcome = OUTCOME_ALREADY_ENROLLED;
+			missing++;
+		}
+	if (missing == 0)
+		return;
+
+	if (SPI_execute_with_args(existing_runs_sql, 3, types, values, nulls,
+							  false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the live runs of cadence \"%s\"", def->cadence_id);
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		bool		isnull;
+		int			pos = DatumGetInt32(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull)) - 1;
+
+		if (todo[pos]->outcome == OUTCOME_ALREADY_ENROLLED)
+			todo[pos]->run_id = DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull));
+	}
+}
+
+/*
+ * enroll
+ *		Plan runs of the cadence for the leads of results[0..n): the core of
+ *		both SQL forms.  Fills every result's outcome.
+ */
+static void
+enroll(const char *cadence_id, LeadResult *results, int n,
+	   TimestampTz trigger_at, Jsonb *options)
+{
+	char	   *tenant = cadence_caller_tenant();
+	CadenceDef *def = cadence_def_load(tenant, cadence_id, 0, false);
+	EnrollOptions opts;
+	int			from;
+	LeadResult **sorted;
+	LeadResult **todo = palloc(sizeof(LeadResult *) * Min(n, PLAN_CHUNK));
+	List	   *schedules = NIL;
+	int			start;
+	bool		quiet;
+
+	require_active(def);
+	parse_options(options, &opts);
+	from = first_step_index(def, &opts);
+	load_leads(def, results, n);
+	sorted = mark_duplicates(results, n);
+	quiet = keeps_quiet_hours(def);
+
+	for (start = 0; start < n; start += PLAN_CHUNK)
+	{
+		int			end = Min(n, start + PLAN_CHUNK);
+		int			ntodo = 0;
+		int			k;
+
+		list_free(schedules);
+		schedules = NIL;
+		for (k = start; k < end; k++)
+		{
+			if (results[k].outcome != OUTCOME_ENROLLED)
+				continue;
+			todo[ntodo++] = &results[k];
+			results[k].schedule =
+				zone_schedule(&schedules, def, from, trigger_at, results[k].zone,
+							  quiet ? results[k].lead_zone : NULL);
+		}
+		if (ntodo > 0)
+			insert_chunk(def, &opts, from, trigger_at, schedules, todo, ntodo);
+	}
+	share_duplicates(sorted, n);
+	/* The first steps may be due already: let the dispatcher look. */
+	cadence_wake_dispatcher_at_commit();
+}
+
+/*
+ * cadence.plan_runs(cadence_id text, lead_ids text[], trigger_at timestamptz,
+ *					 options jsonb) RETURNS TABLE (lead_id, outcome, run_id,
+ *					 reason)
+ */
+Datum
+cadence_plan_runs(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char	   *cadence_id;
+	ArrayType  *ids;
+	Datum	   *elems;
+	bool	   *elem_nulls;
+	int			n;
+	int			k;
+	LeadResult *results;
+	TimestampTz trigger_at;
+	Jsonb	   *options;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("cadence_id, lead_ids and trigger_at must not be null")));
+	cadence_id = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	ids = PG_GETARG_ARRAYTYPE_P(1);
+	trigger_at = PG_GETARG_TIMESTAMPTZ(2);
+	options = PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3);
+
+	InitMaterializedSRF(fcinfo, 0);
+	deconstruct_array(ids, TEXTOID, -1, false, TYPALIGN_INT, &elems, &elem_nulls, &n);
+	results = palloc0(sizeof(LeadResult) * Max(n, 1));
+	for (k = 0; k < n; k++)
+	{
+		if (elem_nulls[k])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("lead_ids[%d] is null", k + 1)));
+		results[k].lead_id = TextDatumGetCString(elems[k]);
+	}
+	if (n == 0)
+		PG_RETURN_NULL();
+
+	SPI_connect();
+	enroll(cadence_id, results, n, trigger_at, options);
+
+	for (k = 0; k < n; k++)
+	{
+		Datum		values[4];
+		bool		nulls[4] = {false, false, false, false};
+
+		values[0] = CStringGetTextDatum(results[k].lead_id);
+		values[1] = CStringGetTextDatum(outcome_names[results[k].outcome]);
+		values[2] = Int64GetDatum(results[k].run_id);
+		nulls[2] = results[k].outcome == OUTCOME_REFUSED;
+		values[3] = results[k].reason ? CStringGetTextDatum(results[k].reason) : (Datum) 0;
+		nulls[3] = results[k].reason == NULL;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	SPI_finish();
+	PG_RETURN_NULL();
+}
+
+/*
+ * cadence.plan_run_for_lead(cadence_id text, lead_id text, trigger_at
+ *							 timestamptz, options jsonb) RETURNS bigint
+ *		One lead; a refusal is an error, an existing live run is returned.
+ */
+Datum
+cadence_plan_run_for_lead(PG_FUNCTION_ARGS)
+{
+	LeadResult	result;
+	char	   *cadence_id;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("cadence_id, lead_id and trigger_at must not be null")));
+	cadence_id = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	memset(&result, 0, sizeof(result));
+	result.lead_id = text_to_cstring(PG_GETARG_TEXT_PP(1));
+
+	SPI_connect();
+	enroll(cadence_id, &result, 1, PG_GETARG_TIMESTAMPTZ(2),
+		   PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3));
+	SPI_finish();
+
+	if (result.outcome != OUTCOME_REFUSED)
+		PG_RETURN_INT64(result.run_id);
+	if (strcmp(result.reason, "lead_not_found") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("lead \"%s\" does not exist in the tenant of cadence \"%s\"",
+						result.lead_id, cadence_id),
+				 errhint("A lead is enrolled only in cadences of its own tenant.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("lead \"%s\" is %s and cannot be enrolled", result.lead_id,
+					result.reason),
+			 errhint("Remove the opt-out (cadence.contacts.unsubscribed) or the suppression (cadence.suppressions) first if the lead asked to be contacted again.")));
+	PG_RETURN_NULL();
+}
+
+/*
+ * start_is_capped
+ *		Would a run whose first action is due at due start on a local day
+ *		(of the cadence's zone) on which settings.maxContactsPerDay runs of
+ *		the cadence have started already?
+ */
+static bool
+start_is_capped(const CadenceDef *def, const char *tenant, TimestampTz due)
+{
+	Oid			types[3] = {TEXTOID, TEXTOID, DATEOID};
+	Datum		values[3];
+	bool		isnull;
+
+	if (def->max_starts_per_day <= 0 || TIMESTAMP_NOT_FINITE(due))
+		return false;
+	values[0] = CStringGetTextDatum(tenant);
+	values[1] = CStringGetTextDatum(def->cadence_id);
+	values[2] = DateADTGetDatum(cadence_local_date(due, def->tz));
+	if (SPI_execute_with_args("SELECT coalesce(sum(started), 0)::int FROM cadence.daily_sends"
+							  " WHERE tenant_id = $1 AND cadence_id = $2 AND day = $3",
+							  3, types, values, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the daily starts of cadence \"%s\"", def->cadence_id);
+	return DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+									   1, &isnull)) >= def->max_starts_per_day;
+}
+
+/*
+ * cadence.preview_schedule(cadence_id text, lead_id text, as_of timestamptz)
+ *		The timeline a run started at as_of would get, and why a time moved.
+ */
+Datum
+cadence_preview_schedule(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	char	   *cadence_id;
+	TimestampTz as_of;
+	char	   *tenant;
+	CadenceDef *def;
+	const char *zone;
+	pg_tz	   *tz;
+	char	   *lead_tz = NULL;
+	PlanZone	pz;
+	TimestampTz *due;
+	CadenceMoveReason *reasons;
+	int			k;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("cadence_id and as_of must not be null")));
+	cadence_id = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	as_of = PG_GETARG_TIMESTAMPTZ(2);
+	InitMaterializedSRF(fcinfo, 0);
+	SPI_connect();
+	tenant = cadence_caller_tenant();
+	def = cadence_def_load(tenant, cadence_id, 0, true);
+	if (def == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("cadence \"%s\" not found", cadence_id)));
+	if (!PG_ARGISNULL(1))
+	{
+		Oid			types[2] = {TEXTOID, TEXTOID};
+		Datum		values[2] = {CStringGetTextDatum(tenant), PG_GETARG_DATUM(1)};
+
+		if (SPI_execute_with_args("SELECT timezone FROM cadence.contacts"
+								  " WHERE tenant_id = $1 AND id = $2",
+								  2, types, values, NULL, true, 1) != SPI_OK_SELECT)
+			elog(ERROR, "could not read the lead");
+		if (SPI_processed == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_NO_DATA_FOUND),
+					 errmsg("lead \"%s\" not found",
+							text_to_cstring(PG_GETARG_TEXT_PP(1)))));
+		lead_tz = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	}
+	tz = cadence_def_zone(def, lead_tz, &zone);
+
+	due = palloc(sizeof(TimestampTz) * Max(def->nsteps, 1));
+	reasons = palloc(sizeof(CadenceMoveReason) * Max(def->nsteps, 1));
+	if (def->nsteps > 0)
+	{
+		cadence_def_plan_zone(def, zone, lead_tz, &pz);
+		plan_chain(def->steps, def->nsteps, 0, as_of, 0, false, &pz, due, reasons);
+		if (start_is_capped(def, tenant, due[0]))
+		{
+			due[0] = plan_held_start(&def->steps[0], due[0], &pz, &reasons[0]);
+			plan_chain(def->steps, def->nsteps, 1, due[0], def->steps[0].day_number,
+					   false, &pz, due, reasons);
+		}
+	}
+	for (k = 0; k < def->nsteps; k++)
+	{
+		Datum		values[8];
+		bool		nulls[8] = {false};
+		DateADT		date;
+		TimeADT		time;
+
+		cadence_to_local(due[k], tz, &date, &time);
+		values[0] = Int32GetDatum(def->steps[k].step_number);
+		values[1] = Int32GetDatum(def->steps[k].day_number);
+		values[2] = CStringGetTextDatum(def->steps[k].action_id);
+		values[3] = CStringGetTextDatum(def->steps[k].type);
+		values[4] = TimestampTzGetDatum(due[k]);
+		values[5] = TimestampGetDatum((Timestamp) date * USECS_PER_DAY + time);
+		values[6] = CStringGetTextDatum(zone);
+		values[7] = reasons[k] == CADENCE_MOVE_NONE ? (Datum) 0
+			: CStringGetTextDatum(cadence_move_reason_name(reasons[k]));
+		nulls[7] = reasons[k] == CADENCE_MOVE_NONE;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	SPI_finish();
+	PG_RETURN_NULL();
+}
