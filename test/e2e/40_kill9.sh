@@ -30,7 +30,7 @@ wait_sql() {
 echo "1..8"
 curl -sf -o /dev/null -X POST http://127.0.0.1:18025/_mock/reset
 curl -sf -o /dev/null -X POST -H 'Content-Type: application/json' \
-	-d '{"kind": "resend", "mode": "hang", "hangSeconds": 4, "times": 10}' \
+	-d '{"kind": "resend", "mode": "hang", "hangSeconds": 4, "times": '"$n"'}' \
 	http://127.0.0.1:18025/_mock/fail
 
 q <<SQL
@@ -46,8 +46,9 @@ SELECT cadence.upsert_cadence('{"id": "k9", "name": "k9", "timezone": "UTC", "is
 SELECT count(*) FROM cadence.plan_runs('k9', ARRAY(SELECT 'lead-' || g FROM generate_series(1, $n) g));
 SQL
 
-# Wait until the batch is claimed and its requests are out, then kill.
-wait_sql "SELECT count(*) > 0 FROM cadence.scheduled_actions WHERE tenant_id = 'k9' AND status = 'sending'" 30
+# Every first request hangs, so the whole batch stays in flight until the
+# kill: wait until all of it is claimed, then kill.
+wait_sql "SELECT count(*) = $n FROM cadence.scheduled_actions WHERE tenant_id = 'k9' AND status = 'sending'" 30
 pid=$(q -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'cadence dispatcher'")
 in_flight=$(q -c "SELECT count(*) FROM cadence.scheduled_actions WHERE tenant_id = 'k9' AND status = 'sending'")
 runner=$(q -c "SELECT min(runner) FROM cadence.scheduled_actions WHERE tenant_id = 'k9' AND status = 'sending'")
