@@ -132,7 +132,6 @@ CREATE TABLE cadence.scheduled_actions (
 													 'daily_cap', 'rate_limit',
 													 'retry', 'no_send_window')),
 	attempts			integer NOT NULL DEFAULT 0 CHECK (attempts >= 0),
-	runner				bigint,
 	provider_id			text COLLATE "C",
 	provider_message_id	text COLLATE "C",
 	variant				text,
@@ -148,6 +147,7 @@ CREATE TABLE cadence.scheduled_actions (
 	bounced_at			timestamptz,
 	created_at			timestamptz NOT NULL DEFAULT now(),
 	updated_at			timestamptz NOT NULL DEFAULT now(),
+	runner				bigint,
 	-- An action is addressed through its run: the key also serves every
 	-- statement about one run's actions.
 	PRIMARY KEY (tenant_id, run_id, id),

@@ -19,7 +19,8 @@
  * The dispatcher never blocks DROP DATABASE, ALTER DATABASE RENAME or DROP
  * EXTENSION: it holds locks only inside its short transactions, it checks
  * (between and during batches) whether someone wants its database
- * exclusively and then leaves, and without the extension it just waits.
+ * exclusively and then leaves, and without the extension (at the library's
+ * version: an update not yet applied) it just waits.
  * An error ends the iteration, not the worker.
  */
 #include "postgres.h"

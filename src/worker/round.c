@@ -71,12 +71,16 @@ end_work(void)
 
 /*
  * extension_installed
- *		Is cadence installed in this database?
+ *		Is cadence installed in this database, at this library's version?
+ *		Between installing a new library and ALTER EXTENSION cadence UPDATE
+ *		the tables are still the old version's: a runner waits for the
+ *		update, which takes over what the old runners were sending.
  */
 static bool
 extension_installed(void)
 {
-	return SPI_execute("SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'cadence'",
+	return SPI_execute("SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'cadence'"
+					   " AND extversion = '" CADENCE_VERSION "'",
 					   true, 1) == SPI_OK_SELECT && SPI_processed == 1;
 }
 

@@ -277,7 +277,9 @@ cadence_round_main(Datum main_arg)
 		if (batch == NULL)
 			ereport(ERROR,
 					errcode(ERRCODE_UNDEFINED_OBJECT),
-					errmsg("extension \"cadence\" is not installed in this database"));
+					errmsg("extension \"cadence\" %s is not installed in this database",
+						   CADENCE_VERSION),
+					errhint("CREATE EXTENSION cadence, or ALTER EXTENSION cadence UPDATE after installing a new version of its library."));
 		req->counts = batch->counts;
 		pg_write_barrier();
 		req->done = true;
