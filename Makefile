@@ -5,6 +5,7 @@
 #   make demo         set everything up and show cadence at work (README)
 #   make test         set everything up and run every test (README);
 #                     PGV=17 runs them on PostgreSQL 17 (see below)
+#   make test-deb     build the Debian package and test it installed (PGV too)
 #   make bench        print throughput figures
 #   make chaos        the chaos test at its large size, with its figures
 
@@ -58,7 +59,7 @@ cadence--%.sql: $(srcroot)/schema/upgrade/%.sql $(CODE_PARTS)
 
 $(OBJS): $(wildcard $(srcroot)/src/*.h $(srcroot)/src/*/*.h)
 
-# The PostgreSQL major that make test uses.  Each major is
+# The PostgreSQL major that make test and make test-deb use.  Each major is
 # taken from the Debian release that carries it (test/releases): on this
 # system when it is that release, else in a root of that release that
 # test/in-root makes with debootstrap and caches.
@@ -66,7 +67,7 @@ PGV         ?= 15
 HOST_RELEASE := $(shell sed -n 's/^VERSION_CODENAME=//p' /etc/os-release 2>/dev/null)
 PGV_RELEASE  := $(shell awk '$$1 == "$(PGV)" { print $$2 }' $(srcroot)/test/releases)
 
-.PHONY: demo test bench chaos format
+.PHONY: demo test test-deb bench chaos format
 demo:
 	test/setup
 	demo/run
@@ -81,6 +82,12 @@ else
 	test/in-root $(PGV_RELEASE) make test PGV=$(PGV)
 endif
 
+test-deb:
+ifeq ($(PGV_RELEASE),)
+	$(error test/releases names no Debian release for PostgreSQL $(PGV))
+else
+	test/in-root $(PGV_RELEASE) env PGV=$(PGV) test/deb
+endif
 
 bench:
 	test/setup
