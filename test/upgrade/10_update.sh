@@ -3,7 +3,8 @@
 # oldest released version, filled as it would be (test/upgrade/fill-*.sql),
 # is updated the way the README says; then its catalog must equal a fresh
 # install of the current version, no row may be lost or changed, and the
-# runs in flight go on: the runner sends what was due.  Prints TAP.
+# runs in flight go on: the runner sends what was due.  An update that
+# must be refused changes nothing.  Prints TAP.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 . test/upgrade/common.sh
@@ -11,7 +12,7 @@ db=cadence_updated
 fresh=cadence_fresh
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-echo "1..10"
+echo "1..12"
 
 install_filled "$db"
 is "$(version "$db")" "$FROM" "cadence $FROM installs beside the current library"
@@ -46,3 +47,16 @@ is "$(q "$db" -c "SET ROLE $APP_ROLE" -c "SET cadence.tenant_id = 'acme'" -c "SE
 q "$db" -c "UPDATE cadence.contacts SET owner_id = 'sam' WHERE id = 'lead-5'"
 is "$(q "$db" -c "SELECT cadence_id || ':' || status FROM cadence.runs WHERE lead_id = 'lead-5'")" \
 	"welcome:active" "the DBA's trigger on contacts enrolls a lead who gets an owner"
+
+# A lead whose zone 0.2.0 refuses stops the update before it changes
+# anything, and the error says which lead and how to correct it.
+refused=cadence_refused
+install_filled "$refused"
+q "$refused" -c "UPDATE cadence.contacts SET timezone = 'Mars/Olympus_Mons' WHERE id = 'lead-2'"
+is "$(q "$refused" -v VERBOSITY=verbose -c "ALTER EXTENSION cadence UPDATE" 2>&1 | sed -n 's/^.*ERROR:  \([0-9A-Z]*\): .*\(Mars\/Olympus_Mons (tenant [a-z]*, lead lead-2)\).*/\1 \2/p')" \
+	"23514 Mars/Olympus_Mons (tenant acme, lead lead-2)" \
+	"an unknown time zone stops the update with 23514, naming the lead"
+is "$(version "$refused"):$(q "$refused" -c "SELECT count(*) FROM pg_catalog.pg_attribute
+										  WHERE attrelid = 'cadence.scheduled_actions'::regclass
+											AND attname = 'lease_until'")" \
+	"$FROM:1" "and leaves the database at $FROM, untouched"
