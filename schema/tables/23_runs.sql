@@ -162,7 +162,7 @@ COMMENT ON COLUMN cadence.scheduled_actions.moved_reason IS
 COMMENT ON COLUMN cadence.scheduled_actions.attempts IS
 	'Sending attempts so far; every attempt carries the same idempotency key, cadence-<installation>-<id>';
 COMMENT ON COLUMN cadence.scheduled_actions.runner IS
-	'While sending: the token of the runner holding the action (from cadence.runner_seq); it holds its claims as long as it lives (see src/dispatch_claim.c)';
+	'While sending: the token of the runner holding the action (from cadence.runner_seq); it holds its claims as long as it lives (see src/dispatch/claim.c)';
 COMMENT ON COLUMN cadence.scheduled_actions.variant IS
 	'The A/B variant the run got for this step: the same for the run on every attempt';
 COMMENT ON COLUMN cadence.scheduled_actions.replied_at IS

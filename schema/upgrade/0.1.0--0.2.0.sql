@@ -84,7 +84,7 @@ CREATE INDEX IF NOT EXISTS scheduled_actions_runner_idx ON cadence.scheduled_act
 COMMENT ON TABLE cadence.scheduled_actions IS
 	'One planned execution of one cadence action for one run: due time, status, attempts, the runner holding it, provider result, engagement';
 COMMENT ON COLUMN cadence.scheduled_actions.runner IS
-	'While sending: the token of the runner holding the action (from cadence.runner_seq); it holds its claims as long as it lives (see src/dispatch_claim.c)';
+	'While sending: the token of the runner holding the action (from cadence.runner_seq); it holds its claims as long as it lives (see src/dispatch/claim.c)';
 
 --
 -- Scheduling: a step with no allowed instant within 14 days is skipped.
@@ -168,7 +168,7 @@ $$;
 -- Code that 0.2.0 no longer has, or whose arguments or result changed
 -- (CREATE OR REPLACE cannot change those).
 --
--- Gone: the claims are read in C (src/identity.c); validation reports
+-- Gone: the claims are read in C (src/base/identity.c); validation reports
 -- duplicates itself; each webhook event is authorised by the account it
 -- concerns (schema/code/86_webhook_auth.sql), not by a tenant found first.
 DROP FUNCTION IF EXISTS cadence.jwt_claims();
