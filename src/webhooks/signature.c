@@ -24,6 +24,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "base/compat.h"
 #include "base/text.h"
 #include "webhooks/signature.h"
 
