@@ -30,7 +30,7 @@
 #include "base/json.h"
 #include "base/shmem.h"
 #include "dispatch/dispatch.h"
-#include "runs/transitions.h"
+#include "runs/for_runners.h"
 #include "schedule/schedule.h"
 
 /*
@@ -395,7 +395,7 @@ typedef struct ResumeDue
 /*
  * resume_due
  *		Resume the paused runs whose time has come (a run that cannot be
- *		resumed fails alone, in runs/transitions.c).
+ *		resumed fails alone, in runs/for_runners.c).
  */
 static void
 resume_due(void *arg)

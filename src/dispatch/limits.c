@@ -29,7 +29,7 @@
 
 #include "base/compat.h"
 #include "dispatch/dispatch.h"
-#include "runs/transitions.h"
+#include "runs/for_runners.h"
 #include "schedule/chain.h"
 
 /* How far ahead rate-limited requests of one batch may be slotted. */

@@ -21,7 +21,7 @@
 
 #include "base/shmem.h"
 #include "dispatch/dispatch.h"
-#include "runs/transitions.h"
+#include "runs/for_runners.h"
 
 /*
  * condition_holds

@@ -34,7 +34,7 @@
 #include "base/shmem.h"
 #include "base/template.h"
 #include "dispatch/dispatch.h"
-#include "runs/transitions.h"
+#include "runs/for_runners.h"
 
 /* Per verdict: the action's new status, its event, whether it was no attempt. */
 typedef struct VerdictInfo

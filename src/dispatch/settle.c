@@ -22,7 +22,7 @@
 
 #include "base/gucs.h"
 #include "dispatch/dispatch.h"
-#include "runs/transitions.h"
+#include "runs/for_runners.h"
 
 /*
  * The plainest settling of one action: $1-$3 the action, $4 this runner,

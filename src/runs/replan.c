@@ -16,7 +16,7 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#include "runs/transitions.h"
+#include "runs/for_runners.h"
 
 /* The runs to re-plan, with what their re-planning needs. */
 static const char *const runs_sql =
