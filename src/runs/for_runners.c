@@ -13,6 +13,7 @@
 #include "utils/timestamp.h"
 
 #include "base/guard.h"
+#include "base/spi.h"
 #include "runs/for_runners.h"
 #include "runs/run_state.h"
 
@@ -105,7 +106,7 @@ cadence_run_execute_step(const char *tenant_id, int64 run_id, int64 action_id,
 }
 
 /* Ending a run failed without reading its plan (see cadence_run_fail_plainly). */
-static const char *const fail_plainly_sql =
+static CadenceStatement fail_plainly_sql = {
 "WITH r AS (UPDATE cadence.runs"
 "             SET status = 'failed', current_step = 0, exit_reason = $3, completed_at = $4,"
 "                 paused_at = NULL, resume_at = NULL, last_activity_at = $4"
@@ -119,7 +120,7 @@ static const char *const fail_plainly_sql =
 "       SELECT tenant_id, id, cadence_id, lead_id, 'run.failed',"
 "              pg_catalog.jsonb_build_object('reason', $3)"
 "         FROM r)"
-" SELECT pg_catalog.count(*) FROM r";
+" SELECT pg_catalog.count(*) FROM r"};
 
 /*
  * cadence_run_fail_plainly
@@ -139,8 +140,8 @@ cadence_run_fail_plainly(const char *tenant_id, int64 run_id, const char *reason
 	values[1] = Int64GetDatum(run_id);
 	values[2] = CStringGetTextDatum(reason);
 	values[3] = TimestampTzGetDatum(at);
-	if (SPI_execute_with_args(fail_plainly_sql, 4, types, values, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not end run %lld", (long long) run_id);
+	cadence_spi_run(&fail_plainly_sql, 4, types, values, NULL, false,
+					SPI_OK_SELECT, "end a run");
 }
 
 /* A paused run whose time to resume has come. */
@@ -171,6 +172,11 @@ resume_due_run(void *arg)
 int
 cadence_run_resume_due(TimestampTz now, int limit)
 {
+	static CadenceStatement due_runs = {
+		"SELECT tenant_id, id, resume_at FROM cadence.runs"
+		" WHERE status = 'paused' AND resume_at <= $1"
+		" ORDER BY resume_at LIMIT $2 FOR UPDATE SKIP LOCKED"
+	};
 	Oid			types[2] = {TIMESTAMPTZOID, INT4OID};
 	Datum		values[2] = {TimestampTzGetDatum(now), Int32GetDatum(limit)};
 	List	   *defs = NIL;
@@ -180,11 +186,8 @@ cadence_run_resume_due(TimestampTz now, int limit)
 	int64	   *ids;
 	TimestampTz *ats;
 
-	if (SPI_execute_with_args("SELECT tenant_id, id, resume_at FROM cadence.runs"
-							  " WHERE status = 'paused' AND resume_at <= $1"
-							  " ORDER BY resume_at LIMIT $2 FOR UPDATE SKIP LOCKED",
-							  2, types, values, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the runs due to resume");
+	cadence_spi_run(&due_runs, 2, types, values, NULL, false, SPI_OK_SELECT,
+					"read the runs due to resume");
 	n = SPI_processed;
 	tenants = palloc(sizeof(char *) * Max(n, 1));
 	ids = palloc(sizeof(int64) * Max(n, 1));

@@ -16,6 +16,7 @@
 #include "utils/timestamp.h"
 
 #include "base/identity.h"
+#include "base/spi.h"
 #include "runs/run_state.h"
 
 PG_FUNCTION_INFO_V1(cadence_advance_to_next_step);
@@ -92,20 +93,22 @@ require_status(const RunState *run, const char *a, const char *b,
 static Datum
 summary(const RunState *run)
 {
+	static CadenceStatement run_summary = {
+		"SELECT jsonb_build_object('runId', r.id, 'status', r.status,"
+		"       'currentStep', r.current_step, 'nextDueAt',"
+		"       (SELECT min(a.due_at) FROM cadence.scheduled_actions a"
+		"         WHERE a.tenant_id = r.tenant_id AND a.run_id = r.id"
+		"           AND a.status IN ('scheduled', 'planned')))"
+		"  FROM cadence.runs r WHERE r.tenant_id = $1 AND r.id = $2"
+	};
 	Oid			types[2] = {TEXTOID, INT8OID};
 	Datum		values[2];
 	bool		isnull;
 
 	values[0] = CStringGetTextDatum(run->tenant_id);
 	values[1] = Int64GetDatum(run->id);
-	if (SPI_execute_with_args("SELECT jsonb_build_object('runId', r.id, 'status', r.status,"
-							  " 'currentStep', r.current_step, 'nextDueAt',"
-							  " (SELECT min(a.due_at) FROM cadence.scheduled_actions a"
-							  "   WHERE a.tenant_id = r.tenant_id AND a.run_id = r.id"
-							  "     AND a.status IN ('scheduled', 'planned')))"
-							  " FROM cadence.runs r WHERE r.tenant_id = $1 AND r.id = $2",
-							  2, types, values, NULL, false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read run %lld", (long long) run->id);
+	cadence_spi_run(&run_summary, 2, types, values, NULL, false, SPI_OK_SELECT,
+					"read a run");
 	return SPI_datumTransfer(SPI_getbinval(SPI_tuptable->vals[0],
 										   SPI_tuptable->tupdesc, 1, &isnull),
 							 false, -1);

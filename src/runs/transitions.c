@@ -16,6 +16,7 @@
 #include "utils/timestamp.h"
 
 #include "base/shmem.h"
+#include "base/spi.h"
 #include "runs/for_runners.h"
 #include "runs/run_state.h"
 
@@ -57,9 +58,8 @@ cadence_run_exec(const RunState *run, const char *sql, int nextra, Oid *xtypes,
 		if (xnulls)
 			nulls[2 + k] = xnulls[k];
 	}
-	if (SPI_execute_with_args(sql, 2 + nextra, types, values, nulls,
-							  false, 0) != expect)
-		elog(ERROR, "run %lld: statement failed: %s", (long long) run->id, sql);
+	cadence_spi_run_once(sql, 2 + nextra, types, values, nulls, false, expect,
+						 "change a run");
 }
 
 /*
@@ -88,6 +88,14 @@ cadence_run_event(const RunState *run, const char *type, const char *payload,
 RunState *
 cadence_run_lock(const char *tenant_id, int64 run_id, List **defs)
 {
+	static CadenceStatement lock = {
+		"SELECT status, current_step, paused_at, timezone, cadence_id,"
+		"       cadence_version,"
+		"       (SELECT c.timezone FROM cadence.contacts c"
+		"         WHERE c.tenant_id = r.tenant_id AND c.id = r.lead_id)"
+		"  FROM cadence.runs r WHERE tenant_id = $1 AND id = $2"
+		"   FOR UPDATE OF r"
+	};
 	RunState   *run = palloc0(sizeof(RunState));
 	Oid			types[2];
 	Datum		values[2];
@@ -103,14 +111,8 @@ cadence_run_lock(const char *tenant_id, int64 run_id, List **defs)
 	run->tenant_id = pstrdup(tenant_id);
 	run->id = run_id;
 	run_args(run, values, types);
-	if (SPI_execute_with_args("SELECT status, current_step, paused_at, timezone,"
-							  " cadence_id, cadence_version,"
-							  " (SELECT c.timezone FROM cadence.contacts c"
-							  "   WHERE c.tenant_id = r.tenant_id AND c.id = r.lead_id)"
-							  " FROM cadence.runs r WHERE tenant_id = $1 AND id = $2"
-							  " FOR UPDATE OF r",
-							  2, types, values, NULL, false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not lock run %lld", (long long) run_id);
+	cadence_spi_run(&lock, 2, types, values, NULL, false, SPI_OK_SELECT,
+					"lock a run");
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
@@ -209,6 +211,11 @@ cadence_run_replan_from(RunState *run, int from, TimestampTz prev, int32 prev_da
 static int
 next_open_step(const RunState *run, int32 step_number)
 {
+	static CadenceStatement next_open = {
+		"SELECT min(step_number) FROM cadence.scheduled_actions"
+		" WHERE tenant_id = $1 AND run_id = $2 AND step_number > $3"
+		"   AND status IN " OPEN_STATUSES
+	};
 	Oid			types[3];
 	Datum		values[3];
 	bool		isnull;
@@ -216,11 +223,8 @@ next_open_step(const RunState *run, int32 step_number)
 	run_args(run, values, types);
 	types[2] = INT4OID;
 	values[2] = Int32GetDatum(step_number);
-	if (SPI_execute_with_args("SELECT min(step_number) FROM cadence.scheduled_actions"
-							  " WHERE tenant_id = $1 AND run_id = $2 AND step_number > $3"
-							  " AND status IN " OPEN_STATUSES,
-							  3, types, values, NULL, false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read run %lld", (long long) run->id);
+	cadence_spi_run(&next_open, 3, types, values, NULL, false, SPI_OK_SELECT,
+					"read a run");
 	values[0] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	return isnull ? -1 : cadence_def_step_index(run->def, DatumGetInt32(values[0]));
 }
