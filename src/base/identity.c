@@ -54,6 +54,7 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
+#include "base/json.h"
 #include "base/compat.h"
 #include "base/gucs.h"
 #include "base/identity.h"
@@ -122,7 +123,7 @@ text_or_null(const char *s)
 static char *
 claim_text(JsonbContainer *obj, const char *name)
 {
-	JsonbValue *v = getKeyJsonValueFromContainer(obj, name, strlen(name), NULL);
+	JsonbValue *v = cadence_jsonb_member(obj, name, NULL);
 
 	if (v == NULL)
 		return NULL;
@@ -152,8 +153,7 @@ read_claims(const char *claims, char **tenant, char **user)
 	*tenant = claim_text(&jb->root, "tenant_id");
 	if (*tenant == NULL)
 	{
-		meta = getKeyJsonValueFromContainer(&jb->root, "app_metadata",
-											strlen("app_metadata"), NULL);
+		meta = cadence_jsonb_member(&jb->root, "app_metadata", NULL);
 		if (meta != NULL && meta->type == jbvBinary &&
 			JsonContainerIsObject(meta->val.binary.data))
 			*tenant = claim_text(meta->val.binary.data, "tenant_id");

@@ -10,6 +10,31 @@
 #include "base/json.h"
 
 /*
+ * cadence_jsonb_member_len
+ *		The member key[0..keylen) of a jsonb container, into *out (or a
+ *		palloc'd value when out is NULL); NULL when c is not an object or has
+ *		no such member.  Every read of a member goes through here.
+ */
+JsonbValue *
+cadence_jsonb_member_len(JsonbContainer *c, const char *key, int keylen,
+						 JsonbValue *out)
+{
+	if (c == NULL || !JsonContainerIsObject(c))
+		return NULL;
+	return getKeyJsonValueFromContainer(c, key, keylen, out);
+}
+
+/*
+ * cadence_jsonb_member
+ *		The same for a key that ends with NUL.
+ */
+JsonbValue *
+cadence_jsonb_member(JsonbContainer *c, const char *key, JsonbValue *out)
+{
+	return cadence_jsonb_member_len(c, key, strlen(key), out);
+}
+
+/*
  * cadence_jsonb_string
  *		A string member of a jsonb object, palloc'd; NULL when absent, not a
  *		string, or empty.
@@ -19,8 +44,7 @@ cadence_jsonb_string(Jsonb *obj, const char *key)
 {
 	JsonbValue	v;
 
-	if (obj == NULL || !JB_ROOT_IS_OBJECT(obj) ||
-		getKeyJsonValueFromContainer(&obj->root, key, strlen(key), &v) == NULL ||
+	if (obj == NULL || cadence_jsonb_member(&obj->root, key, &v) == NULL ||
 		v.type != jbvString || v.val.string.len == 0)
 		return NULL;
 	return pnstrdup(v.val.string.val, v.val.string.len);
@@ -51,8 +75,7 @@ cadence_jsonb_object(Jsonb *obj, const char *key)
 {
 	JsonbValue	v;
 
-	if (obj == NULL || !JB_ROOT_IS_OBJECT(obj) ||
-		getKeyJsonValueFromContainer(&obj->root, key, strlen(key), &v) == NULL ||
+	if (obj == NULL || cadence_jsonb_member(&obj->root, key, &v) == NULL ||
 		v.type != jbvBinary || !JsonContainerIsObject(v.val.binary.data))
 		return NULL;
 	return JsonbValueToJsonb(&v);

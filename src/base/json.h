@@ -9,6 +9,16 @@
 #include "lib/stringinfo.h"
 #include "utils/jsonb.h"
 
+/*
+ * The member key of a jsonb container, into *out (palloc'd when out is
+ * NULL), or NULL when the container is not an object or has no such
+ * member; the _len form for a key that is not NUL-terminated.
+ */
+extern JsonbValue *cadence_jsonb_member(JsonbContainer *c, const char *key,
+										JsonbValue *out);
+extern JsonbValue *cadence_jsonb_member_len(JsonbContainer *c, const char *key,
+											int keylen, JsonbValue *out);
+
 /* A non-empty string member of a jsonb object (palloc'd), or NULL. */
 extern char *cadence_jsonb_string(Jsonb *obj, const char *key);
 

@@ -12,6 +12,7 @@
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
 
+#include "base/json.h"
 #include "base/template.h"
 
 PG_FUNCTION_INFO_V1(cadence_render_template);
@@ -115,7 +116,7 @@ lookup(Jsonb *vars, const char *name, int len)
 		const char *dot = memchr(part, '.', end - part);
 		int			plen = (dot ? dot : end) - part;
 
-		if (getKeyJsonValueFromContainer(obj, part, plen, &v) == NULL)
+		if (cadence_jsonb_member_len(obj, part, plen, &v) == NULL)
 			return NULL;
 		if (dot == NULL)
 			break;

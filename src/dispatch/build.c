@@ -49,7 +49,7 @@ cadence_ai_config(Jsonb *config)
 	JsonbValue	v;
 
 	if (config == NULL || !JB_ROOT_IS_OBJECT(config) ||
-		getKeyJsonValueFromContainer(&config->root, "aiPersonalization", 17, &v) == NULL)
+		cadence_jsonb_member(&config->root, "aiPersonalization", &v) == NULL)
 		return NULL;
 	if (v.type == jbvBool)
 		return v.val.boolean ? DatumGetJsonbP(DirectFunctionCall1(jsonb_in,

@@ -29,8 +29,9 @@
 #include "base/gucs.h"
 #include "base/json.h"
 #include "base/shmem.h"
+#include "base/spi.h"
 #include "dispatch/dispatch.h"
-#include "runs/transitions.h"
+#include "runs/for_runners.h"
 #include "schedule/schedule.h"
 
 /*
@@ -50,11 +51,11 @@
  */
 
 /* Provider accounts of the batch's tenants, defaults first. */
-static const char *const accounts_sql =
+static CadenceStatement accounts_sql = {
 "SELECT tenant_id, id, channel, kind, base_url, credentials, settings,"
 "       rate_per_second, max_concurrency"
 "  FROM cadence.providers WHERE tenant_id = ANY ($1::text[])"
-" ORDER BY tenant_id, channel, is_default DESC, created_at, id";
+" ORDER BY tenant_id, channel, is_default DESC, created_at, id"};
 
 /*
  * cadence_idempotency_key
@@ -88,8 +89,8 @@ load_accounts(DispatchBatch *batch)
 		tenants[k] = CStringGetTextDatum(batch->items[k].tenant_id);
 	values[0] = PointerGetDatum(construct_array(tenants, batch->nitems, TEXTOID, -1,
 												false, TYPALIGN_INT));
-	cadence_dispatch_spi(accounts_sql, 1, types, values, NULL, false, SPI_OK_SELECT,
-						 "read provider accounts");
+	cadence_spi_run(&accounts_sql, 1, types, values, NULL, false, SPI_OK_SELECT,
+					"read provider accounts");
 	batch->naccounts = (int) SPI_processed;
 	batch->accounts = MemoryContextAlloc(batch->mcxt,
 										 sizeof(DispatchAccount *) * Max(batch->naccounts, 1));
@@ -107,8 +108,8 @@ load_accounts(DispatchBatch *batch)
 		da->channel = SPI_getvalue(tup, desc, 3);
 		da->acct.kind = SPI_getvalue(tup, desc, 4);
 		da->acct.base_url = SPI_getvalue(tup, desc, 5);
-		da->acct.credentials = cadence_dispatch_copy_jsonb(tup, desc, 6);
-		da->acct.settings = cadence_dispatch_copy_jsonb(tup, desc, 7);
+		da->acct.credentials = cadence_spi_jsonb(tup, desc, 6);
+		da->acct.settings = cadence_spi_jsonb(tup, desc, 7);
 		d = SPI_getbinval(tup, desc, 8, &isnull);
 		da->rate_per_second = isnull ? 0 :
 			DatumGetFloat8(DirectFunctionCall1(numeric_float8, d));
@@ -395,7 +396,7 @@ typedef struct ResumeDue
 /*
  * resume_due
  *		Resume the paused runs whose time has come (a run that cannot be
- *		resumed fails alone, in runs/transitions.c).
+ *		resumed fails alone, in runs/for_runners.c).
  */
 static void
 resume_due(void *arg)

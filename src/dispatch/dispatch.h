@@ -33,6 +33,7 @@
 
 #include "access/htup.h"
 #include "access/tupdesc.h"
+#include "base/columns.h"
 #include "base/guard.h"
 #include "providers/provider.h"
 #include "storage/itemptr.h"
@@ -272,39 +273,8 @@ extern Jsonb *cadence_ai_config(Jsonb *config);
 /* The idempotency key of a scheduled action: cadence-<installation>-<id>. */
 extern char *cadence_idempotency_key(int64 action_id);
 
-/*
- * Run one statement through SPI and check what it returned (else an error
- * saying it could not do what).  Unlike a bare SPI call it leaves the
- * caller in the memory context it was in: SPI switches to its own, which
- * ends with the transaction, and a batch outlives that.  Reads in a claim
- * pass read_only false: only then do they see what the claim's own earlier
- * statements changed (a run resumed, a lead action done).
- */
-extern void cadence_dispatch_spi(const char *sql, int nargs, Oid *types, Datum *values,
-								 const char *nulls, bool read_only, int expect,
-								 const char *what);
-
 /* Give an item a final or deferred verdict. */
 extern void cadence_dispatch_verdict(DispatchItem *item, DispatchVerdict verdict,
 									 const char *reason, const char *error);
-
-/* A jsonb column of an SPI result, copied; NULL when null. */
-extern Jsonb *cadence_dispatch_copy_jsonb(HeapTuple tup, TupleDesc desc, int col);
-
-/* Arrays for one statement, filled item by item (dispatch/spi.c). */
-typedef struct DispatchColumns
-{
-	int			n;				/* rows filled */
-	int			cap;
-	int			ncols;
-	Datum	  **values;
-	bool	  **nulls;
-} DispatchColumns;
-
-extern void cadence_columns_init(DispatchColumns *c, int ncols, int cap);
-extern void cadence_columns_text(DispatchColumns *c, int col, const char *s);
-extern void cadence_columns_datum(DispatchColumns *c, int col, Datum d, bool isnull);
-extern void cadence_columns_execute(DispatchColumns *c, const char *sql,
-									const Oid *elem_types, int expect);
 
 #endif							/* CADENCE_DISPATCH_DISPATCH_H */

@@ -28,8 +28,9 @@
 #include "utils/timestamp.h"
 
 #include "base/compat.h"
+#include "base/spi.h"
 #include "dispatch/dispatch.h"
-#include "runs/transitions.h"
+#include "runs/for_runners.h"
 #include "schedule/chain.h"
 
 /* How far ahead rate-limited requests of one batch may be slotted. */
@@ -39,7 +40,7 @@
  * The leased actions of one cadence that start their run (no action of the
  * run comes before them), with their step's rule.
  */
-static const char *const starts_sql =
+static CadenceStatement starts_sql = {
 "SELECT k.ord::int, ca.schedule_rule"
 "  FROM unnest($2::bigint[], $3::int[]) WITH ORDINALITY AS k(run_id, step, ord)"
 "  CROSS JOIN LATERAL (SELECT * FROM cadence.runs r"
@@ -49,7 +50,7 @@ static const char *const starts_sql =
 "                         AND ca.version = r.cadence_version AND ca.step_number = k.step"
 "                      OFFSET 0) ca"
 " WHERE NOT EXISTS (SELECT 1 FROM cadence.scheduled_actions a"
-"                    WHERE a.tenant_id = $1 AND a.run_id = k.run_id AND a.step_number < k.step)";
+"                    WHERE a.tenant_id = $1 AND a.run_id = k.run_id AND a.step_number < k.step)"};
 
 /*
  * lock_day
@@ -59,6 +60,14 @@ static const char *const starts_sql =
 static int
 lock_day(const char *tenant_id, const char *cadence_id, DateADT day)
 {
+	static CadenceStatement lock_day_stmt = {
+		"SELECT started FROM cadence.daily_sends"
+		" WHERE tenant_id = $1 AND cadence_id = $2 AND day = $3 FOR UPDATE"
+	};
+	static CadenceStatement insert_day = {
+		"INSERT INTO cadence.daily_sends (tenant_id, cadence_id, day)"
+		" VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
+	};
 	Oid			types[3] = {TEXTOID, TEXTOID, DATEOID};
 	Datum		values[3];
 	bool		isnull;
@@ -66,12 +75,10 @@ lock_day(const char *tenant_id, const char *cadence_id, DateADT day)
 	values[0] = CStringGetTextDatum(tenant_id);
 	values[1] = CStringGetTextDatum(cadence_id);
 	values[2] = DateADTGetDatum(day);
-	cadence_dispatch_spi("INSERT INTO cadence.daily_sends (tenant_id, cadence_id, day)"
-						 " VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-						 3, types, values, NULL, false, SPI_OK_INSERT, "count daily starts");
-	cadence_dispatch_spi("SELECT started FROM cadence.daily_sends"
-						 " WHERE tenant_id = $1 AND cadence_id = $2 AND day = $3 FOR UPDATE",
-						 3, types, values, NULL, false, SPI_OK_SELECT, "lock daily starts");
+	cadence_spi_run(&insert_day, 3, types, values, NULL, false,
+					SPI_OK_INSERT, "count daily starts");
+	cadence_spi_run(&lock_day_stmt, 3, types, values, NULL, false,
+					SPI_OK_SELECT, "lock daily starts");
 	if (SPI_processed != 1)
 		elog(ERROR, "the daily count of cadence \"%s\" is not visible", cadence_id);
 	return DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
@@ -85,6 +92,10 @@ lock_day(const char *tenant_id, const char *cadence_id, DateADT day)
 static void
 add_day(const char *tenant_id, const char *cadence_id, DateADT day, int n)
 {
+	static CadenceStatement add_day_stmt = {
+		"UPDATE cadence.daily_sends SET started = started + $4"
+		" WHERE tenant_id = $1 AND cadence_id = $2 AND day = $3"
+	};
 	Oid			types[4] = {TEXTOID, TEXTOID, DATEOID, INT4OID};
 	Datum		values[4];
 
@@ -92,9 +103,8 @@ add_day(const char *tenant_id, const char *cadence_id, DateADT day, int n)
 	values[1] = CStringGetTextDatum(cadence_id);
 	values[2] = DateADTGetDatum(day);
 	values[3] = Int32GetDatum(n);
-	cadence_dispatch_spi("UPDATE cadence.daily_sends SET started = started + $4"
-						 " WHERE tenant_id = $1 AND cadence_id = $2 AND day = $3",
-						 4, types, values, NULL, false, SPI_OK_UPDATE, "count daily starts");
+	cadence_spi_run(&add_day_stmt, 4, types, values, NULL, false,
+					SPI_OK_UPDATE, "count daily starts");
 }
 
 /*
@@ -153,8 +163,8 @@ cap_starts(DispatchBatch *batch, DispatchItem **group, int n, int cap)
 	values[1] = PointerGetDatum(construct_array(runs, n, INT8OID, 8, FLOAT8PASSBYVAL,
 												TYPALIGN_DOUBLE));
 	values[2] = PointerGetDatum(construct_array(steps, n, INT4OID, 4, true, TYPALIGN_INT));
-	cadence_dispatch_spi(starts_sql, 3, types, values, NULL, false, SPI_OK_SELECT,
-						 "find the runs that start");
+	cadence_spi_run(&starts_sql, 3, types, values, NULL, false, SPI_OK_SELECT,
+					"find the runs that start");
 	for (i = 0; i < SPI_processed; i++)
 	{
 		bool		isnull;
@@ -236,6 +246,18 @@ daily_caps(DispatchBatch *batch)
 static TimestampTz
 lock_account(const DispatchAccount *da, TimestampTz now, int *others)
 {
+	static CadenceStatement lock_slot = {
+		"SELECT next_slot_at,"
+		"  (SELECT count(*) FROM cadence.scheduled_actions a"
+		"    WHERE a.tenant_id = $1 AND a.provider_id = $2"
+		"      AND a.status = 'sending')"
+		" FROM cadence.provider_slots"
+		" WHERE tenant_id = $1 AND provider_id = $2 FOR UPDATE"
+	};
+	static CadenceStatement insert_slot = {
+		"INSERT INTO cadence.provider_slots (tenant_id, provider_id, next_slot_at)"
+		" VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
+	};
 	Oid			types[3] = {TEXTOID, TEXTOID, TIMESTAMPTZOID};
 	Datum		values[3];
 	bool		isnull;
@@ -244,16 +266,10 @@ lock_account(const DispatchAccount *da, TimestampTz now, int *others)
 	values[0] = CStringGetTextDatum(da->tenant_id);
 	values[1] = CStringGetTextDatum(da->acct.id);
 	values[2] = TimestampTzGetDatum(now);
-	cadence_dispatch_spi("INSERT INTO cadence.provider_slots (tenant_id, provider_id, next_slot_at)"
-						 " VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-						 3, types, values, NULL, false, SPI_OK_INSERT, "lock a provider account");
-	cadence_dispatch_spi("SELECT next_slot_at,"
-						 "  (SELECT count(*) FROM cadence.scheduled_actions a"
-						 "    WHERE a.tenant_id = $1 AND a.provider_id = $2"
-						 "      AND a.status = 'sending')"
-						 " FROM cadence.provider_slots"
-						 " WHERE tenant_id = $1 AND provider_id = $2 FOR UPDATE",
-						 3, types, values, NULL, false, SPI_OK_SELECT, "lock a provider account");
+	cadence_spi_run(&insert_slot, 3, types, values, NULL, false,
+					SPI_OK_INSERT, "lock a provider account");
+	cadence_spi_run(&lock_slot, 3, types, values, NULL, false,
+					SPI_OK_SELECT, "lock a provider account");
 	if (SPI_processed != 1)
 		elog(ERROR, "the rate slot of provider account \"%s\" is not visible", da->acct.id);
 	next = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
@@ -272,6 +288,10 @@ lock_account(const DispatchAccount *da, TimestampTz now, int *others)
 static void
 mark_inflight(DispatchBatch *batch, const DispatchAccount *da)
 {
+	static CadenceStatement mark_stmt = {
+		"UPDATE cadence.scheduled_actions SET provider_id = $1"
+		" WHERE ctid = ANY ($2) RETURNING id, ctid"
+	};
 	Datum	   *ctids = palloc(sizeof(Datum) * batch->nitems);
 	Oid			types[2] = {TEXTOID, TIDARRAYOID};
 	Datum		values[2];
@@ -285,10 +305,8 @@ mark_inflight(DispatchBatch *batch, const DispatchAccount *da)
 	values[0] = CStringGetTextDatum(da->acct.id);
 	values[1] = PointerGetDatum(construct_array(ctids, n, TIDOID, sizeof(ItemPointerData),
 												false, TYPALIGN_SHORT));
-	cadence_dispatch_spi("UPDATE cadence.scheduled_actions SET provider_id = $1"
-						 " WHERE ctid = ANY ($2) RETURNING id, ctid",
-						 2, types, values, NULL, false, SPI_OK_UPDATE_RETURNING,
-						 "mark actions in flight");
+	cadence_spi_run(&mark_stmt, 2, types, values, NULL, false,
+					SPI_OK_UPDATE_RETURNING, "mark actions in flight");
 	for (i = 0; i < SPI_processed; i++)
 	{
 		bool		isnull;
@@ -310,15 +328,18 @@ mark_inflight(DispatchBatch *batch, const DispatchAccount *da)
 static void
 save_slot(const DispatchAccount *da, TimestampTz next)
 {
+	static CadenceStatement save_slot_stmt = {
+		"UPDATE cadence.provider_slots SET next_slot_at = $3"
+		" WHERE tenant_id = $1 AND provider_id = $2"
+	};
 	Oid			types[3] = {TEXTOID, TEXTOID, TIMESTAMPTZOID};
 	Datum		values[3];
 
 	values[0] = CStringGetTextDatum(da->tenant_id);
 	values[1] = CStringGetTextDatum(da->acct.id);
 	values[2] = TimestampTzGetDatum(next);
-	cadence_dispatch_spi("UPDATE cadence.provider_slots SET next_slot_at = $3"
-						 " WHERE tenant_id = $1 AND provider_id = $2",
-						 3, types, values, NULL, false, SPI_OK_UPDATE, "save a rate slot");
+	cadence_spi_run(&save_slot_stmt, 3, types, values, NULL, false,
+					SPI_OK_UPDATE, "save a rate slot");
 }
 
 /*

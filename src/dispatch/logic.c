@@ -20,8 +20,9 @@
 #include "utils/jsonb.h"
 
 #include "base/shmem.h"
+#include "base/spi.h"
 #include "dispatch/dispatch.h"
-#include "runs/transitions.h"
+#include "runs/for_runners.h"
 
 /*
  * condition_holds
@@ -30,6 +31,9 @@
 static bool
 condition_holds(const DispatchItem *item)
 {
+	static CadenceStatement holds_stmt = {
+		"SELECT cadence.condition_holds($1, $2, $3, $4)"
+	};
 	Oid			types[4] = {TEXTOID, INT8OID, INT4OID, JSONBOID};
 	Datum		values[4];
 	bool		isnull;
@@ -39,8 +43,8 @@ condition_holds(const DispatchItem *item)
 	values[1] = Int64GetDatum(item->run_id);
 	values[2] = Int32GetDatum(item->step_number);
 	values[3] = JsonbPGetDatum(item->condition);
-	cadence_dispatch_spi("SELECT cadence.condition_holds($1, $2, $3, $4)", 4, types, values,
-						 NULL, false, SPI_OK_SELECT, "check the condition of a step");
+	cadence_spi_run(&holds_stmt, 4, types, values,
+					NULL, false, SPI_OK_SELECT, "check the condition of a step");
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	return !isnull && DatumGetBool(d);
 }

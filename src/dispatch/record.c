@@ -34,7 +34,7 @@
 #include "base/shmem.h"
 #include "base/template.h"
 #include "dispatch/dispatch.h"
-#include "runs/transitions.h"
+#include "runs/for_runners.h"
 
 /* Per verdict: the action's new status, its event, whether it was no attempt. */
 typedef struct VerdictInfo
@@ -96,7 +96,7 @@ static const VerdictInfo verdicts[] = {
  * what it updated.  Acceptances it could not write are left to
  * sent_late_sql.
  */
-static const char *const write_sql =
+static CadenceStatement write_sql = {
 OUTCOMES
 " u AS (UPDATE cadence.scheduled_actions a"
 "          SET status = o.status,"
@@ -123,7 +123,7 @@ OUTCOMES
 "         FROM o LEFT JOIN u ON u.id = o.id"
 "        WHERE CASE WHEN u.id IS NULL THEN o.outcome IS NOT NULL AND o.status <> 'sent'"
 "                   ELSE o.event IS NOT NULL END)"
-" SELECT u.id FROM u";
+" SELECT u.id FROM u"};
 
 /*
  * Acceptances whose claim had moved on (a run cancelled, a step completed
@@ -131,7 +131,7 @@ OUTCOMES
  * key, unless the action is sent already (then the repeat is an
  * action.request event); a step counted failed is counted sent instead.
  */
-static const char *const sent_late_sql =
+static CadenceStatement sent_late_sql = {
 OUTCOMES
 " p AS (SELECT o.id, x.status FROM o CROSS JOIN LATERAL"
 "         (SELECT a.status FROM cadence.scheduled_actions a"
@@ -159,14 +159,14 @@ OUTCOMES
 "       SELECT o.tenant_id, o.run_id, o.id, o.cadence_id, o.lead_id,"
 "              CASE WHEN u.id IS NULL THEN 'action.request' ELSE 'action.sent' END, " EVENT_PAYLOAD
 "         FROM o LEFT JOIN u ON u.id = o.id)"
-" SELECT u.id FROM u";
+" SELECT u.id FROM u"};
 
 /*
  * The step counters of the final outcomes, one row per step and variant,
  * taken in key order so that concurrent runners queue instead of
  * deadlocking.
  */
-static const char *const stats_sql =
+static CadenceStatement stats_sql = {
 "INSERT INTO cadence.step_stats AS s (tenant_id, cadence_id, step_number, variant,"
 "                                     sent, failed, skipped)"
 " SELECT o.tenant_id, o.cadence_id, o.step_number, coalesce(o.variant, ''),"
@@ -177,21 +177,21 @@ static const char *const stats_sql =
 "  GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
 " ON CONFLICT (tenant_id, cadence_id, step_number, variant) DO UPDATE"
 "    SET sent = s.sent + excluded.sent, failed = s.failed + excluded.failed,"
-"        skipped = s.skipped + excluded.skipped";
+"        skipped = s.skipped + excluded.skipped"};
 
 /* The manual steps that fell due: one open task each. */
-static const char *const tasks_sql =
+static CadenceStatement tasks_sql = {
 "INSERT INTO cadence.tasks (tenant_id, run_id, scheduled_action_id, lead_id, assignee_id,"
 "                           type, title, description, due_at)"
 " SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[],"
 "                      $6::text[], $7::text[], $8::text[], $9::timestamptz[])"
-" ON CONFLICT (tenant_id, scheduled_action_id) DO NOTHING";
+" ON CONFLICT (tenant_id, scheduled_action_id) DO NOTHING"};
 
 /*
  * The runs whose current step ended move to their next planned action
  * (scheduled, unless the run is paused) or complete.
  */
-static const char *const advance_sql =
+static CadenceStatement advance_sql = {
 "WITH r AS (UPDATE cadence.runs r"
 "          SET current_step = coalesce(nx.step_number, 0),"
 "              status = CASE WHEN nx.id IS NULL THEN 'completed' ELSE r.status END,"
@@ -213,7 +213,7 @@ static const char *const advance_sql =
 " c AS (INSERT INTO cadence.events (tenant_id, run_id, cadence_id, lead_id, type)"
 "       SELECT r.tenant_id, r.id, r.cadence_id, r.lead_id, 'run.completed'"
 "         FROM r WHERE r.status = 'completed')"
-" SELECT r.id, r.next_id IS NOT NULL FROM r";
+" SELECT r.id, r.next_id IS NOT NULL FROM r"};
 
 /* The task type of a manual step. */
 static const char *
@@ -327,7 +327,7 @@ static const char *const outcome_names[] = {
  *		One row of the outcome arrays (OUTCOMES) for an item.
  */
 static void
-add_outcome(DispatchColumns *c, const DispatchBatch *batch, const DispatchItem *it)
+add_outcome(CadenceColumns *c, const DispatchBatch *batch, const DispatchItem *it)
 {
 	const VerdictInfo *vi = &verdicts[it->verdict];
 	bool		moves = it->verdict == VERDICT_MOVED || it->verdict == VERDICT_RETRY;
@@ -382,7 +382,7 @@ to_write(const DispatchBatch *batch, int k)
  *		but for acceptances that write_sql leaves to sent_late_sql.
  */
 static void
-execute_outcomes(DispatchBatch *batch, const char *sql, bool only_sent)
+execute_outcomes(DispatchBatch *batch, CadenceStatement *stmt, bool only_sent)
 {
 	static const Oid elem[NCOLUMNS] = {
 		TEXTOID, INT8OID, INT8OID, INT8OID, TEXTOID, TIMESTAMPTZOID, TEXTOID,
@@ -390,7 +390,7 @@ execute_outcomes(DispatchBatch *batch, const char *sql, bool only_sent)
 		TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT4OID, INT4OID,
 		TIDOID, TEXTOID, TEXTOID, INT4OID, TEXTOID
 	};
-	DispatchColumns		c;
+	CadenceColumns		c;
 	int		   *in = palloc(sizeof(int) * Max(batch->nitems, 1));
 	int64	   *updated;
 	uint64		i;
@@ -405,7 +405,8 @@ execute_outcomes(DispatchBatch *batch, const char *sql, bool only_sent)
 		}
 	if (c.n == 0)
 		return;
-	cadence_columns_execute(&c, sql, elem, SPI_OK_SELECT);
+	cadence_columns_execute(&c, stmt, elem, SPI_OK_SELECT,
+							"record the outcomes of a dispatch batch");
 
 	updated = palloc(sizeof(int64) * Max(SPI_processed, 1));
 	for (i = 0; i < SPI_processed; i++)
@@ -440,11 +441,11 @@ write_actions(DispatchBatch *batch)
 {
 	int			k;
 
-	execute_outcomes(batch, write_sql, false);
+	execute_outcomes(batch, &write_sql, false);
 	for (k = 0; k < batch->nitems; k++)
 		if (to_write(batch, k))
 		{
-			execute_outcomes(batch, sent_late_sql, true);
+			execute_outcomes(batch, &sent_late_sql, true);
 			break;
 		}
 }
@@ -459,7 +460,7 @@ write_tasks(DispatchBatch *batch, const bool *fresh)
 	static const Oid elem[9] = {
 		TEXTOID, INT8OID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID
 	};
-	DispatchColumns		c;
+	CadenceColumns		c;
 	int			k;
 
 	cadence_columns_init(&c, 9, batch->nitems);
@@ -483,7 +484,8 @@ write_tasks(DispatchBatch *batch, const bool *fresh)
 		c.n++;
 	}
 	if (c.n > 0)
-		cadence_columns_execute(&c, tasks_sql, elem, SPI_OK_INSERT);
+		cadence_columns_execute(&c, &tasks_sql, elem, SPI_OK_INSERT,
+							"record the outcomes of a dispatch batch");
 }
 
 /*
@@ -526,7 +528,7 @@ static void
 advance_runs(DispatchBatch *batch, const bool *fresh)
 {
 	static const Oid elem[4] = {TEXTOID, INT8OID, INT4OID, TIMESTAMPTZOID};
-	DispatchColumns c;
+	CadenceColumns c;
 	uint64		nruns;
 	int64	   *moved_on;
 	uint64		i;
@@ -547,7 +549,8 @@ advance_runs(DispatchBatch *batch, const bool *fresh)
 	}
 	if (c.n == 0)
 		return;
-	cadence_columns_execute(&c, advance_sql, elem, SPI_OK_SELECT);
+	cadence_columns_execute(&c, &advance_sql, elem, SPI_OK_SELECT,
+							"record the outcomes of a dispatch batch");
 
 	/* Runs that went on to a next step. */
 	nruns = SPI_processed;
@@ -574,7 +577,7 @@ static void
 count_steps(DispatchBatch *batch, const bool *fresh)
 {
 	static const Oid elem[5] = {TEXTOID, TEXTOID, INT4OID, TEXTOID, TEXTOID};
-	DispatchColumns		c;
+	CadenceColumns		c;
 	int			k;
 
 	cadence_columns_init(&c, 5, batch->nitems);
@@ -592,7 +595,8 @@ count_steps(DispatchBatch *batch, const bool *fresh)
 		c.n++;
 	}
 	if (c.n > 0)
-		cadence_columns_execute(&c, stats_sql, elem, SPI_OK_INSERT);
+		cadence_columns_execute(&c, &stats_sql, elem, SPI_OK_INSERT,
+							"record the outcomes of a dispatch batch");
 }
 
 /*

@@ -21,15 +21,16 @@
 #include "utils/timestamp.h"
 
 #include "base/gucs.h"
+#include "base/spi.h"
 #include "dispatch/dispatch.h"
-#include "runs/transitions.h"
+#include "runs/for_runners.h"
 
 /*
  * The plainest settling of one action: $1-$3 the action, $4 this runner,
  * $5 its attempt, $6 'sent' or 'failed', $7 the error, $8 when, $9 the
  * provider's message id, $10 1 if the claim's attempt does not count.
  */
-static const char *const settle_sql =
+static CadenceStatement settle_sql = {
 "WITH a AS (UPDATE cadence.scheduled_actions"
 "             SET status = $6, runner = NULL, last_error = coalesce($7, last_error),"
 "                 attempts = attempts - $10,"
@@ -48,7 +49,7 @@ static const char *const settle_sql =
 "                'attempt', $5 - $10, 'runner', $4, 'error', $7, 'providerMessageId', $9,"
 "                'outcome', CASE $6 WHEN 'sent' THEN 'accepted' END))"
 "         FROM a)"
-" SELECT pg_catalog.count(*) FROM a";
+" SELECT pg_catalog.count(*) FROM a"};
 
 /* A write step: the runs locked first (the record step) or not (a claim). */
 typedef struct WriteStep
@@ -139,8 +140,8 @@ settle_one(void *arg)
 	values[7] = TimestampTzGetDatum(it->happened_at);
 	values[8] = nulls[8] == ' ' ? CStringGetTextDatum(it->provider_message_id) : (Datum) 0;
 	values[9] = Int32GetDatum(it->undone ? 1 : 0);
-	cadence_dispatch_spi(settle_sql, 10, types, values, nulls, false, SPI_OK_SELECT,
-						 "settle an action that could not be written");
+	cadence_spi_run(&settle_sql, 10, types, values, nulls, false, SPI_OK_SELECT,
+					"settle an action that could not be written");
 	si->done = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
 										   1, &isnull)) > 0;
 	if (si->done)

@@ -38,6 +38,7 @@
 
 #include "base/compat.h"
 #include "base/gucs.h"
+#include "base/spi.h"
 #include "dispatch/dispatch.h"
 #include "dispatch/liveness.h"
 
@@ -45,7 +46,7 @@
  * The runners holding actions, one index probe each (a loose scan of the
  * partial index of sending actions): a handful at most.
  */
-static const char *const runners_sql =
+static CadenceStatement runners_sql = {
 "WITH RECURSIVE r(runner) AS ("
 "   (SELECT runner FROM cadence.scheduled_actions WHERE status = 'sending'"
 "     ORDER BY runner LIMIT 1)"
@@ -54,7 +55,7 @@ static const char *const runners_sql =
 "            WHERE a.status = 'sending' AND a.runner > r.runner"
 "            ORDER BY a.runner LIMIT 1)"
 "     FROM r WHERE r.runner IS NOT NULL)"
-" SELECT runner FROM r WHERE runner IS NOT NULL";
+" SELECT runner FROM r WHERE runner IS NOT NULL"};
 
 /*
  * Parameters of the claiming statements: $1 the wall clock, $2 how many,
@@ -64,7 +65,7 @@ static const char *const runners_sql =
 #define LEASE_NARGS 6
 
 /* Take over a dead runner's actions: a new attempt each, and its event. */
-static const char *const take_over_sql =
+static CadenceStatement take_over_sql = {
 "WITH picked AS (SELECT ctid FROM cadence.scheduled_actions"
 "                 WHERE status = 'sending' AND runner = $6"
 "                   AND ($5::text IS NULL OR tenant_id = $5)"
@@ -81,10 +82,10 @@ static const char *const take_over_sql =
 "                                 'runner', $6, 'outcome', 'unrecorded', 'takenOverBy', $3)"
 "         FROM u)"
 " SELECT ctid, tenant_id, run_id, id, step_number, type, attempts, due_at, planned_at"
-"   FROM u";
+"   FROM u"};
 
 /* Claim due work by due time. */
-static const char *const claim_due_sql =
+static CadenceStatement claim_due_sql = {
 "WITH picked AS (SELECT ctid FROM cadence.scheduled_actions"
 "                 WHERE status = 'scheduled' AND due_at <= $4"
 "                   AND ($5::text IS NULL OR tenant_id = $5)"
@@ -94,28 +95,28 @@ static const char *const claim_due_sql =
 "        updated_at = $1"
 "  WHERE a.ctid = ANY (ARRAY(SELECT ctid FROM picked))"
 " RETURNING a.ctid, a.tenant_id, a.run_id, a.id, a.step_number, a.type,"
-"           a.attempts, a.due_at, a.planned_at";
+"           a.attempts, a.due_at, a.planned_at"};
 
 /*
  * The runs of the batch that exist but another transaction holds: their
  * actions wait for another claim.  The others are locked.
  */
-static const char *const lock_runs_skip_sql =
+static CadenceStatement lock_runs_skip_sql = {
 "SELECT k.ord::int FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS k(tenant_id, run_id, ord)"
 " WHERE EXISTS (SELECT 1 FROM cadence.runs r WHERE r.tenant_id = k.tenant_id AND r.id = k.run_id)"
 "   AND NOT EXISTS (SELECT 1 FROM (SELECT 1 FROM cadence.runs r"
 "                                   WHERE r.tenant_id = k.tenant_id AND r.id = k.run_id"
-"                                   FOR UPDATE SKIP LOCKED) l)";
+"                                   FOR UPDATE SKIP LOCKED) l)"};
 
 /* The runs of the batch, locked in the order given (key order). */
-static const char *const lock_runs_wait_sql =
+static CadenceStatement lock_runs_wait_sql = {
 "SELECT k.ord::int FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS k(tenant_id, run_id, ord)"
 "  CROSS JOIN LATERAL (SELECT 1 FROM cadence.runs r"
 "                       WHERE r.tenant_id = k.tenant_id AND r.id = k.run_id"
-"                       FOR UPDATE OFFSET 0) l";
+"                       FOR UPDATE OFFSET 0) l"};
 
 /* What the claimed actions need, one row per action, in claim order. */
-static const char *const details_sql =
+static CadenceStatement details_sql = {
 "SELECT r.status, r.cadence_id, r.timezone, r.assigned_to, r.lead_id,"
 "       ca.name, v.config, c.settings, c.timezone,"
 "       CASE WHEN ct.id IS NOT NULL THEN"
@@ -160,7 +161,7 @@ static const char *const details_sql =
 "  LEFT JOIN LATERAL (SELECT * FROM cadence.templates t"
 "                      WHERE t.tenant_id = r.tenant_id"
 "                        AND t.id = v.config -> k.type ->> 'templateId' OFFSET 0) t ON true"
-" ORDER BY k.ord";
+" ORDER BY k.ord"};
 
 /*
  * claim
@@ -169,16 +170,16 @@ static const char *const details_sql =
  *		from (dead, 0 for due work).
  */
 static void
-claim(const char *sql, Datum *params, const char *nulls, int32 dead, List **claimed,
-	  List **from, TupleDesc *desc)
+claim(CadenceStatement *stmt, Datum *params, const char *nulls, int32 dead,
+	  List **claimed, List **from, TupleDesc *desc)
 {
 	Oid			types[LEASE_NARGS] = {TIMESTAMPTZOID, INT4OID, INT8OID, TIMESTAMPTZOID,
 	TEXTOID, INT8OID};
 	uint64		i;
 
-	cadence_dispatch_spi(sql, LEASE_NARGS, types, params, nulls, false,
-						 sql == claim_due_sql ? SPI_OK_UPDATE_RETURNING : SPI_OK_SELECT,
-						 "claim actions");
+	cadence_spi_run(stmt, LEASE_NARGS, types, params, nulls, false,
+					stmt == &claim_due_sql ? SPI_OK_UPDATE_RETURNING : SPI_OK_SELECT,
+					"claim actions");
 	*desc = SPI_tuptable->tupdesc;
 	for (i = 0; i < SPI_processed; i++)
 	{
@@ -199,8 +200,8 @@ take_over(Datum *params, char *nulls, int limit, List **claimed, List **from,
 	ListCell   *lc;
 	uint64		i;
 
-	cadence_dispatch_spi(runners_sql, 0, NULL, NULL, NULL, false, SPI_OK_SELECT,
-						 "read the runners holding actions");
+	cadence_spi_run(&runners_sql, 0, NULL, NULL, NULL, false, SPI_OK_SELECT,
+					"read the runners holding actions");
 	for (i = 0; i < SPI_processed; i++)
 	{
 		bool		isnull;
@@ -218,7 +219,7 @@ take_over(Datum *params, char *nulls, int limit, List **claimed, List **from,
 		params[1] = Int32GetDatum(limit - list_length(*claimed));
 		params[5] = Int64GetDatum(token);
 		nulls[5] = ' ';
-		claim(take_over_sql, params, nulls, token, claimed, from, desc);
+		claim(&take_over_sql, params, nulls, token, claimed, from, desc);
 	}
 }
 
@@ -296,8 +297,8 @@ read_details(void *arg)
 	values[1] = PointerGetDatum(construct_array(r, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 	values[2] = PointerGetDatum(construct_array(st, n, INT4OID, 4, true, TYPALIGN_INT));
 	values[3] = PointerGetDatum(construct_array(ty, n, TEXTOID, -1, false, TYPALIGN_INT));
-	cadence_dispatch_spi(details_sql, 4, types, values, NULL, false, SPI_OK_SELECT,
-						 "read the claimed actions");
+	cadence_spi_run(&details_sql, 4, types, values, NULL, false, SPI_OK_SELECT,
+					"read the claimed actions");
 	if (SPI_processed != (uint64) n)
 		elog(ERROR, "could not read the claimed actions: %d asked, %d found", n,
 			 (int) SPI_processed);
@@ -314,10 +315,10 @@ read_details(void *arg)
 		item->assigned_to = SPI_getvalue(tup, desc, 4);
 		item->lead_id = SPI_getvalue(tup, desc, 5);
 		item->action_name = SPI_getvalue(tup, desc, 6);
-		item->config = cadence_dispatch_copy_jsonb(tup, desc, 7);
-		item->settings = cadence_dispatch_copy_jsonb(tup, desc, 8);
+		item->config = cadence_spi_jsonb(tup, desc, 7);
+		item->settings = cadence_spi_jsonb(tup, desc, 8);
 		item->cadence_timezone = SPI_getvalue(tup, desc, 9);
-		item->vars = cadence_dispatch_copy_jsonb(tup, desc, 10);
+		item->vars = cadence_spi_jsonb(tup, desc, 10);
 		item->lead_timezone = SPI_getvalue(tup, desc, 11);
 		item->address = SPI_getvalue(tup, desc, 12);
 		item->unsubscribed = DatumGetBool(SPI_getbinval(tup, desc, 13, &isnull));
@@ -326,7 +327,7 @@ read_details(void *arg)
 		item->template_html = SPI_getvalue(tup, desc, 16);
 		item->template_text = SPI_getvalue(tup, desc, 17);
 		item->variant = SPI_getvalue(tup, desc, 18);
-		item->condition = cadence_dispatch_copy_jsonb(tup, desc, 19);
+		item->condition = cadence_spi_jsonb(tup, desc, 19);
 	}
 }
 
@@ -399,8 +400,8 @@ cadence_dispatch_lock_runs(DispatchBatch *batch, bool skip_locked)
 	values[0] = PointerGetDatum(construct_array(t, n, TEXTOID, -1, false, TYPALIGN_INT));
 	values[1] = PointerGetDatum(construct_array(r, n, INT8OID, 8, FLOAT8PASSBYVAL,
 												TYPALIGN_DOUBLE));
-	cadence_dispatch_spi(skip_locked ? lock_runs_skip_sql : lock_runs_wait_sql, 2, types,
-						 values, NULL, false, SPI_OK_SELECT, "lock the runs of a batch");
+	cadence_spi_run(skip_locked ? &lock_runs_skip_sql : &lock_runs_wait_sql, 2, types,
+					values, NULL, false, SPI_OK_SELECT, "lock the runs of a batch");
 	if (!skip_locked)
 		return;
 	for (i = 0; i < SPI_processed; i++)
@@ -440,7 +441,7 @@ cadence_dispatch_take(DispatchBatch *batch, int limit, const char *tenant_id)
 		params[1] = Int32GetDatum(limit - list_length(claimed));
 		params[5] = (Datum) 0;
 		nulls[5] = 'n';
-		claim(claim_due_sql, params, nulls, 0, &claimed, &from, &desc);
+		claim(&claim_due_sql, params, nulls, 0, &claimed, &from, &desc);
 	}
 	load_claimed(batch, claimed, from, desc);
 	if (batch->nitems > 0)

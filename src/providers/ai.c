@@ -41,7 +41,7 @@ cadence_anthropic_request(const CadenceAccount *acct, const char *prompt,
 	JsonbValue	v;
 
 	if (acct->settings && JB_ROOT_IS_OBJECT(acct->settings) &&
-		getKeyJsonValueFromContainer(&acct->settings->root, "maxTokens", 9, &v) &&
+		cadence_jsonb_member(&acct->settings->root, "maxTokens", &v) &&
 		v.type == jbvNumeric)
 		max_tokens = DatumGetCString(DirectFunctionCall1(numeric_out,
 														 NumericGetDatum(v.val.numeric)));

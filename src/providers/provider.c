@@ -13,6 +13,7 @@
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 
+#include "base/json.h"
 #include "base/text.h"
 #include "providers/kinds.h"
 #include "providers/provider.h"
@@ -140,7 +141,7 @@ cadence_reply_field(const CadenceHttpRequest *req, const char *const *path, int 
 				return NULL;
 			v = *e;
 		}
-		else if (getKeyJsonValueFromContainer(c, path[i], strlen(path[i]), &v) == NULL)
+		else if (cadence_jsonb_member(c, path[i], &v) == NULL)
 			return NULL;
 		if (i == depth - 1)
 			break;

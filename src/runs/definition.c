@@ -9,6 +9,8 @@
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 
+#include "base/json.h"
+#include "base/spi.h"
 #include "runs/definition.h"
 
 /*
@@ -22,7 +24,7 @@ settings_string(Jsonb *obj, const char *key)
 
 	if (!JB_ROOT_IS_OBJECT(obj))
 		return NULL;
-	v = getKeyJsonValueFromContainer(&obj->root, key, strlen(key), NULL);
+	v = cadence_jsonb_member(&obj->root, key, NULL);
 	if (v == NULL || v->type != jbvString)
 		return NULL;
 	return pnstrdup(v->val.string.val, v->val.string.len);
@@ -46,6 +48,9 @@ static void
 add_calendar_holidays(CadenceWindows *w, const char *tenant_id,
 					  const char *calendar)
 {
+	static CadenceStatement holidays = {
+		"SELECT day FROM cadence.holidays WHERE tenant_id = $1 AND calendar = $2"
+	};
 	Oid			types[2] = {TEXTOID, TEXTOID};
 	Datum		values[2];
 	uint64		n;
@@ -56,10 +61,8 @@ add_calendar_holidays(CadenceWindows *w, const char *tenant_id,
 
 	values[0] = CStringGetTextDatum(tenant_id);
 	values[1] = CStringGetTextDatum(calendar);
-	if (SPI_execute_with_args("SELECT day FROM cadence.holidays"
-							  " WHERE tenant_id = $1 AND calendar = $2",
-							  2, types, values, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read holiday calendar \"%s\"", calendar);
+	cadence_spi_run(&holidays, 2, types, values, NULL, true, SPI_OK_SELECT,
+					"read a holiday calendar");
 	n = SPI_processed;
 	if (n == 0)
 		return;
@@ -93,6 +96,12 @@ add_calendar_holidays(CadenceWindows *w, const char *tenant_id,
 static void
 load_steps(CadenceDef *def)
 {
+	static CadenceStatement actions = {
+		"SELECT action_id, type, step_number, day_number, schedule_rule"
+		"  FROM cadence.cadence_actions"
+		" WHERE tenant_id = $1 AND cadence_id = $2 AND version = $3"
+		" ORDER BY step_number"
+	};
 	Oid			types[3] = {TEXTOID, TEXTOID, INT4OID};
 	Datum		values[3];
 	uint64		i;
@@ -100,13 +109,8 @@ load_steps(CadenceDef *def)
 	values[0] = CStringGetTextDatum(def->tenant_id);
 	values[1] = CStringGetTextDatum(def->cadence_id);
 	values[2] = Int32GetDatum(def->version);
-	if (SPI_execute_with_args("SELECT action_id, type, step_number, day_number,"
-							  " schedule_rule FROM cadence.cadence_actions"
-							  " WHERE tenant_id = $1 AND cadence_id = $2"
-							  " AND version = $3 ORDER BY step_number",
-							  3, types, values, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the actions of cadence \"%s\"",
-			 def->cadence_id);
+	cadence_spi_run(&actions, 3, types, values, NULL, true, SPI_OK_SELECT,
+					"read the actions of a cadence");
 
 	def->nsteps = (int) SPI_processed;
 	def->steps = palloc0(sizeof(PlanStep) * Max(def->nsteps, 1));
@@ -137,6 +141,10 @@ CadenceDef *
 cadence_def_load(const char *tenant_id, const char *cadence_id, int32 version,
 				 bool missing_ok)
 {
+	static CadenceStatement cadence = {
+		"SELECT status, version, timezone, settings FROM cadence.cadences"
+		" WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL"
+	};
 	Oid			types[2] = {TEXTOID, TEXTOID};
 	Datum		values[2];
 	HeapTuple	tup;
@@ -149,12 +157,8 @@ cadence_def_load(const char *tenant_id, const char *cadence_id, int32 version,
 
 	values[0] = CStringGetTextDatum(tenant_id);
 	values[1] = CStringGetTextDatum(cadence_id);
-	if (SPI_execute_with_args("SELECT status, version, timezone, settings"
-							  " FROM cadence.cadences"
-							  " WHERE tenant_id = $1 AND id = $2"
-							  " AND deleted_at IS NULL",
-							  2, types, values, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read cadence \"%s\"", cadence_id);
+	cadence_spi_run(&cadence, 2, types, values, NULL, true, SPI_OK_SELECT,
+					"read a cadence");
 	if (SPI_processed == 0)
 	{
 		if (missing_ok)

@@ -2,7 +2,7 @@
  * runs/definition.h
  *		A cadence version loaded for planning: zone, windows, and the chain of
  *		steps.  Loaded through SPI, so callers must be connected to SPI; the
- *		result lives in the current (SPI procedure) memory context.
+ *		result lives in the caller's current memory context.
  */
 #ifndef CADENCE_RUNS_DEFINITION_H
 #define CADENCE_RUNS_DEFINITION_H

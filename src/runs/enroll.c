@@ -22,7 +22,9 @@
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 
+#include "base/json.h"
 #include "base/identity.h"
+#include "base/spi.h"
 #include "base/shmem.h"
 #include "runs/definition.h"
 
@@ -97,14 +99,14 @@ parse_options(Jsonb *options, EnrollOptions *out)
 					 errmsg("options must be a JSON object")));
 		return;
 	}
-	v = getKeyJsonValueFromContainer(&options->root, "assignedTo", 10, NULL);
+	v = cadence_jsonb_member(&options->root, "assignedTo", NULL);
 	if (v != NULL && v->type == jbvString)
 		out->assigned_to = pnstrdup(v->val.string.val, v->val.string.len);
 	else if (v != NULL && v->type != jbvNull)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("options.assignedTo must be a string")));
-	v = getKeyJsonValueFromContainer(&options->root, "metadata", 8, NULL);
+	v = cadence_jsonb_member(&options->root, "metadata", NULL);
 	if (v != NULL && v->type == jbvBinary &&
 		JsonContainerIsObject(v->val.binary.data))
 		out->metadata = JsonbValueToJsonb(v);
@@ -112,7 +114,7 @@ parse_options(Jsonb *options, EnrollOptions *out)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("options.metadata must be a JSON object")));
-	v = getKeyJsonValueFromContainer(&options->root, "startAtStep", 11, NULL);
+	v = cadence_jsonb_member(&options->root, "startAtStep", NULL);
 	if (v != NULL && v->type == jbvNumeric)
 		out->start_at_step = DatumGetInt32(DirectFunctionCall1(numeric_int4,
 															   NumericGetDatum(v->val.numeric)));
@@ -234,6 +236,14 @@ text_array(Datum *elems, int n)
 static void
 load_leads(const CadenceDef *def, LeadResult *results, int n)
 {
+	static CadenceStatement leads = {
+		"SELECT u.ord::int, c.timezone, c.unsubscribed,"
+		"       EXISTS (SELECT 1 FROM cadence.suppressions s"
+		"                WHERE s.tenant_id = c.tenant_id AND s.channel = 'all'"
+		"                  AND s.address IN (lower(c.email), c.phone, c.whatsapp))"
+		"  FROM unnest($2::text[]) WITH ORDINALITY AS u(id, ord)"
+		"  JOIN cadence.contacts c ON c.tenant_id = $1 AND c.id = u.id"
+	};
 	Datum	   *ids = palloc(sizeof(Datum) * n);
 	Oid			types[2] = {TEXTOID, TEXTARRAYOID};
 	Datum		values[2];
@@ -248,15 +258,8 @@ load_leads(const CadenceDef *def, LeadResult *results, int n)
 	}
 	values[0] = CStringGetTextDatum(def->tenant_id);
 	values[1] = text_array(ids, n);
-	if (SPI_execute_with_args(
-							  "SELECT u.ord::int, c.timezone, c.unsubscribed,"
-							  "  EXISTS (SELECT 1 FROM cadence.suppressions s"
-							  "          WHERE s.tenant_id = c.tenant_id AND s.channel = 'all'"
-							  "            AND s.address IN (lower(c.email), c.phone, c.whatsapp))"
-							  " FROM unnest($2::text[]) WITH ORDINALITY AS u(id, ord)"
-							  " JOIN cadence.contacts c ON c.tenant_id = $1 AND c.id = u.id",
-							  2, types, values, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the leads to enroll");
+	cadence_spi_run(&leads, 2, types, values, NULL, true, SPI_OK_SELECT,
+					"read the leads to enroll");
 
 	for (i = 0; i < SPI_processed; i++)
 	{
@@ -344,7 +347,7 @@ share_duplicates(LeadResult **sorted, int n)
 }
 
 /* The statement that writes runs, their scheduled actions and events. */
-static const char *const insert_runs_sql =
+static CadenceStatement insert_runs_sql = {
 "WITH l AS (SELECT * FROM unnest($3::text[], $4::text[], $19::int[]) WITH ORDINALITY"
 "           AS l(lead_id, zone, sched, ord)),"
 " p AS (SELECT z.zone, jsonb_build_object('cadenceVersion', $5, 'triggerAt', $6,"
@@ -372,13 +375,13 @@ static const char *const insert_runs_sql =
 " e AS (INSERT INTO cadence.events (tenant_id, run_id, cadence_id, lead_id, type, payload)"
 "       SELECT $1, r.id, $2, r.lead_id, 'run.enrolled', p.payload"
 "         FROM r JOIN p ON p.zone = r.timezone)"
-" SELECT r.id, r.lead_id FROM r";
+" SELECT r.id, r.lead_id FROM r"};
 
 /* Live runs of leads whose insert met one (a concurrent enrollment won). */
-static const char *const existing_runs_sql =
+static CadenceStatement existing_runs_sql = {
 "SELECT u.ord::int, r.id FROM unnest($3::text[]) WITH ORDINALITY AS u(lead_id, ord)"
 " JOIN cadence.runs r ON r.tenant_id = $1 AND r.cadence_id = $2"
-"  AND r.lead_id = u.lead_id AND r.status IN ('active', 'paused')";
+"  AND r.lead_id = u.lead_id AND r.status IN ('active', 'paused')"};
 
 /*
  * insert_chunk
@@ -472,9 +475,8 @@ insert_chunk(const CadenceDef *def, const EnrollOptions *opts, int from,
 	values[17] = text_array(st_type, def->nsteps);
 	values[18] = PointerGetDatum(construct_array(scheds, n, INT4OID, 4, true, TYPALIGN_INT));
 
-	if (SPI_execute_with_args(insert_runs_sql, 19, types, values, nulls,
-							  false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not write the runs of cadence \"%s\"", def->cadence_id);
+	cadence_spi_run(&insert_runs_sql, 19, types, values, nulls, false,
+					SPI_OK_SELECT, "write the runs of a cadence");
 	/* The runs written, by lead; a lead without one met a live run. */
 	by_lead = palloc(sizeof(LeadResult *) * n);
 	memcpy(by_lead, todo, sizeof(LeadResult *) * n);
@@ -502,9 +504,8 @@ insert_chunk(const CadenceDef *def, const EnrollOptions *opts, int from,
 	if (missing == 0)
 		return;
 
-	if (SPI_execute_with_args(existing_runs_sql, 3, types, values, nulls,
-							  false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the live runs of cadence \"%s\"", def->cadence_id);
+	cadence_spi_run(&existing_runs_sql, 3, types, values, nulls, false,
+					SPI_OK_SELECT, "read the live runs of a cadence");
 	for (i = 0; i < SPI_processed; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
@@ -678,6 +679,10 @@ cadence_plan_run_for_lead(PG_FUNCTION_ARGS)
 static bool
 start_is_capped(const CadenceDef *def, const char *tenant, TimestampTz due)
 {
+	static CadenceStatement starts = {
+		"SELECT coalesce(sum(started), 0)::int FROM cadence.daily_sends"
+		" WHERE tenant_id = $1 AND cadence_id = $2 AND day = $3"
+	};
 	Oid			types[3] = {TEXTOID, TEXTOID, DATEOID};
 	Datum		values[3];
 	bool		isnull;
@@ -687,10 +692,8 @@ start_is_capped(const CadenceDef *def, const char *tenant, TimestampTz due)
 	values[0] = CStringGetTextDatum(tenant);
 	values[1] = CStringGetTextDatum(def->cadence_id);
 	values[2] = DateADTGetDatum(cadence_local_date(due, def->tz));
-	if (SPI_execute_with_args("SELECT coalesce(sum(started), 0)::int FROM cadence.daily_sends"
-							  " WHERE tenant_id = $1 AND cadence_id = $2 AND day = $3",
-							  3, types, values, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the daily starts of cadence \"%s\"", def->cadence_id);
+	cadence_spi_run(&starts, 3, types, values, NULL, true, SPI_OK_SELECT,
+					"read the daily starts of a cadence");
 	return DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
 									   1, &isnull)) >= def->max_starts_per_day;
 }
@@ -702,6 +705,9 @@ start_is_capped(const CadenceDef *def, const char *tenant, TimestampTz due)
 Datum
 cadence_preview_schedule(PG_FUNCTION_ARGS)
 {
+	static CadenceStatement lead_zone = {
+		"SELECT timezone FROM cadence.contacts WHERE tenant_id = $1 AND id = $2"
+	};
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	char	   *cadence_id;
 	TimestampTz as_of;
@@ -734,10 +740,8 @@ cadence_preview_schedule(PG_FUNCTION_ARGS)
 		Oid			types[2] = {TEXTOID, TEXTOID};
 		Datum		values[2] = {CStringGetTextDatum(tenant), PG_GETARG_DATUM(1)};
 
-		if (SPI_execute_with_args("SELECT timezone FROM cadence.contacts"
-								  " WHERE tenant_id = $1 AND id = $2",
-								  2, types, values, NULL, true, 1) != SPI_OK_SELECT)
-			elog(ERROR, "could not read the lead");
+		cadence_spi_run(&lead_zone, 2, types, values, NULL, true, SPI_OK_SELECT,
+						"read the lead");
 		if (SPI_processed == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_NO_DATA_FOUND),

@@ -16,20 +16,21 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#include "runs/transitions.h"
+#include "base/spi.h"
+#include "runs/for_runners.h"
 
 /* The runs to re-plan, with what their re-planning needs. */
-static const char *const runs_sql =
+static CadenceStatement runs_sql = {
 "SELECT k.ord::int, r.cadence_id, r.cadence_version, r.timezone, ct.timezone"
 "  FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS k(tenant_id, run_id, ord)"
 "  CROSS JOIN LATERAL (SELECT * FROM cadence.runs r"
 "                       WHERE r.tenant_id = k.tenant_id AND r.id = k.run_id OFFSET 0) r"
 "  LEFT JOIN LATERAL (SELECT ct.timezone FROM cadence.contacts ct"
 "                      WHERE ct.tenant_id = r.tenant_id AND ct.id = r.lead_id OFFSET 0) ct"
-"    ON true";
+"    ON true"};
 
 /* New due times of actions still to happen; rows that keep theirs stay. */
-static const char *const write_sql =
+static CadenceStatement write_sql = {
 "UPDATE cadence.scheduled_actions a"
 "   SET due_at = u.due_at, planned_at = u.due_at, moved_reason = u.reason,"
 "       updated_at = now()"
@@ -37,7 +38,7 @@ static const char *const write_sql =
 "       AS u(tenant_id, run_id, step, due_at, reason)"
 " WHERE a.tenant_id = u.tenant_id AND a.run_id = u.run_id AND a.step_number = u.step"
 "   AND a.status IN ('planned', 'scheduled')"
-"   AND (a.due_at <> u.due_at OR a.moved_reason IS DISTINCT FROM u.reason)";
+"   AND (a.due_at <> u.due_at OR a.moved_reason IS DISTINCT FROM u.reason)"};
 
 /*
  * grow
@@ -95,7 +96,6 @@ cadence_plan_rows_write(const PlanRows *rows)
 	Datum		values[5];
 	int			dims[1] = {rows->n};
 	int			lbs[1] = {1};
-	MemoryContext mcxt = CurrentMemoryContext;
 
 	if (rows->n == 0)
 		return;
@@ -110,9 +110,8 @@ cadence_plan_rows_write(const PlanRows *rows)
 	values[4] = PointerGetDatum(construct_md_array(rows->reason, rows->no_reason, 1,
 												   dims, lbs, TEXTOID, -1, false,
 												   TYPALIGN_INT));
-	if (SPI_execute_with_args(write_sql, 5, types, values, NULL, false, 0) != SPI_OK_UPDATE)
-		elog(ERROR, "could not re-plan the actions of %d runs", rows->n);
-	MemoryContextSwitchTo(mcxt);
+	cadence_spi_run(&write_sql, 5, types, values, NULL, false, SPI_OK_UPDATE,
+					"re-plan the actions of runs");
 }
 
 /*
@@ -139,9 +138,8 @@ cadence_runs_replan(int n, Datum *tenant_ids, Datum *run_ids, const int32 *steps
 												TYPALIGN_INT));
 	values[1] = PointerGetDatum(construct_array(run_ids, n, INT8OID, 8, FLOAT8PASSBYVAL,
 												TYPALIGN_DOUBLE));
-	if (SPI_execute_with_args(runs_sql, 2, types, values, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the runs to re-plan");
-	MemoryContextSwitchTo(mcxt);
+	cadence_spi_run(&runs_sql, 2, types, values, NULL, false, SPI_OK_SELECT,
+					"read the runs to re-plan");
 	tuptable = SPI_tuptable;
 	nruns = SPI_processed;
 	for (i = 0; i < nruns; i++)

@@ -15,6 +15,7 @@
 #include "utils/json.h"
 #include "utils/numeric.h"
 
+#include "base/json.h"
 #include "base/compat.h"
 #include "schedule/schedule.h"
 
@@ -121,7 +122,7 @@ invalid_value(const char *path, const char *key, const JsonbValue *v,
 static bool
 get_key(JsonbContainer *obj, const char *key, JsonbValue *v)
 {
-	return getKeyJsonValueFromContainer(obj, key, strlen(key), v) != NULL &&
+	return cadence_jsonb_member(obj, key, v) != NULL &&
 		v->type != jbvNull;
 }
 
@@ -390,7 +391,7 @@ parse_quiet_hours(Jsonb *settings, const char *path, CadenceWindows *w)
 	JsonbValue *q;
 	int			c;
 
-	q = getKeyJsonValueFromContainer(&settings->root, "quietHours", 10, NULL);
+	q = cadence_jsonb_member(&settings->root, "quietHours", NULL);
 	if (q == NULL)
 		return;
 	if (q->type == jbvNull || (q->type == jbvBool && !q->val.boolean))
@@ -406,8 +407,7 @@ parse_quiet_hours(Jsonb *settings, const char *path, CadenceWindows *w)
 		JsonbValue	v;
 		char	   *qpath;
 
-		if (getKeyJsonValueFromContainer(q->val.binary.data, quiet_channels[c],
-										 strlen(quiet_channels[c]), &v) == NULL)
+		if (cadence_jsonb_member(q->val.binary.data, quiet_channels[c], &v) == NULL)
 			continue;
 		w->quiet[c] = (CadenceQuiet) {0, 0};
 		if (v.type == jbvNull || (v.type == jbvBool && !v.val.boolean))
@@ -591,7 +591,7 @@ cadence_parse_daily_cap(Jsonb *settings)
 
 	if (settings == NULL || !JB_ROOT_IS_OBJECT(settings))
 		return 0;
-	v = getKeyJsonValueFromContainer(&settings->root, "maxContactsPerDay", 17, NULL);
+	v = cadence_jsonb_member(&settings->root, "maxContactsPerDay", NULL);
 	if (v == NULL || v->type != jbvNumeric)
 		return 0;
 	return DatumGetInt32(DirectFunctionCall1(numeric_int4, NumericGetDatum(v->val.numeric)));

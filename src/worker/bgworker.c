@@ -46,6 +46,7 @@
 #include "utils/timestamp.h"
 
 #include "base/gucs.h"
+#include "base/spi.h"
 #include "base/shmem.h"
 #include "worker/bgworker.h"
 #include "worker/round.h"
@@ -301,15 +302,14 @@ nap(long ms)
 
 /*
  * cadence_runner_settings
- *		How the dispatch statements must be planned (see dispatch/claim.c),
- *		and where their names resolve.
+ *		How the runner's statements are planned (see dispatch/claim.c; the
+ *		settings hold while each of them runs, base/spi.h), and where their
+ *		names resolve.
  */
 void
 cadence_runner_settings(void)
 {
-	SetConfigOption("enable_seqscan", "off", PGC_SUSET, PGC_S_OVERRIDE);
-	SetConfigOption("enable_bitmapscan", "off", PGC_SUSET, PGC_S_OVERRIDE);
-	SetConfigOption("enable_mergejoin", "off", PGC_SUSET, PGC_S_OVERRIDE);
+	cadence_spi_use_runner_plans();
 	/* Names resolve in pg_catalog, whatever the role or database set. */
 	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
 }

@@ -22,6 +22,7 @@
 #include "utils/rel.h"
 #include "utils/tuplestore.h"
 
+#include "base/json.h"
 #include "base/gucs.h"
 
 PG_FUNCTION_INFO_V1(cadence_publish_events);
@@ -61,7 +62,7 @@ column(TupleDesc desc, const char *name)
 static bool
 replied(Jsonb *payload)
 {
-	JsonbValue *v = getKeyJsonValueFromContainer(&payload->root, "status", 6, NULL);
+	JsonbValue *v = cadence_jsonb_member(&payload->root, "status", NULL);
 
 	return v != NULL && v->type == jbvString && v->val.string.len == 7 &&
 		strncmp(v->val.string.val, "replied", 7) == 0;

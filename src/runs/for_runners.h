@@ -1,11 +1,11 @@
 /*
- * runs/transitions.h
- *		What the run state machine (runs/transitions.c, runs/replan.c) offers
+ * runs/for_runners.h
+ *		What the run state machine (runs/for_runners.c, runs/replan.c) offers
  *		the dispatcher; the rest of it is SQL-callable.  Callers must be
  *		connected to SPI.
  */
-#ifndef CADENCE_RUNS_TRANSITIONS_H
-#define CADENCE_RUNS_TRANSITIONS_H
+#ifndef CADENCE_RUNS_FOR_RUNNERS_H
+#define CADENCE_RUNS_FOR_RUNNERS_H
 
 #include "runs/definition.h"
 
@@ -63,4 +63,4 @@ extern bool cadence_run_execute_step(const char *tenant_id, int64 run_id,
 extern void cadence_run_fail_plainly(const char *tenant_id, int64 run_id,
 									 const char *reason, TimestampTz at);
 
-#endif							/* CADENCE_RUNS_TRANSITIONS_H */
+#endif							/* CADENCE_RUNS_FOR_RUNNERS_H */
