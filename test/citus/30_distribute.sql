@@ -3,11 +3,12 @@
 -- distributed by tenant_id in one colocation group), each node numbers ids
 -- in a range of its own, and what tenants then do through the API lands in
 -- the shard group of their tenant, on one node, with nothing of one tenant
--- beside another's.
+-- beside another's.  A member calling the way PostgREST does is still its
+-- tenant's member, and sees only its tenant.
 \set ON_ERROR_STOP 1
 \set QUIET 1
 \i test/sql/citus.sql
-SELECT plan(13);
+SELECT plan(15);
 
 -- A tenant with a member, three leads and an active cadence of two steps,
 -- enrolling its leads: everything through the API, as its application
@@ -112,5 +113,28 @@ SELECT results_eq($$SELECT count(*)::int, count(c.id)::int, count(d.id)::int FRO
 					 LEFT JOIN cadence.cadences d ON d.tenant_id = r.tenant_id AND d.id = r.cadence_id$$,
 				  'VALUES (18, 18, 18)',
 				  'every run enrolls a lead in a cadence of its own tenant');
+
+-- A member of tenant-1 calling the way PostgREST does: a role without
+-- login, the identity in request.jwt.claims, the API run on the
+-- coordinator.
+CREATE ROLE citus_test_web NOLOGIN;
+SELECT cadence.grant_access('citus_test_web');
+-- pgTAP's bookkeeping and the request helper are this session's, on the
+-- coordinator only: Citus must not send their grants to the workers.
+SET citus.enable_ddl_propagation = off;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA pg_temp TO citus_test_web;
+GRANT USAGE ON ALL SEQUENCES IN SCHEMA pg_temp TO citus_test_web;
+\i test/sql/request.sql
+GRANT EXECUTE ON FUNCTION pg_temp.request_as(text, text) TO citus_test_web;
+RESET citus.enable_ddl_propagation;
+BEGIN;
+SET LOCAL ROLE citus_test_web;
+SELECT pg_temp.request_as('tenant-1', 'owner-of-tenant-1');
+SELECT is(cadence.current_tenant(), 'tenant-1',
+		  'a member calling through PostgREST is its tenant''s member on the cluster');
+SELECT is((SELECT jsonb_agg(c ->> 'id') FROM jsonb_array_elements(cadence.list_cadences()) c),
+		  '["welcome"]'::jsonb,
+		  'and lists its own tenant''s cadence, and no other tenant''s');
+COMMIT;
 
 SELECT * FROM finish();
