@@ -3,8 +3,8 @@
  *		Who holds a claim on an action, and whether that runner still lives.
  *
  * Every runner process (a dispatcher, or the background worker of one
- * cadence.run_due_actions() call) takes a token from cadence.runner_seq
- * before its first claim and holds a session-level advisory lock on it,
+ * cadence.run_due_actions() call) takes a token (its node group, and a
+ * number from cadence.runner_seq) before its first claim and holds a session-level advisory lock on it,
  * (1667326053, token), until it exits; the actions it claims carry the
  * token.  A runner whose lock is free is gone: it was killed, it crashed,
  * or it gave its token up after failing to record what it sent.
@@ -37,5 +37,11 @@ extern void cadence_runner_renounce(void);
  * own token.
  */
 extern bool cadence_runner_gone(int64 token);
+
+/*
+ * This server's Citus node group (0 without Citus, and on a coordinator):
+ * the high 32 bits of the tokens it issues.
+ */
+extern int32 cadence_node_group(void);
 
 #endif							/* CADENCE_DISPATCH_LIVENESS_H */
