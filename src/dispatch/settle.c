@@ -21,9 +21,9 @@
 #include "utils/timestamp.h"
 
 #include "base/gucs.h"
+#include "base/publish.h"
 #include "dispatch/dispatch.h"
 #include "runs/transitions.h"
-
 /*
  * The plainest settling of one action: $1-$3 the action, $4 this runner,
  * $5 its attempt, $6 'sent' or 'failed', $7 the error, $8 when, $9 the
@@ -47,7 +47,8 @@ static const char *const settle_sql =
 "              pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object('stepNumber', a.step_number,"
 "                'attempt', $5 - $10, 'runner', $4, 'error', $7, 'providerMessageId', $9,"
 "                'outcome', CASE $6 WHEN 'sent' THEN 'accepted' END))"
-"         FROM a)"
+"         FROM a"
+CADENCE_PUBLISH_RETURNING ")"
 " SELECT pg_catalog.count(*) FROM a";
 
 /* A write step: the runs locked first (the record step) or not (a claim). */

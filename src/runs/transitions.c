@@ -20,10 +20,10 @@
 
 #include "base/guard.h"
 #include "base/identity.h"
+#include "base/publish.h"
 #include "base/shmem.h"
 #include "runs/definition.h"
 #include "runs/transitions.h"
-
 PG_FUNCTION_INFO_V1(cadence_advance_to_next_step);
 PG_FUNCTION_INFO_V1(cadence_complete_manual_step);
 PG_FUNCTION_INFO_V1(cadence_pause_run);
@@ -117,8 +117,9 @@ exec_run(const RunState *run, const char *sql, int nextra, Oid *xtypes,
 
 /*
  * run_event
- *		Append an event of the run.  type is one of the names the events
- *		table allows; payload is a SQL jsonb expression over $3, $4, ... .
+ *		Append an event of the run, and publish it.  type is one of the
+ *		names the events table allows; payload is a SQL jsonb expression
+ *		over $3, $4, ... .
  */
 static void
 run_event(const RunState *run, const char *type, const char *payload,
@@ -127,9 +128,11 @@ run_event(const RunState *run, const char *type, const char *payload,
 	exec_run(run, psprintf("INSERT INTO cadence.events"
 						   " (tenant_id, run_id, cadence_id, lead_id, type, payload)"
 						   " SELECT tenant_id, id, cadence_id, lead_id, '%s', %s"
-						   " FROM cadence.runs WHERE tenant_id = $1 AND id = $2",
+						   " FROM cadence.runs WHERE tenant_id = $1 AND id = $2"
+						   " RETURNING " CADENCE_EVENT_COLUMNS,
 						   type, payload),
-			 nextra, xtypes, xvalues, xnulls, SPI_OK_INSERT);
+			 nextra, xtypes, xvalues, xnulls, SPI_OK_INSERT_RETURNING);
+	cadence_publish_returned(SPI_tuptable, SPI_processed, 1);
 }
 
 /*
