@@ -162,19 +162,21 @@ $$;
 
 -- A run in seed 003's enrollment shape.
 CREATE OR REPLACE FUNCTION cadence.enrollment_json(r cadence.runs) RETURNS jsonb
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT jsonb_strip_nulls(jsonb_build_object(
-		'id', r.id, 'sequenceId', r.cadence_id, 'sequenceVersion', r.cadence_version,
-		'contactId', r.lead_id, 'status', r.status, 'currentStepNumber', r.current_step,
-		'assignedTo', r.assigned_to, 'exitReason', r.exit_reason, 'timezone', r.timezone,
-		'enrolledAt', r.enrolled_at, 'pausedAt', r.paused_at, 'resumeAt', r.resume_at,
-		'completedAt', r.completed_at, 'lastActivityAt', r.last_activity_at,
-		'nextDueAt', (SELECT min(a.due_at) FROM cadence.scheduled_actions a
-					   WHERE a.tenant_id = r.tenant_id AND a.run_id = r.id
-						 AND a.status IN ('scheduled', 'planned', 'pending_manual')),
-		'metadata', r.metadata))
+BEGIN
+	RETURN (SELECT jsonb_strip_nulls(jsonb_build_object(
+			'id', r.id, 'sequenceId', r.cadence_id, 'sequenceVersion', r.cadence_version,
+			'contactId', r.lead_id, 'status', r.status, 'currentStepNumber', r.current_step,
+			'assignedTo', r.assigned_to, 'exitReason', r.exit_reason, 'timezone', r.timezone,
+			'enrolledAt', r.enrolled_at, 'pausedAt', r.paused_at, 'resumeAt', r.resume_at,
+			'completedAt', r.completed_at, 'lastActivityAt', r.last_activity_at,
+			'nextDueAt', (SELECT min(a.due_at) FROM cadence.scheduled_actions a
+						   WHERE a.tenant_id = r.tenant_id AND a.run_id = r.id
+							 AND a.status IN ('scheduled', 'planned', 'pending_manual')),
+			'metadata', r.metadata)));
+END
 $$;
 
 -- seed 003's GET /sequences/:id/enrollments: a cadence's enrollments,
