@@ -43,7 +43,6 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_collation.h"
-#include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -57,6 +56,7 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
+#include "base/cluster.h"
 #include "base/compat.h"
 #include "base/gucs.h"
 #include "base/identity.h"
@@ -165,54 +165,6 @@ read_claims(const char *claims, char **tenant, char **user)
 }
 
 /*
- * local_placement
- *		The relation holding the rows of cadence.<name>, and its index named
- *		<index>: the table itself, or, once Citus made it a reference table,
- *		the placement of its one shard on this node (<name>_<shardid>, with
- *		<index>_<shardid>), since the table on a node of a cluster is then an
- *		empty shell.  The shard is found in pg_dist_shard, read directly.
- *		InvalidOid when there is no such table.
- */
-static void
-local_placement(const char *name, const char *index, Snapshot snap, Oid *relid,
-				Oid *indexid)
-{
-	Oid			nsp = get_namespace_oid("cadence", true);
-	Oid			shards = get_relname_relid("pg_dist_shard", PG_CATALOG_NAMESPACE);
-	Oid			by_relid = get_relname_relid("pg_dist_shard_logical_relid_index",
-											 PG_CATALOG_NAMESPACE);
-
-	*relid = OidIsValid(nsp) ? get_relname_relid(name, nsp) : InvalidOid;
-	*indexid = OidIsValid(nsp) ? get_relname_relid(index, nsp) : InvalidOid;
-	if (OidIsValid(*relid) && OidIsValid(shards) && OidIsValid(by_relid))
-	{
-		Relation	rel = table_open(shards, AccessShareLock);
-		ScanKeyData skey;
-		SysScanDesc scan;
-		HeapTuple	tup;
-
-		/* pg_dist_shard (logicalrelid regclass, shardid bigint, ...) */
-		ScanKeyInit(&skey, 1, BTEqualStrategyNumber, F_OIDEQ,
-					ObjectIdGetDatum(*relid));
-		scan = systable_beginscan(rel, by_relid, true, snap, 1, &skey);
-		tup = systable_getnext(scan);
-		if (HeapTupleIsValid(tup))
-		{
-			bool		isnull;
-			int64		shardid = DatumGetInt64(heap_getattr(tup, 2, RelationGetDescr(rel),
-															 &isnull));
-			char	   *shard = psprintf("%s_" INT64_FORMAT, name, shardid);
-			char	   *shard_index = psprintf("%s_" INT64_FORMAT, index, shardid);
-
-			*relid = get_relname_relid(shard, nsp);
-			*indexid = get_relname_relid(shard_index, nsp);
-		}
-		systable_endscan(scan);
-		table_close(rel, AccessShareLock);
-	}
-}
-
-/*
  * member_role
  *		The role of user_id in tenant_id (owner, admin, member) as snap sees
  *		cadence.members (its placement on this node under Citus), or NULL
@@ -229,7 +181,7 @@ member_role(const char *tenant_id, const char *user_id, Snapshot snap)
 	HeapTuple	tup;
 	char	   *role = NULL;
 
-	local_placement("members", "members_pkey", snap, &relid, &index);
+	cadence_local_placement("members", "members_pkey", snap, &relid, &index);
 	if (!OidIsValid(relid))
 		return NULL;
 	rel = table_open(relid, AccessShareLock);

@@ -19,18 +19,13 @@
  */
 #include "postgres.h"
 
-#include "access/heapam.h"
-#include "access/htup_details.h"
-#include "access/table.h"
-#include "access/tableam.h"
 #include "catalog/namespace.h"
-#include "catalog/pg_namespace.h"
 #include "commands/sequence.h"
 #include "miscadmin.h"
 #include "storage/lock.h"
 #include "utils/lsyscache.h"
-#include "utils/snapmgr.h"
 
+#include "base/cluster.h"
 #include "dispatch/liveness.h"
 
 /* This process's token; 0 until its first claim, or after renouncing. */
@@ -38,39 +33,6 @@ static int64 my_token = 0;
 
 /* The node group of a token. */
 #define TOKEN_GROUP(token) ((int32) ((uint64) (token) >> 32))
-
-/*
- * cadence_node_group
- *		This server's Citus node group: the one row of
- *		pg_catalog.pg_dist_local_group when Citus is installed in the
- *		database, else 0.  Read directly, with no SQL.
- */
-int32
-cadence_node_group(void)
-{
-	Oid			relid = get_relname_relid("pg_dist_local_group", PG_CATALOG_NAMESPACE);
-	Relation	rel;
-	TableScanDesc scan;
-	HeapTuple	tup;
-	int32		group = 0;
-
-	if (!OidIsValid(relid))
-		return 0;
-	rel = table_open(relid, AccessShareLock);
-	scan = table_beginscan(rel, GetLatestSnapshot(), 0, NULL);
-	tup = heap_getnext(scan, ForwardScanDirection);
-	if (HeapTupleIsValid(tup))
-	{
-		bool		isnull;
-		Datum		d = heap_getattr(tup, 1, RelationGetDescr(rel), &isnull);
-
-		if (!isnull)
-			group = DatumGetInt32(d);
-	}
-	table_endscan(scan);
-	table_close(rel, AccessShareLock);
-	return group;
-}
 
 /* The advisory lock tag of a token. */
 static void

@@ -38,10 +38,4 @@ extern void cadence_runner_renounce(void);
  */
 extern bool cadence_runner_gone(int64 token);
 
-/*
- * This server's Citus node group (0 without Citus, and on a coordinator):
- * the high 32 bits of the tokens it issues.
- */
-extern int32 cadence_node_group(void);
-
 #endif							/* CADENCE_DISPATCH_LIVENESS_H */
