@@ -159,11 +159,12 @@ lock_run_in(const char *tenant_id, int64 run_id, List **defs)
 	run->tenant_id = pstrdup(tenant_id);
 	run->id = run_id;
 	run_args(run, values, types);
-	if (SPI_execute_with_args("SELECT status, current_step, paused_at, timezone,"
-							  " cadence_id, cadence_version,"
-							  " (SELECT c.timezone FROM cadence.contacts c"
-							  "   WHERE c.tenant_id = r.tenant_id AND c.id = r.lead_id)"
-							  " FROM cadence.runs r WHERE tenant_id = $1 AND id = $2"
+	/* A join, not a subquery: Citus locks only in a query it can route. */
+	if (SPI_execute_with_args("SELECT r.status, r.current_step, r.paused_at, r.timezone,"
+							  " r.cadence_id, r.cadence_version, c.timezone"
+							  " FROM cadence.runs r LEFT JOIN cadence.contacts c"
+							  "   ON c.tenant_id = r.tenant_id AND c.id = r.lead_id"
+							  " WHERE r.tenant_id = $1 AND r.id = $2"
 							  " FOR UPDATE OF r",
 							  2, types, values, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not lock run %lld", (long long) run_id);
