@@ -130,10 +130,12 @@ SELECT is((SELECT count(DISTINCT r.nodeid)::int
 			WHERE r.success AND r.result::int > 0),
 		  3, 'a dispatcher runs, idle, on each of the three nodes');
 
--- A member of tenant-1 calling the way PostgREST does: a role without
--- login, the identity in request.jwt.claims, the API run on the
--- coordinator.
-CREATE ROLE citus_test_web NOLOGIN;
+-- A member of tenant-1 calling the way PostgREST does: the application
+-- role, the identity in request.jwt.claims, the API run on the
+-- coordinator.  Citus reaches the workers as the role that runs a query,
+-- so on a cluster the application role may log in (to the workers; the
+-- cluster here trusts every local connection).
+CREATE ROLE citus_test_web LOGIN;
 SELECT cadence.grant_access('citus_test_web');
 -- pgTAP's bookkeeping and the request helper are this session's, on the
 -- coordinator only: Citus must not send their grants to the workers.
