@@ -16,7 +16,7 @@
 -- alone.  A sequence of N bits gets 2^(N-16) values per node group, from
 -- group * 2^(N-16) + 1; one already inside its range keeps its position.
 -- Returns how many sequences it changed.
-CREATE FUNCTION cadence.reserve_node_id_range() RETURNS integer
+CREATE OR REPLACE FUNCTION cadence.reserve_node_id_range() RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -67,7 +67,6 @@ END
 $$;
 COMMENT ON FUNCTION cadence.reserve_node_id_range() IS
 	'Give this Citus node''s cadence sequences their own range (group id times 2^48 for bigint), so that ids numbered on different nodes never meet; called on every node by cadence.distribute()';
-REVOKE ALL ON FUNCTION cadence.reserve_node_id_range() FROM PUBLIC;
 
 -- The tables, in the order Citus needs them: reference tables first, then
 -- each distributed table after every table it references.  A table already
@@ -75,7 +74,7 @@ REVOKE ALL ON FUNCTION cadence.reserve_node_id_range() FROM PUBLIC;
 -- what an update added.  Rows the tables held before (a single server's
 -- data, restored into the coordinator) are copied into the shards and then
 -- removed from the coordinator's own tables.
-CREATE FUNCTION cadence.distribute()
+CREATE OR REPLACE FUNCTION cadence.distribute()
 RETURNS TABLE (relation regclass, placement text, colocation_id integer)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -182,4 +181,3 @@ END
 $$;
 COMMENT ON FUNCTION cadence.distribute() IS
 	'On the coordinator of a Citus cluster: make cadence''s tables Citus tables (members and providers as reference tables, the others distributed by tenant_id and colocated), give every node its own range of ids, move existing rows into the shards; safe to call again after an update or a new node';
-REVOKE ALL ON FUNCTION cadence.distribute() FROM PUBLIC;
