@@ -30,6 +30,7 @@
 #include "base/publish.h"
 
 PG_FUNCTION_INFO_V1(cadence_publish_event);
+PG_FUNCTION_INFO_V1(cadence_publish_events);
 
 /* A payload longer than this leaves its data out (pg_notify takes 8000). */
 #define MAX_DATA_LEN	4000
@@ -199,4 +200,17 @@ cadence_publish_returned(SPITupleTable *tuptable, uint64 nrows, int first)
 			v[f] = SPI_getbinval(tuptable->vals[i], tuptable->tupdesc, first + f, &isnull[f]);
 		publish(v, isnull);
 	}
+}
+
+/*
+ * cadence_publish_events
+ *		0.1.0's statement trigger on cadence.events, which a database still
+ *		at 0.1.0 has until ALTER EXTENSION cadence UPDATE drops it: this
+ *		library publishes each event as it writes it, so the trigger has
+ *		nothing left to do.
+ */
+Datum
+cadence_publish_events(PG_FUNCTION_ARGS)
+{
+	return PointerGetDatum(NULL);
 }
