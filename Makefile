@@ -6,6 +6,7 @@
 #   make test         set everything up and run every test (README);
 #                     PGV=17 runs them on PostgreSQL 17 (see below)
 #   make test-deb     build the Debian package and test it installed (PGV too)
+#   make test-citus   test on a Citus cluster of three instances (builds Citus)
 #   make bench        print throughput figures
 #   make chaos        the chaos test at its large size, with its figures
 
@@ -67,7 +68,7 @@ PGV         ?= 15
 HOST_RELEASE := $(shell sed -n 's/^VERSION_CODENAME=//p' /etc/os-release 2>/dev/null)
 PGV_RELEASE  := $(shell awk '$$1 == "$(PGV)" { print $$2 }' $(srcroot)/test/releases)
 
-.PHONY: demo test test-deb bench chaos format
+.PHONY: demo test test-deb test-citus bench chaos format
 demo:
 	test/setup
 	demo/run
@@ -88,6 +89,10 @@ ifeq ($(PGV_RELEASE),)
 else
 	test/in-root $(PGV_RELEASE) env PGV=$(PGV) test/deb
 endif
+
+test-citus:
+	test/setup
+	test/citus/run
 
 bench:
 	test/setup

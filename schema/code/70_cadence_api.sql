@@ -53,66 +53,75 @@ $$;
 -- shape: days by dayNumber, actions by position, optional members omitted.
 CREATE OR REPLACE FUNCTION cadence.days_json(p_tenant_id text, p_cadence_id text, p_version integer)
 RETURNS jsonb
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT coalesce(jsonb_agg(
-			jsonb_build_object('dayNumber', d.day_number, 'actions', (
-				SELECT coalesce(jsonb_agg(
-						jsonb_build_object('id', a.action_id, 'type', a.type,
-										   'scheduleRule', a.schedule_rule,
-										   'config', a.config)
-						|| cadence.json_opt('name', to_jsonb(a.name))
-						|| cadence.json_opt('variants', a.variants)
-						|| cadence.json_opt('condition', a.condition)
-						ORDER BY a.position), '[]')
-				  FROM cadence.cadence_actions a
-				 WHERE a.tenant_id = d.tenant_id
-				   AND a.cadence_id = d.cadence_id
-				   AND a.version = d.version
-				   AND a.day_number = d.day_number))
-			ORDER BY d.day_number), '[]')
-	  FROM cadence.cadence_days d
-	 WHERE d.tenant_id = p_tenant_id
-	   AND d.cadence_id = p_cadence_id
-	   AND d.version = p_version
+BEGIN
+	RETURN (SELECT coalesce(jsonb_agg(
+				jsonb_build_object('dayNumber', d.day_number, 'actions', (
+					SELECT coalesce(jsonb_agg(
+							jsonb_build_object('id', a.action_id, 'type', a.type,
+											   'scheduleRule', a.schedule_rule,
+											   'config', a.config)
+							|| cadence.json_opt('name', to_jsonb(a.name))
+							|| cadence.json_opt('variants', a.variants)
+							|| cadence.json_opt('condition', a.condition)
+							ORDER BY a.position), '[]')
+					  FROM cadence.cadence_actions a
+					 WHERE a.tenant_id = d.tenant_id
+					   AND a.cadence_id = d.cadence_id
+					   AND a.version = d.version
+					   AND a.day_number = d.day_number))
+				ORDER BY d.day_number), '[]')
+		  FROM cadence.cadence_days d
+		 WHERE d.tenant_id = p_tenant_id
+		   AND d.cadence_id = p_cadence_id
+		   AND d.version = p_version);
+END
 $$;
 
--- The members a cadence summary and a full cadence share.
-CREATE OR REPLACE FUNCTION cadence.cadence_head_json(c cadence.cadences) RETURNS jsonb
-LANGUAGE sql STABLE
+-- The members a cadence summary and a full cadence share, from the
+-- cadence's row as jsonb (to_jsonb(c): the shard of a Citus cluster has a
+-- row type of its own, and a function taking cadence.cadences could not
+-- be called on it).
+CREATE OR REPLACE FUNCTION cadence.cadence_head_json(c jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT jsonb_build_object(
-			'id', c.id,
-			'name', c.name,
-			'status', c.status,
-			'isActive', c.status = 'active',
-			'timezone', c.timezone,
-			'version', c.version,
-			'ownerId', c.owner_id,
-			'createdAt', c.created_at,
-			'updatedAt', c.updated_at)
-		|| cadence.json_opt('description', to_jsonb(c.description))
+			'id', c -> 'id',
+			'name', c -> 'name',
+			'status', c -> 'status',
+			'isActive', c ->> 'status' = 'active',
+			'timezone', c -> 'timezone',
+			'version', c -> 'version',
+			'ownerId', c -> 'owner_id',
+			'createdAt', c -> 'created_at',
+			'updatedAt', c -> 'updated_at')
+		|| jsonb_strip_nulls(jsonb_build_object('description', c -> 'description'))
 $$;
-
 -- A cadence of a tenant as get_cadence returns it (the current version's
 -- days and actions), or NULL when there is none or it was deleted.  The
 -- one builder behind get_cadence, upsert_cadence and duplicate_cadence.
 CREATE OR REPLACE FUNCTION cadence.cadence_json(p_tenant_id text, p_cadence_id text) RETURNS jsonb
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT cadence.cadence_head_json(c)
+DECLARE
+	v_cadence cadence.cadences;
+BEGIN
+	SELECT * INTO v_cadence FROM cadence.cadences c
+	 WHERE c.tenant_id = p_tenant_id AND c.id = p_cadence_id AND c.deleted_at IS NULL;
+	IF NOT FOUND THEN
+		RETURN NULL;
+	END IF;
+	RETURN cadence.cadence_head_json(to_jsonb(v_cadence))
 		|| jsonb_build_object(
-			'trigger', c.trigger,
-			'settings', c.settings,
-			'exitConditions', c.exit_conditions,
-			'days', cadence.days_json(c.tenant_id, c.id, c.version))
-	  FROM cadence.cadences c
-	 WHERE c.tenant_id = p_tenant_id
-	   AND c.id = p_cadence_id
-	   AND c.deleted_at IS NULL
+			'trigger', v_cadence.trigger,
+			'settings', v_cadence.settings,
+			'exitConditions', v_cadence.exit_conditions,
+			'days', cadence.days_json(p_tenant_id, p_cadence_id, v_cadence.version));
+END
 $$;
 
 -- Write normalised days (validate_cadence_body's output, or days_json's)
@@ -120,9 +129,10 @@ $$;
 -- version in day and position order (step_number).
 CREATE OR REPLACE FUNCTION cadence.store_days(p_tenant_id text, p_cadence_id text, p_version integer,
 								   p_days jsonb) RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+BEGIN
 	INSERT INTO cadence.cadence_days (tenant_id, cadence_id, version, day_number)
 	SELECT p_tenant_id, p_cadence_id, p_version, (d.value ->> 'dayNumber')::int
 	  FROM jsonb_array_elements(p_days) AS d;
@@ -138,17 +148,20 @@ AS $$
 		   a.value -> 'variants', a.value -> 'condition'
 	  FROM jsonb_array_elements(p_days) AS d,
 		   jsonb_array_elements(d.value -> 'actions') WITH ORDINALITY AS a (value, position);
+END
 $$;
 
 -- Append a cadence.* event to the audit log, with the acting user.
 CREATE OR REPLACE FUNCTION cadence.log_cadence_event(p_tenant_id text, p_cadence_id text, p_type text,
 										  p_payload jsonb DEFAULT '{}') RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+BEGIN
 	INSERT INTO cadence.events (tenant_id, cadence_id, type, payload)
 	VALUES (p_tenant_id, p_cadence_id, p_type,
 			p_payload || cadence.json_opt('userId', to_jsonb(cadence.current_user_id())));
+END
 $$;
 
 -- Log cadence.activated or cadence.deactivated when a status change is one.
@@ -292,7 +305,7 @@ DECLARE
 BEGIN
 	RETURN (
 		SELECT coalesce(jsonb_agg(
-				cadence.cadence_head_json(c)
+				cadence.cadence_head_json(to_jsonb(c))
 				|| jsonb_build_object(
 					'dayCount', (SELECT count(*) FROM cadence.cadence_days d
 								  WHERE d.tenant_id = c.tenant_id AND d.cadence_id = c.id

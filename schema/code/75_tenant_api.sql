@@ -235,7 +235,10 @@ BEGIN
 			coalesce(v_credentials, '{}'), v_new.settings, v_new.rate_per_second,
 			v_new.max_concurrency, v_new.is_default)
 	ON CONFLICT ON CONSTRAINT providers_pkey DO UPDATE
-	   SET channel = excluded.channel, kind = excluded.kind, base_url = excluded.base_url,
+	   SET credentials = CASE WHEN p.base_url IS DISTINCT FROM excluded.base_url
+								   OR p.kind IS DISTINCT FROM excluded.kind
+							  THEN '{}' ELSE p.credentials END,
+		   channel = excluded.channel, kind = excluded.kind, base_url = excluded.base_url,
 		   settings = excluded.settings, rate_per_second = excluded.rate_per_second,
 		   max_concurrency = excluded.max_concurrency, is_default = excluded.is_default
 	RETURNING * INTO v_new;

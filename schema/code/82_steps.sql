@@ -59,15 +59,18 @@ COMMENT ON FUNCTION cadence.pick_variant(jsonb, bigint, text) IS
 CREATE OR REPLACE FUNCTION cadence.step_variant(tenant_id text, cadence_id text, action_id text,
 									 variants jsonb, run_id bigint, enrolled_at timestamptz)
 RETURNS jsonb
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT coalesce(
-		(SELECT e FROM cadence.variant_winners w, jsonb_array_elements(variants) AS e
-		  WHERE w.tenant_id = step_variant.tenant_id AND w.cadence_id = step_variant.cadence_id
-			AND w.action_id = step_variant.action_id AND w.declared_at <= enrolled_at
-			AND e ->> 'id' = w.variant),
-		cadence.pick_variant(variants, run_id, action_id))
+#variable_conflict use_column
+BEGIN
+	RETURN (SELECT coalesce(
+			(SELECT e FROM cadence.variant_winners w, jsonb_array_elements(variants) AS e
+			  WHERE w.tenant_id = step_variant.tenant_id AND w.cadence_id = step_variant.cadence_id
+				AND w.action_id = step_variant.action_id AND w.declared_at <= enrolled_at
+				AND e ->> 'id' = w.variant),
+			cadence.pick_variant(variants, run_id, action_id)));
+END
 $$;
 
 -- A step's config with a variant laid over it: the variant's members

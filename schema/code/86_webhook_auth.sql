@@ -293,9 +293,12 @@ $$;
 -- tenant, whatever the signal gives.
 CREATE OR REPLACE FUNCTION cadence.receiving_accounts(provider text, account text, scope text)
 RETURNS SETOF cadence.providers
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
+#variable_conflict use_column
+BEGIN
+	RETURN QUERY
 	SELECT p.* FROM cadence.providers p
 	 WHERE (scope IS NULL OR p.tenant_id = scope)
 	   AND CASE
@@ -308,7 +311,8 @@ AS $$
 				AND (scope IS NOT NULL OR lower(p.settings ->> 'from') = account)
 			WHEN provider IN ('sendgrid', 'resend') THEN p.kind = provider AND scope IS NOT NULL
 			ELSE false END
-	 ORDER BY p.tenant_id, p.id
+	 ORDER BY p.tenant_id, p.id;
+END
 $$;
 
 -- Which tenants each signal of a delivery may be applied to.  A signal
@@ -327,9 +331,12 @@ CREATE OR REPLACE FUNCTION cadence.authorise_signals(provider text, raw text, bo
 										  url text, scope text, signals cadence.signal[],
 										  actions cadence.scheduled_actions[])
 RETURNS TABLE (i integer, tenants text[], verified boolean, refusal jsonb)
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
+#variable_conflict use_column
+BEGIN
+	RETURN QUERY
 	WITH sig AS (
 		SELECT s.ordinality::int AS i, s.kind, s.account, a.id AS action_id,
 			   a.tenant_id AS action_tenant, a.provider_id AS action_account
@@ -382,5 +389,6 @@ AS $$
 			END
 	  FROM sig LEFT JOIN per_tenant t ON t.i = sig.i
 	 GROUP BY sig.i
-	 ORDER BY sig.i
+	 ORDER BY sig.i;
+END
 $$;

@@ -213,24 +213,33 @@ $$;
 -- runs, on the reply's channel when there is one.
 CREATE OR REPLACE FUNCTION cadence.answered_message(tenant_id text, run_ids bigint[], channel text)
 RETURNS cadence.scheduled_actions
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT a.* FROM cadence.scheduled_actions a
+#variable_conflict use_column
+DECLARE
+	v_row cadence.scheduled_actions;
+BEGIN
+	SELECT a.* INTO v_row FROM cadence.scheduled_actions a
 	 WHERE a.tenant_id = answered_message.tenant_id AND a.run_id = ANY (run_ids)
 	   AND a.status = 'sent'
-	 ORDER BY (a.type = channel) DESC, a.sent_at DESC LIMIT 1
+	 ORDER BY (a.type = channel) DESC, a.sent_at DESC LIMIT 1;
+	RETURN v_row;
+END
 $$;
 
 -- Put an address on the do-not-contact list (kept as it is when already on).
 CREATE OR REPLACE FUNCTION cadence.suppress(tenant_id text, channel text, address text, reason text)
 RETURNS void
-LANGUAGE sql VOLATILE
+LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
+#variable_conflict use_column
+BEGIN
 	INSERT INTO cadence.suppressions (tenant_id, channel, address, reason)
 	SELECT tenant_id, channel, lower(address), reason WHERE coalesce(address, '') <> ''
-	ON CONFLICT DO NOTHING
+	ON CONFLICT DO NOTHING;
+END
 $$;
 
 -- End each of the runs that is still live, when its cadence's exit
@@ -264,11 +273,14 @@ $$;
 -- A lead-level event (lead.*) for each lead.
 CREATE OR REPLACE FUNCTION cadence.lead_event(tenant_id text, lead_ids text[], type text, payload jsonb)
 RETURNS void
-LANGUAGE sql VOLATILE
+LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
+#variable_conflict use_column
+BEGIN
 	INSERT INTO cadence.events (tenant_id, lead_id, type, payload)
-	SELECT tenant_id, l, type, payload FROM unnest(lead_ids) AS l
+	SELECT tenant_id, l, type, payload FROM unnest(lead_ids) AS l;
+END
 $$;
 
 -- A reply (or an auto-reply) to the runs m is about.  A human reply marks
@@ -460,9 +472,11 @@ $$;
 -- Add engagement counted while applying (per signal, a JSON array of
 -- {t, c, s, v, f}) to cadence.step_stats, in key order.
 CREATE OR REPLACE FUNCTION cadence.add_step_counts(counts jsonb[]) RETURNS void
-LANGUAGE sql VOLATILE
+LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
+#variable_conflict use_column
+BEGIN
 	INSERT INTO cadence.step_stats AS st (tenant_id, cadence_id, step_number, variant,
 										  delivered, opened, clicked, replied, bounced)
 	SELECT x ->> 't', x ->> 'c', (x ->> 's')::int, coalesce(x ->> 'v', ''),
@@ -474,7 +488,8 @@ AS $$
 	ON CONFLICT (tenant_id, cadence_id, step_number, variant) DO UPDATE
 	   SET delivered = st.delivered + excluded.delivered, opened = st.opened + excluded.opened,
 		   clicked = st.clicked + excluded.clicked, replied = st.replied + excluded.replied,
-		   bounced = st.bounced + excluded.bounced
+		   bounced = st.bounced + excluded.bounced;
+END
 $$;
 
 -- Whether the caller may ingest without a tenant: it holds the role

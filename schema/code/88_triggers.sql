@@ -147,11 +147,13 @@ COMMENT ON FUNCTION cadence.enroll_inactive(text, integer, integer, timestamptz)
 --                                  action.completed
 --   sequence.step.pending_manual   action.pending_manual
 -- SET cadence.notify = off turns them off (for a bulk load, say).
-CREATE OR REPLACE FUNCTION cadence.publish_events() RETURNS trigger
-LANGUAGE C
-AS 'MODULE_PATHNAME', 'cadence_publish_events';
-COMMENT ON FUNCTION cadence.publish_events() IS
-	'Statement trigger on cadence.events: publishes run and step events with pg_notify on seed 003''s channels, unless cadence.notify is off';
-CREATE OR REPLACE TRIGGER events_publish AFTER INSERT ON cadence.events
-	REFERENCING NEW TABLE AS new_events
-	FOR EACH STATEMENT EXECUTE FUNCTION cadence.publish_events();
+-- The engine publishes them as it writes them (src/base/publish.c).
+CREATE OR REPLACE FUNCTION cadence.publish_event(type text, id bigint, tenant_id text,
+												 run_id bigint, action_id bigint,
+												 cadence_id text, lead_id text,
+												 at timestamptz, payload jsonb)
+RETURNS boolean
+LANGUAGE C VOLATILE
+AS 'MODULE_PATHNAME', 'cadence_publish_event';
+COMMENT ON FUNCTION cadence.publish_event(text, bigint, text, bigint, bigint, text, text, timestamptz, jsonb) IS
+	'Publish one run or step event with pg_notify on seed 003''s channels, unless cadence.notify is off; called by the engine''s statements that write events';

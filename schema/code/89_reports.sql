@@ -160,21 +160,20 @@ BEGIN
 END
 $$;
 
--- A run in seed 003's enrollment shape.
-CREATE OR REPLACE FUNCTION cadence.enrollment_json(r cadence.runs) RETURNS jsonb
-LANGUAGE sql STABLE
+-- A run in seed 003's enrollment shape, from its row as jsonb (to_jsonb(r):
+-- the shard of a Citus cluster has a row type of its own) and the due time
+-- of its next open step.
+CREATE OR REPLACE FUNCTION cadence.enrollment_json(r jsonb, next_due_at timestamptz) RETURNS jsonb
+LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT jsonb_strip_nulls(jsonb_build_object(
-		'id', r.id, 'sequenceId', r.cadence_id, 'sequenceVersion', r.cadence_version,
-		'contactId', r.lead_id, 'status', r.status, 'currentStepNumber', r.current_step,
-		'assignedTo', r.assigned_to, 'exitReason', r.exit_reason, 'timezone', r.timezone,
-		'enrolledAt', r.enrolled_at, 'pausedAt', r.paused_at, 'resumeAt', r.resume_at,
-		'completedAt', r.completed_at, 'lastActivityAt', r.last_activity_at,
-		'nextDueAt', (SELECT min(a.due_at) FROM cadence.scheduled_actions a
-					   WHERE a.tenant_id = r.tenant_id AND a.run_id = r.id
-						 AND a.status IN ('scheduled', 'planned', 'pending_manual')),
-		'metadata', r.metadata))
+		'id', r -> 'id', 'sequenceId', r -> 'cadence_id', 'sequenceVersion', r -> 'cadence_version',
+		'contactId', r -> 'lead_id', 'status', r -> 'status', 'currentStepNumber', r -> 'current_step',
+		'assignedTo', r -> 'assigned_to', 'exitReason', r -> 'exit_reason', 'timezone', r -> 'timezone',
+		'enrolledAt', r -> 'enrolled_at', 'pausedAt', r -> 'paused_at', 'resumeAt', r -> 'resume_at',
+		'completedAt', r -> 'completed_at', 'lastActivityAt', r -> 'last_activity_at',
+		'nextDueAt', next_due_at, 'metadata', r -> 'metadata'))
 $$;
 
 -- seed 003's GET /sequences/:id/enrollments: a cadence's enrollments,
@@ -203,14 +202,18 @@ BEGIN
 		RAISE EXCEPTION 'cadence "%" not found', list_enrollments.cadence_id USING ERRCODE = 'P0002';
 	END IF;
 	WITH f AS (
-		SELECT r FROM cadence.runs r
+		SELECT to_jsonb(r) AS r, r.enrolled_at, r.id,
+			   (SELECT min(a.due_at) FROM cadence.scheduled_actions a
+				 WHERE a.tenant_id = r.tenant_id AND a.run_id = r.id
+				   AND a.status IN ('scheduled', 'planned', 'pending_manual')) AS next_due_at
+		  FROM cadence.runs r
 		 WHERE r.tenant_id = v_tenant AND r.cadence_id = list_enrollments.cadence_id
 		   AND (list_enrollments.status IS NULL OR r.status = list_enrollments.status)
 		   AND (list_enrollments.assigned_to IS NULL OR r.assigned_to = list_enrollments.assigned_to))
 	SELECT jsonb_build_object(
-		'data', coalesce((SELECT jsonb_agg(cadence.enrollment_json(p.r)
-										   ORDER BY (p.r).enrolled_at DESC, (p.r).id DESC)
-							FROM (SELECT f.r FROM f ORDER BY (f.r).enrolled_at DESC, (f.r).id DESC
+		'data', coalesce((SELECT jsonb_agg(cadence.enrollment_json(p.r, p.next_due_at)
+										   ORDER BY p.enrolled_at DESC, p.id DESC)
+							FROM (SELECT f.* FROM f ORDER BY f.enrolled_at DESC, f.id DESC
 								   LIMIT page_size OFFSET (page - 1)::bigint * page_size) p), '[]'),
 		'page', page, 'pageSize', page_size, 'total', (SELECT count(*) FROM f))
 	  INTO v_result;
@@ -227,14 +230,19 @@ LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+	v_tenant text := cadence.require_tenant();
 	r cadence.runs;
 BEGIN
 	SELECT * INTO r FROM cadence.runs x
-	 WHERE x.tenant_id = cadence.require_tenant() AND x.id = get_enrollment.run_id;
+	 WHERE x.tenant_id = v_tenant AND x.id = get_enrollment.run_id;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'run % not found', get_enrollment.run_id USING ERRCODE = 'P0002';
 	END IF;
-	RETURN cadence.enrollment_json(r) || jsonb_build_object('steps', (
+	RETURN cadence.enrollment_json(to_jsonb(r),
+			(SELECT min(a.due_at) FROM cadence.scheduled_actions a
+			  WHERE a.tenant_id = r.tenant_id AND a.run_id = r.id
+				AND a.status IN ('scheduled', 'planned', 'pending_manual')))
+		|| jsonb_build_object('steps', (
 		SELECT coalesce(jsonb_agg(jsonb_strip_nulls(jsonb_build_object(
 				'stepNumber', a.step_number, 'actionId', a.action_id, 'type', a.type,
 				'status', a.status, 'dueAt', a.due_at, 'movedReason', a.moved_reason,

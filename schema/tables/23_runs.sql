@@ -107,9 +107,9 @@ CREATE INDEX runs_resume_idx ON cadence.runs (resume_at)
 -- without a foreign key: the planner writes a run and all its actions in
 -- one statement, and a per-row key check would cost more than the insert
 -- itself (and go quadratic when stale statistics make the check's plan
--- scan).  Deleting a run deletes its actions (runs_delete_actions, in
--- schema/code/23_runs.sql); events, the audit log, outlive what they
--- describe.
+-- scan).  cadence never deletes a run; whoever deletes one deletes its
+-- actions with it (a runner skips a due action whose run is gone, as
+-- run_not_found); events, the audit log, outlive what they describe.
 CREATE TABLE cadence.scheduled_actions (
 	tenant_id			text COLLATE "C" NOT NULL,
 	id					bigint GENERATED ALWAYS AS IDENTITY,

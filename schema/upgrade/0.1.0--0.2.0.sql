@@ -188,6 +188,19 @@ DROP FUNCTION IF EXISTS cadence.ingest_webhook(text, jsonb, jsonb, text);
 DROP FUNCTION IF EXISTS cadence.verify_webhook(text, text, jsonb, jsonb, text, jsonb, jsonb);
 DROP FUNCTION IF EXISTS cadence.refuse_webhook(text, text);
 DROP FUNCTION IF EXISTS cadence.add_step_counts(jsonb);
+-- No trigger on cadence's tables, which Citus refuses on distributed
+-- tables: events are published by the statements that write them
+-- (src/base/publish.c), whoever deletes a run deletes its actions, and
+-- upsert_provider clears the credentials of an account that moves.  A row
+-- goes to a helper as jsonb (a shard's row type is its own).
+DROP TRIGGER IF EXISTS events_publish ON cadence.events;
+DROP TRIGGER IF EXISTS runs_delete_actions ON cadence.runs;
+DROP TRIGGER IF EXISTS providers_credentials_follow_address ON cadence.providers;
+DROP FUNCTION IF EXISTS cadence.publish_events();
+DROP FUNCTION IF EXISTS cadence.delete_run_actions();
+DROP FUNCTION IF EXISTS cadence.clear_moved_credentials();
+DROP FUNCTION IF EXISTS cadence.cadence_head_json(cadence.cadences);
+DROP FUNCTION IF EXISTS cadence.enrollment_json(cadence.runs);
 
 --
 -- Privileges.  0.1.0's grant_access() gave its roles EXECUTE on every

@@ -12,7 +12,7 @@ extern char *cadence_user_id;
 /* The tenant cadence's own code acts for (superuser-only; base/identity.c). */
 extern char *cadence_acting_tenant;
 
-/* Whether events are published with pg_notify (read by SQL). */
+/* Whether events are published with pg_notify (base/publish.c). */
 extern bool cadence_notify;
 
 /* The dispatcher (background worker) and the runner. */

@@ -20,7 +20,9 @@
  *		that is by the caller's next statement.  The membership row is read
  *		through the index of cadence.members, below row-level security and
  *		name resolution: no SQL runs, so nothing a session put on its
- *		search_path can stand in for it.
+ *		search_path can stand in for it.  On a Citus cluster members is a
+ *		reference table, and the row is read from its placement on the node
+ *		that asks.
  *
  *		The engine acts for a tenant it was handed (a runner carrying out a
  *		step of a run, a webhook routed to the tenant whose message it names)
@@ -54,6 +56,7 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
+#include "base/cluster.h"
 #include "base/json.h"
 #include "base/compat.h"
 #include "base/gucs.h"
@@ -164,20 +167,21 @@ read_claims(const char *claims, char **tenant, char **user)
 /*
  * member_role
  *		The role of user_id in tenant_id (owner, admin, member) as snap sees
- *		cadence.members, or NULL when there is no such row (or no table yet).
+ *		cadence.members (its placement on this node under Citus), or NULL
+ *		when there is no such row (or no table yet).
  */
 static char *
 member_role(const char *tenant_id, const char *user_id, Snapshot snap)
 {
-	Oid			nsp = get_namespace_oid("cadence", true);
-	Oid			relid = OidIsValid(nsp) ? get_relname_relid("members", nsp) : InvalidOid;
-	Oid			index = OidIsValid(nsp) ? get_relname_relid("members_pkey", nsp) : InvalidOid;
+	Oid			relid;
+	Oid			index;
 	Relation	rel;
 	ScanKeyData keys[2];
 	SysScanDesc scan;
 	HeapTuple	tup;
 	char	   *role = NULL;
 
+	cadence_local_placement("members", "members_pkey", snap, &relid, &index);
 	if (!OidIsValid(relid))
 		return NULL;
 	rel = table_open(relid, AccessShareLock);

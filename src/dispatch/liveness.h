@@ -3,8 +3,8 @@
  *		Who holds a claim on an action, and whether that runner still lives.
  *
  * Every runner process (a dispatcher, or the background worker of one
- * cadence.run_due_actions() call) takes a token from cadence.runner_seq
- * before its first claim and holds a session-level advisory lock on it,
+ * cadence.run_due_actions() call) takes a token (its node group, and a
+ * number from cadence.runner_seq) before its first claim and holds a session-level advisory lock on it,
  * (1667326053, token), until it exits; the actions it claims carry the
  * token.  A runner whose lock is free is gone: it was killed, it crashed,
  * or it gave its token up after failing to record what it sent.

@@ -31,6 +31,7 @@
 
 #include "base/compat.h"
 #include "base/json.h"
+#include "base/publish.h"
 #include "base/shmem.h"
 #include "base/template.h"
 #include "dispatch/dispatch.h"
@@ -122,7 +123,8 @@ OUTCOMES
 "              CASE WHEN u.id IS NULL THEN 'action.request' ELSE o.event END, " EVENT_PAYLOAD
 "         FROM o LEFT JOIN u ON u.id = o.id"
 "        WHERE CASE WHEN u.id IS NULL THEN o.outcome IS NOT NULL AND o.status <> 'sent'"
-"                   ELSE o.event IS NOT NULL END)"
+"                   ELSE o.event IS NOT NULL END"
+CADENCE_PUBLISH_RETURNING ")"
 " SELECT u.id FROM u"};
 
 /*
@@ -158,7 +160,8 @@ OUTCOMES
 "                                  lead_id, type, payload)"
 "       SELECT o.tenant_id, o.run_id, o.id, o.cadence_id, o.lead_id,"
 "              CASE WHEN u.id IS NULL THEN 'action.request' ELSE 'action.sent' END, " EVENT_PAYLOAD
-"         FROM o LEFT JOIN u ON u.id = o.id)"
+"         FROM o LEFT JOIN u ON u.id = o.id"
+CADENCE_PUBLISH_RETURNING ")"
 " SELECT u.id FROM u"};
 
 /*
@@ -212,7 +215,8 @@ static CadenceStatement advance_sql = {
 "          AND r.status = 'active'),"
 " c AS (INSERT INTO cadence.events (tenant_id, run_id, cadence_id, lead_id, type)"
 "       SELECT r.tenant_id, r.id, r.cadence_id, r.lead_id, 'run.completed'"
-"         FROM r WHERE r.status = 'completed')"
+"         FROM r WHERE r.status = 'completed'"
+CADENCE_PUBLISH_RETURNING ")"
 " SELECT r.id, r.next_id IS NOT NULL FROM r"};
 
 /* The task type of a manual step. */

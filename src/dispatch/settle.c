@@ -21,6 +21,7 @@
 #include "utils/timestamp.h"
 
 #include "base/gucs.h"
+#include "base/publish.h"
 #include "base/spi.h"
 #include "dispatch/dispatch.h"
 #include "runs/for_runners.h"
@@ -48,7 +49,8 @@ static CadenceStatement settle_sql = {
 "              pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object('stepNumber', a.step_number,"
 "                'attempt', $5 - $10, 'runner', $4, 'error', $7, 'providerMessageId', $9,"
 "                'outcome', CASE $6 WHEN 'sent' THEN 'accepted' END))"
-"         FROM a)"
+"         FROM a"
+CADENCE_PUBLISH_RETURNING ")"
 " SELECT pg_catalog.count(*) FROM a"};
 
 /* A write step: the runs locked first (the record step) or not (a claim). */

@@ -170,7 +170,7 @@ static CadenceStatement details_sql = {
  *		from (dead, 0 for due work).
  */
 static void
-claim(CadenceStatement *stmt, Datum *params, const char *nulls, int32 dead,
+claim(CadenceStatement *stmt, Datum *params, const char *nulls, int64 dead,
 	  List **claimed, List **from, TupleDesc *desc)
 {
 	Oid			types[LEASE_NARGS] = {TIMESTAMPTZOID, INT4OID, INT8OID, TIMESTAMPTZOID,
@@ -183,8 +183,11 @@ claim(CadenceStatement *stmt, Datum *params, const char *nulls, int32 dead,
 	*desc = SPI_tuptable->tupdesc;
 	for (i = 0; i < SPI_processed; i++)
 	{
+		int64	   *runner = palloc(sizeof(int64));
+
+		*runner = dead;
 		*claimed = lappend(*claimed, SPI_tuptable->vals[i]);
-		*from = lappend_int(*from, dead);
+		*from = lappend(*from, runner);
 	}
 }
 
@@ -196,30 +199,29 @@ static void
 take_over(Datum *params, char *nulls, int limit, List **claimed, List **from,
 		  TupleDesc *desc)
 {
-	List	   *runners = NIL;
-	ListCell   *lc;
+	int64	   *runners;
+	uint64		nrunners;
 	uint64		i;
 
 	cadence_spi_run(&runners_sql, 0, NULL, NULL, NULL, false, SPI_OK_SELECT,
 					"read the runners holding actions");
-	for (i = 0; i < SPI_processed; i++)
+	nrunners = SPI_processed;
+	runners = palloc(sizeof(int64) * Max(nrunners, 1));
+	for (i = 0; i < nrunners; i++)
 	{
 		bool		isnull;
-		int64		token = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i],
-														SPI_tuptable->tupdesc, 1, &isnull));
 
-		runners = lappend_int(runners, (int32) token);
+		runners[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i],
+												 SPI_tuptable->tupdesc, 1, &isnull));
 	}
-	foreach(lc, runners)
+	for (i = 0; i < nrunners; i++)
 	{
-		int32		token = lfirst_int(lc);
-
-		if (list_length(*claimed) >= limit || !cadence_runner_gone(token))
+		if (list_length(*claimed) >= limit || !cadence_runner_gone(runners[i]))
 			continue;
 		params[1] = Int32GetDatum(limit - list_length(*claimed));
-		params[5] = Int64GetDatum(token);
+		params[5] = Int64GetDatum(runners[i]);
 		nulls[5] = ' ';
-		claim(&take_over_sql, params, nulls, token, claimed, from, desc);
+		claim(&take_over_sql, params, nulls, runners[i], claimed, from, desc);
 	}
 }
 
@@ -249,7 +251,7 @@ load_claimed(DispatchBatch *batch, List *claimed, List *from, TupleDesc desc)
 		item->attempts = DatumGetInt32(SPI_getbinval(tup, desc, 7, &isnull));
 		item->due_at = DatumGetTimestampTz(SPI_getbinval(tup, desc, 8, &isnull));
 		item->planned_at = DatumGetTimestampTz(SPI_getbinval(tup, desc, 9, &isnull));
-		item->dead_runner = list_nth_int(from, k);
+		item->dead_runner = *(int64 *) list_nth(from, k);
 		/* The attempt it was claimed for would be one too many. */
 		item->exhausted = item->attempts > cadence_max_attempts;
 		item->verdict = VERDICT_SEND;

@@ -24,10 +24,10 @@
 
 #include "base/json.h"
 #include "base/identity.h"
+#include "base/publish.h"
 #include "base/spi.h"
 #include "base/shmem.h"
 #include "runs/definition.h"
-
 PG_FUNCTION_INFO_V1(cadence_plan_runs);
 PG_FUNCTION_INFO_V1(cadence_plan_run_for_lead);
 PG_FUNCTION_INFO_V1(cadence_preview_schedule);
@@ -374,8 +374,9 @@ static CadenceStatement insert_runs_sql = {
 "         JOIN st ON st.idx = s.idx),"
 " e AS (INSERT INTO cadence.events (tenant_id, run_id, cadence_id, lead_id, type, payload)"
 "       SELECT $1, r.id, $2, r.lead_id, 'run.enrolled', p.payload"
-"         FROM r JOIN p ON p.zone = r.timezone)"
-" SELECT r.id, r.lead_id FROM r"};
+"         FROM r JOIN p ON p.zone = r.timezone"
+"       RETURNING " CADENCE_EVENT_COLUMNS ")"
+" SELECT r.id, r.lead_id, e.* FROM r JOIN e ON e.run_id = r.id"};
 
 /* Live runs of leads whose insert met one (a concurrent enrollment won). */
 static CadenceStatement existing_runs_sql = {
@@ -495,6 +496,7 @@ insert_chunk(const CadenceDef *def, const EnrollOptions *opts, int from,
 			elog(ERROR, "run written for lead \"%s\", which was not listed", key.lead_id);
 		(*found)->run_id = DatumGetInt64(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull));
 	}
+	cadence_publish_returned(SPI_tuptable, SPI_processed, 3);
 	for (k = 0; k < n; k++)
 		if (todo[k]->run_id == 0)
 		{

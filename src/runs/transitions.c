@@ -16,6 +16,7 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
+#include "base/publish.h"
 #include "base/shmem.h"
 #include "base/spi.h"
 #include "runs/for_runners.h"
@@ -65,8 +66,9 @@ cadence_run_exec(const RunState *run, const char *sql, int nextra, Oid *xtypes,
 
 /*
  * cadence_run_event
- *		Append an event of the run.  type is one of the names the events
- *		table allows; payload is a SQL jsonb expression over $3, $4, ... .
+ *		Append an event of the run, and publish it.  type is one of the
+ *		names the events table allows; payload is a SQL jsonb expression
+ *		over $3, $4, ... .
  */
 void
 cadence_run_event(const RunState *run, const char *type, const char *payload,
@@ -75,9 +77,11 @@ cadence_run_event(const RunState *run, const char *type, const char *payload,
 	cadence_run_exec(run, psprintf("INSERT INTO cadence.events"
 						   " (tenant_id, run_id, cadence_id, lead_id, type, payload)"
 						   " SELECT tenant_id, id, cadence_id, lead_id, '%s', %s"
-						   " FROM cadence.runs WHERE tenant_id = $1 AND id = $2",
+						   " FROM cadence.runs WHERE tenant_id = $1 AND id = $2"
+						   " RETURNING " CADENCE_EVENT_COLUMNS,
 						   type, payload),
-			 nextra, xtypes, xvalues, xnulls, SPI_OK_INSERT);
+			 nextra, xtypes, xvalues, xnulls, SPI_OK_INSERT_RETURNING);
+	cadence_publish_returned(SPI_tuptable, SPI_processed, 1);
 }
 
 /*
@@ -89,12 +93,13 @@ cadence_run_event(const RunState *run, const char *type, const char *payload,
 RunState *
 cadence_run_lock(const char *tenant_id, int64 run_id, List **defs)
 {
+	/* A join, not a subquery: Citus locks only in a query it can route. */
 	static CadenceStatement lock = {
-		"SELECT status, current_step, paused_at, timezone, cadence_id,"
-		"       cadence_version,"
-		"       (SELECT c.timezone FROM cadence.contacts c"
-		"         WHERE c.tenant_id = r.tenant_id AND c.id = r.lead_id)"
-		"  FROM cadence.runs r WHERE tenant_id = $1 AND id = $2"
+		"SELECT r.status, r.current_step, r.paused_at, r.timezone,"
+		"       r.cadence_id, r.cadence_version, c.timezone"
+		"  FROM cadence.runs r LEFT JOIN cadence.contacts c"
+		"    ON c.tenant_id = r.tenant_id AND c.id = r.lead_id"
+		" WHERE r.tenant_id = $1 AND r.id = $2"
 		"   FOR UPDATE OF r"
 	};
 	RunState   *run = palloc0(sizeof(RunState));

@@ -45,6 +45,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "base/cluster.h"
 #include "base/gucs.h"
 #include "base/spi.h"
 #include "base/shmem.h"
@@ -251,6 +252,29 @@ leave_if_dropped(void *arg)
 }
 
 /*
+ * idle_on_cluster
+ *		Whether Citus distributes cadence's tables in this database: the
+ *		dispatcher then idles (see "Scaling out" in the README), and says so
+ *		once.
+ */
+static bool
+idle_on_cluster(void)
+{
+	static bool said = false;
+	bool		distributed;
+
+	StartTransactionCommand();
+	distributed = cadence_distributed();
+	CommitTransactionCommand();
+	if (distributed && !said)
+		ereport(LOG,
+				errmsg("cadence dispatcher idles: Citus distributes cadence's tables in database \"%s\"",
+					   cadence_database_name));
+	said = distributed;
+	return distributed;
+}
+
+/*
  * iterate
  *		One round; returns how long to sleep after it.
  */
@@ -261,6 +285,8 @@ iterate(MemoryContext batch_cxt)
 	TimestampTz next_due = 0;
 
 	leave_if_dropped(NULL);
+	if (idle_on_cluster())
+		return MAX_SLEEP_MS;
 	batch = cadence_round(batch_cxt, GetCurrentTimestamp(), true, cadence_batch_size, NULL,
 						  leave_if_dropped, NULL, &next_due);
 	if (batch == NULL)

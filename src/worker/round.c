@@ -17,12 +17,14 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "commands/dbcommands.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "base/cluster.h"
 #include "base/shmem.h"
 #include "dispatch/liveness.h"
 #include "worker/round.h"
@@ -191,6 +193,13 @@ cadence_round(MemoryContext mcxt, TimestampTz now, bool realtime, int limit,
 		end_work();
 		return NULL;
 	}
+	if (cadence_distributed())
+		ereport(ERROR,
+				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				errmsg("cadence's runners do not claim from tables distributed by Citus"),
+				errdetail("cadence.scheduled_actions is a distributed table in database \"%s\".",
+						  get_database_name(MyDatabaseId)),
+				errhint("See \"Scaling out\" in cadence's README for where dispatch runs on a cluster."));
 	batch = cadence_dispatch_claim(mcxt, now, realtime, limit, tenant_id);
 	if (batch->nitems == 0 && next_due != NULL)
 		*next_due = cadence_dispatch_next_due();
