@@ -81,7 +81,9 @@ cadence_spi_run(CadenceStatement *stmt, int nargs, Oid *types, Datum *values,
 
 	if (stmt->plan == NULL)
 	{
-		SPIPlanPtr	plan = SPI_prepare(stmt->sql, nargs, types);
+		/* As SPI_execute_with_args plans: parallel query allowed. */
+		SPIPlanPtr	plan = SPI_prepare_cursor(stmt->sql, nargs, types,
+											  CURSOR_OPT_PARALLEL_OK);
 
 		if (plan == NULL)
 			elog(ERROR, "could not prepare the statement to %s: %s", what,

@@ -24,6 +24,8 @@
 
 #include <ctype.h>
 
+#include "access/xlog.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
@@ -37,6 +39,21 @@
 	"You personalize sales outreach. Rewrite the draft for this lead: keep " \
 	"its meaning, length and tone, mention what the lead's details make " \
 	"relevant, and invent nothing."
+
+/*
+ * cadence_idempotency_key
+ *		cadence-<installation>-<action id>: the installation part (from the
+ *		cluster's system identifier and the database) keeps two databases
+ *		that share a provider account from colliding.
+ */
+char *
+cadence_idempotency_key(int64 action_id)
+{
+	uint64		installation = GetSystemIdentifier() ^ ((uint64) MyDatabaseId << 32);
+
+	return psprintf("cadence-%016llx-%lld", (unsigned long long) installation,
+					(long long) action_id);
+}
 
 /*
  * cadence_ai_config

@@ -16,10 +16,8 @@
  */
 #include "postgres.h"
 
-#include "access/xlog.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
-#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
@@ -31,6 +29,7 @@
 #include "base/shmem.h"
 #include "base/spi.h"
 #include "dispatch/dispatch.h"
+#include "runs/definition.h"
 #include "runs/for_runners.h"
 #include "schedule/schedule.h"
 
@@ -56,21 +55,6 @@ static CadenceStatement accounts_sql = {
 "       rate_per_second, max_concurrency"
 "  FROM cadence.providers WHERE tenant_id = ANY ($1::text[])"
 " ORDER BY tenant_id, channel, is_default DESC, created_at, id"};
-
-/*
- * cadence_idempotency_key
- *		cadence-<installation>-<action id>: the installation part (from the
- *		cluster's system identifier and the database) keeps two databases
- *		that share a provider account from colliding.
- */
-char *
-cadence_idempotency_key(int64 action_id)
-{
-	uint64		installation = GetSystemIdentifier() ^ ((uint64) MyDatabaseId << 32);
-
-	return psprintf("cadence-%016llx-%lld", (unsigned long long) installation,
-					(long long) action_id);
-}
 
 /*
  * load_accounts
@@ -178,21 +162,6 @@ windows_of(List **cache, const DispatchItem *item)
 	return &rules->windows;
 }
 
-/* Steps the runner carries out itself, in the database. */
-static bool
-is_logic(const char *type)
-{
-	return strcmp(type, "condition") == 0 || strcmp(type, "lead_action") == 0;
-}
-
-/* Steps done by a person: they wait as pending_manual with a task. */
-static bool
-is_manual(const char *type)
-{
-	return strcmp(type, "call_task") == 0 || strcmp(type, "manual_task") == 0 ||
-		strcmp(type, "manual_email") == 0 || strcmp(type, "linkedin_task") == 0;
-}
-
 /*
  * exhausted_error
  *		Why an action claimed with its attempts spent fails.
@@ -243,7 +212,7 @@ decide(DispatchBatch *batch, List **rules_cache, DispatchItem *item)
 		item->undone = true;
 		return;
 	}
-	if (is_logic(item->type))
+	if (cadence_step_is_logic(item->type))
 	{
 		cadence_dispatch_verdict(item, VERDICT_EXECUTE, NULL, NULL);
 		return;
@@ -263,7 +232,7 @@ decide(DispatchBatch *batch, List **rules_cache, DispatchItem *item)
 								 item->unsubscribed ? "unsubscribed" : "suppressed", NULL);
 		return;
 	}
-	if (is_manual(item->type))
+	if (cadence_step_is_manual(item->type))
 	{
 		cadence_dispatch_verdict(item, VERDICT_MANUAL, NULL, NULL);
 		return;

@@ -15,6 +15,12 @@
  *				rewrites first), classify each response
  *		record	in a transaction: write every outcome, advance the runs
  *
+ * Calls go one way, down: worker/round.c runs the steps; claim.c calls
+ * take.c (under liveness.c), logic.c, limits.c, build.c and settle.c;
+ * send.c calls net/ and providers/; settle.c calls record.c and take.c's
+ * run locks; every file settles items through verdict.c.  No file calls
+ * back into the one that called it.
+ *
  * A runner commits between the steps (worker/round.c), so a batch survives as
  * claims that carry the runner's token; they last as long as the runner
  * lives (dispatch/claim.c).  A row the runner cannot read, decide or write
@@ -270,7 +276,10 @@ extern void cadence_dispatch_build(DispatchBatch *batch, DispatchItem *item);
 /* config.aiPersonalization as an object ({} for true), or NULL. */
 extern Jsonb *cadence_ai_config(Jsonb *config);
 
-/* The idempotency key of a scheduled action: cadence-<installation>-<id>. */
+/*
+ * The idempotency key of a scheduled action: cadence-<installation>-<id>
+ * (dispatch/build.c).
+ */
 extern char *cadence_idempotency_key(int64 action_id);
 
 /* Give an item a final or deferred verdict. */

@@ -9,26 +9,8 @@
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 
-#include "base/json.h"
 #include "base/spi.h"
 #include "runs/definition.h"
-
-/*
- * settings_string
- *		A string member of a jsonb object, palloc'd; NULL when absent.
- */
-static char *
-settings_string(Jsonb *obj, const char *key)
-{
-	JsonbValue *v;
-
-	if (!JB_ROOT_IS_OBJECT(obj))
-		return NULL;
-	v = cadence_jsonb_member(&obj->root, key, NULL);
-	if (v == NULL || v->type != jbvString)
-		return NULL;
-	return pnstrdup(v->val.string.val, v->val.string.len);
-}
 
 static int
 holiday_cmp(const void *a, const void *b)
@@ -152,8 +134,7 @@ cadence_def_load(const char *tenant_id, const char *cadence_id, int32 version,
 	bool		isnull;
 	CadenceDef *def;
 	Jsonb	   *settings;
-	char	   *calendar;
-	char	   *mode;
+	CadenceSettings parsed;
 
 	values[0] = CStringGetTextDatum(tenant_id);
 	values[1] = CStringGetTextDatum(cadence_id);
@@ -182,18 +163,12 @@ cadence_def_load(const char *tenant_id, const char *cadence_id, int32 version,
 	settings = DatumGetJsonbPCopy(SPI_getbinval(tup, desc, 4, &isnull));
 
 	def->tz = cadence_lookup_tz(def->timezone);
-	cadence_parse_settings_into(settings, "settings", &def->windows);
-	def->max_starts_per_day = cadence_parse_daily_cap(settings);
-	mode = settings_string(settings, "timezoneMode");
-	if (mode != NULL && strcmp(mode, "recipient") != 0 && strcmp(mode, "cadence") != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid settings.timezoneMode: \"%s\"", mode),
-				 errhint("Use \"cadence\" (the cadence's zone) or \"recipient\" (the lead's own zone).")));
-	def->recipient_time = mode != NULL && strcmp(mode, "recipient") == 0;
-	calendar = settings_string(settings, "holidayCalendar");
-	if (calendar != NULL)
-		add_calendar_holidays(&def->windows, tenant_id, calendar);
+	cadence_parse_cadence_settings(settings, "settings", &parsed);
+	def->windows = parsed.windows;
+	def->max_starts_per_day = parsed.max_starts_per_day;
+	def->recipient_time = parsed.recipient_time;
+	if (parsed.holiday_calendar != NULL)
+		add_calendar_holidays(&def->windows, tenant_id, parsed.holiday_calendar);
 
 	load_steps(def);
 	return def;
@@ -271,4 +246,27 @@ cadence_def_step_index(const CadenceDef *def, int32 step_number)
 		if (def->steps[i].step_number == step_number)
 			return i;
 	return -1;
+}
+
+/*
+ * cadence_step_is_manual
+ *		Is a step of this type done by a person (it waits as pending_manual,
+ *		with a task, until someone completes it)?
+ */
+bool
+cadence_step_is_manual(const char *type)
+{
+	return strcmp(type, "call_task") == 0 || strcmp(type, "manual_task") == 0 ||
+		strcmp(type, "manual_email") == 0 || strcmp(type, "linkedin_task") == 0;
+}
+
+/*
+ * cadence_step_is_logic
+ *		Is a step of this type carried out in the database by the runner
+ *		(a condition or a lead action) rather than sent?
+ */
+bool
+cadence_step_is_logic(const char *type)
+{
+	return strcmp(type, "condition") == 0 || strcmp(type, "lead_action") == 0;
 }

@@ -55,4 +55,8 @@ extern void cadence_def_plan_zone(const CadenceDef *def, const char *run_zone,
 /* Index of the step with this number in def->steps, or -1. */
 extern int	cadence_def_step_index(const CadenceDef *def, int32 step_number);
 
+/* The kinds of step: done by a person; carried out by the runner. */
+extern bool cadence_step_is_manual(const char *type);
+extern bool cadence_step_is_logic(const char *type);
+
 #endif							/* CADENCE_RUNS_DEFINITION_H */

@@ -167,8 +167,7 @@ cadence_complete_manual_step(PG_FUNCTION_ARGS)
 						(long long) run->id),
 				 errdetail("The run waits on step %d.", run->current_step)));
 	type = run->def->steps[k].type;
-	if (strcmp(type, "call_task") != 0 && strcmp(type, "manual_task") != 0 &&
-		strcmp(type, "manual_email") != 0 && strcmp(type, "linkedin_task") != 0)
+	if (!cadence_step_is_manual(type))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("step %d of run %lld is of type %s, not a manual step",

@@ -611,6 +611,39 @@ cadence_parse_settings(Jsonb *settings, const char *path)
 }
 
 /*
+ * cadence_parse_cadence_settings
+ *		Every key of a cadence's settings that planning reads: the windows,
+ *		maxContactsPerDay, timezoneMode ("cadence" or "recipient") and
+ *		holidayCalendar.
+ */
+void
+cadence_parse_cadence_settings(Jsonb *settings, const char *path,
+							   CadenceSettings *out)
+{
+	JsonbValue	v;
+	char	   *mode = NULL;
+
+	cadence_parse_settings_into(settings, path, &out->windows);
+	out->max_starts_per_day = cadence_parse_daily_cap(settings);
+	out->recipient_time = false;
+	out->holiday_calendar = NULL;
+	if (settings == NULL)
+		return;
+	if (cadence_jsonb_member(&settings->root, "timezoneMode", &v) &&
+		v.type == jbvString)
+		mode = pnstrdup(v.val.string.val, v.val.string.len);
+	if (mode != NULL && strcmp(mode, "recipient") != 0 && strcmp(mode, "cadence") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid %s.timezoneMode: \"%s\"", path, mode),
+				 errhint("Use \"cadence\" (the cadence's zone) or \"recipient\" (the lead's own zone).")));
+	out->recipient_time = mode != NULL && strcmp(mode, "recipient") == 0;
+	if (cadence_jsonb_member(&settings->root, "holidayCalendar", &v) &&
+		v.type == jbvString)
+		out->holiday_calendar = pnstrdup(v.val.string.val, v.val.string.len);
+}
+
+/*
  * cadence_validate_settings
  *		Parse, and refuse settings under which nothing is ever open.
  */

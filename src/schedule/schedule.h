@@ -179,6 +179,22 @@ extern CadenceWindows *cadence_parse_settings(Jsonb *settings,
  */
 extern int	cadence_parse_daily_cap(Jsonb *settings);
 
+/*
+ * Everything of a cadence's settings that planning reads, from one parser
+ * (schedule/parse.c): the windows above, the daily cap, where its runs are
+ * planned, and the holiday calendar it names.
+ */
+typedef struct CadenceSettings
+{
+	CadenceWindows windows;
+	int			max_starts_per_day; /* maxContactsPerDay; 0: no cap */
+	bool		recipient_time; /* timezoneMode "recipient": the lead's zone */
+	char	   *holiday_calendar;	/* holidayCalendar, or NULL */
+} CadenceSettings;
+
+extern void cadence_parse_cadence_settings(Jsonb *settings, const char *path,
+										   CadenceSettings *out);
+
 /* What cadence_parse_settings does, plus: some weekday must be open. */
 extern void cadence_validate_settings(Jsonb *settings, const char *path);
 
