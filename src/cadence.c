@@ -59,8 +59,8 @@ define_session_settings(void)
 							   &cadence_user_id, "", PGC_USERSET, 0,
 							   NULL, NULL, NULL);
 	DefineCustomStringVariable("cadence.acting_tenant",
-							   gettext_noop("Tenant cadence's own code acts for (a run's step, a routed webhook); empty for none."),
-							   gettext_noop("Set by cadence.in_tenant() and ingest_webhook for what they run, never by sessions: only a superuser may set it."),
+							   gettext_noop("Tenant cadence's own code acts for (a routed webhook); empty for none."),
+							   gettext_noop("Set by ingest_webhook for the events it applies, never by sessions: only a superuser may set it."),
 							   &cadence_acting_tenant, "", PGC_SUSET,
 							   GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
 							   NULL, NULL, NULL);

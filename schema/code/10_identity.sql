@@ -35,14 +35,7 @@ CREATE OR REPLACE FUNCTION cadence.caller_is_engine() RETURNS boolean
 LANGUAGE C STABLE PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'cadence_caller_is_engine';
 COMMENT ON FUNCTION cadence.caller_is_engine() IS
-	'Whether the caller is the engine or a DBA (its role bypasses row-level security, or it acts through in_tenant) rather than a user: it may do whatever a tenant owner may';
-
-CREATE OR REPLACE FUNCTION cadence.in_tenant(tenant_id text, statement text, arg jsonb)
-RETURNS jsonb
-LANGUAGE C VOLATILE
-AS 'MODULE_PATHNAME', 'cadence_in_tenant';
-COMMENT ON FUNCTION cadence.in_tenant(text, text, jsonb) IS
-	'Internal: run one of cadence''s own statements ($1 is arg, it returns one jsonb) acting for tenant_id, for a run''s step or a routed webhook';
+	'Whether the caller is the engine or a DBA (its role bypasses row-level security, or it acts for a routed webhook''s tenant) rather than a user: it may do whatever a tenant owner may';
 
 -- The role the caller acts as: the role taken with SET ROLE (PostgREST's
 -- SET LOCAL ROLE authenticated), else the login role.  Unlike current_user

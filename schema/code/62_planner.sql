@@ -29,6 +29,17 @@ AS 'MODULE_PATHNAME', 'cadence_plan_run_for_lead';
 COMMENT ON FUNCTION cadence.plan_run_for_lead(text, text, timestamptz, jsonb) IS
 	'Enroll one lead in an active cadence and plan all its actions; returns the run id, the live run''s id when the lead is already enrolled';
 
+-- Internal: the same for the tenant named, for a run's add_to_campaign
+-- step (schema/code/82_steps.sql), which acts for its own run's tenant.
+CREATE OR REPLACE FUNCTION cadence.plan_run_in(tenant_id text, cadence_id text, lead_id text,
+									trigger_at timestamptz, options jsonb)
+RETURNS bigint
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'cadence_plan_run_in';
+COMMENT ON FUNCTION cadence.plan_run_in(text, text, text, timestamptz, jsonb) IS
+	'Internal: enroll one lead in an active cadence of the tenant named; returns the run id, the live run''s id when the lead is already enrolled';
+
 CREATE OR REPLACE FUNCTION cadence.preview_schedule(cadence_id text, lead_id text DEFAULT NULL,
 										 as_of timestamptz DEFAULT now())
 RETURNS TABLE (step_number integer, day_number integer, action_id text,

@@ -241,13 +241,10 @@ BEGIN
 		PERFORM pg_notify('cadence.notify_user', v_payload::text);
 		RETURN v_payload - 'tenantId';
 	WHEN 'add_to_campaign' THEN
-		v_run := (cadence.in_tenant(tenant_id,
-			'SELECT to_jsonb(cadence.plan_run_for_lead($1 ->> ''cadenceId'', $1 ->> ''leadId'','
-			|| ' ($1 ->> ''at'')::timestamptz, $1 -> ''options''))',
-			jsonb_build_object('cadenceId', spec ->> 'cadenceId', 'leadId', r.lead_id, 'at', at,
-				'options', jsonb_strip_nulls(jsonb_build_object(
-					'assignedTo', r.assigned_to, 'startAtStep', spec -> 'startAtStep',
-					'metadata', jsonb_build_object('enrolledByRun', run_id))))))::bigint;
+		v_run := cadence.plan_run_in(tenant_id, spec ->> 'cadenceId', r.lead_id, at,
+			jsonb_strip_nulls(jsonb_build_object(
+				'assignedTo', r.assigned_to, 'startAtStep', spec -> 'startAtStep',
+				'metadata', jsonb_build_object('enrolledByRun', run_id))));
 		RETURN jsonb_build_object('cadenceId', spec ->> 'cadenceId', 'runId', v_run);
 	ELSE
 		RAISE EXCEPTION 'unknown lead action "%"', v_action

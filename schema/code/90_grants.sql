@@ -7,7 +7,7 @@
 --   SELECT on every table, through row-level security, but not on the
 --     providers' credentials;
 --   INSERT, UPDATE, DELETE on cadence.contacts (see schema/code/30_security.sql).
--- The internals (validation, the runners' SQL, webhook parsing, in_tenant)
+-- The internals (validation, the runners' SQL, webhook parsing, plan_run_in)
 -- stay the extension owner's; the API functions that need them run as
 -- that owner (SECURITY DEFINER) and check their caller themselves.
 -- PUBLIC may execute none of cadence's functions (schema/code/95_extension.sql).

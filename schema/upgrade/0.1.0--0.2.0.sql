@@ -201,6 +201,10 @@ DROP FUNCTION IF EXISTS cadence.delete_run_actions();
 DROP FUNCTION IF EXISTS cadence.clear_moved_credentials();
 DROP FUNCTION IF EXISTS cadence.cadence_head_json(cadence.cadences);
 DROP FUNCTION IF EXISTS cadence.enrollment_json(cadence.runs);
+-- A run's add_to_campaign step enrolls through plan_run_in, which takes the
+-- tenant as an argument; in_tenant, which ran a statement acting for one,
+-- is gone.
+DROP FUNCTION IF EXISTS cadence.in_tenant(text, text, jsonb);
 
 --
 -- Privileges.  0.1.0's grant_access() gave its roles EXECUTE on every

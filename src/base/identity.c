@@ -24,13 +24,13 @@
  *		reference table, and the row is read from its placement on the node
  *		that asks.
  *
- *		The engine acts for a tenant it was handed (a runner carrying out a
- *		step of a run, a webhook routed to the tenant whose message it names)
- *		through the setting cadence.acting_tenant: while it is set, that is
- *		the caller's tenant, whoever the session is.  Only a superuser may
- *		set it, that is cadence's own SECURITY DEFINER code:
- *		cadence.in_tenant() for one statement, ingest_webhook (whose
- *		definition resets it on the way out) for each event it applies.  A
+ *		A webhook routed to the tenant whose message it names is applied for
+ *		that tenant through the setting cadence.acting_tenant: while it is
+ *		set, that is the caller's tenant, whoever the session is.  Only a
+ *		superuser may set it, that is cadence's own SECURITY DEFINER code:
+ *		ingest_webhook (whose definition resets it on the way out), for each
+ *		event it applies.  (The runners pass the tenant of a run as an
+ *		argument instead.)  A
  *		setting, it rolls back with the transaction or subtransaction that
  *		set it, and parallel workers see it.
  */
@@ -44,7 +44,6 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
-#include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -67,7 +66,6 @@ PG_FUNCTION_INFO_V1(cadence_current_user_id);
 PG_FUNCTION_INFO_V1(cadence_current_member_role);
 PG_FUNCTION_INFO_V1(cadence_require_tenant);
 PG_FUNCTION_INFO_V1(cadence_caller_is_engine);
-PG_FUNCTION_INFO_V1(cadence_in_tenant);
 
 /*
  * What the caller was worked out from.  It holds while the transaction
@@ -281,8 +279,8 @@ work_out_caller(const char *claims)
 /*
  * cadence_caller
  *		The caller: worked out again only when something it depends on
- *		changed.  Inside cadence.in_tenant() the tenant is the one the engine
- *		acts for.
+ *		changed.  While cadence.acting_tenant is set, the tenant is the one
+ *		the engine acts for.
  */
 const CadenceCaller *
 cadence_caller(void)
@@ -426,54 +424,4 @@ cadence_caller_is_engine(PG_FUNCTION_ARGS)
 	const CadenceCaller *c = cadence_caller();
 
 	PG_RETURN_BOOL(c->bypass || c->acting);
-}
-
-/*
- * cadence.in_tenant(tenant_id text, statement text, arg jsonb) RETURNS jsonb
- *		Run one of cadence's own statements (its $1 is arg; it returns one
- *		jsonb) acting for tenant_id, and return what it returned.  Internal:
- *		the engine uses it to act for the tenant of a run.  The setting is
- *		put back as a function's SET clause would be; an error leaves that
- *		to the abort of the (sub)transaction.
- */
-Datum
-cadence_in_tenant(PG_FUNCTION_ARGS)
-{
-	Oid			types[1] = {JSONBOID};
-	Datum		values[1];
-	char		nulls[1];
-	char	   *statement;
-	Datum		result = (Datum) 0;
-	bool		isnull = true;
-	int			nestlevel;
-
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		ereport(ERROR,
-				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				errmsg("in_tenant needs a tenant and a statement"));
-	statement = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	values[0] = PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2);
-	nulls[0] = PG_ARGISNULL(2) ? 'n' : ' ';
-
-	nestlevel = NewGUCNestLevel();
-	(void) set_config_option("cadence.acting_tenant",
-							 text_to_cstring(PG_GETARG_TEXT_PP(0)), PGC_SUSET,
-							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-	SPI_connect();
-	if (SPI_execute_with_args(statement, 1, types, values, nulls, false, 1) < 0 ||
-		SPI_tuptable == NULL || SPI_tuptable->tupdesc->natts != 1 ||
-		SPI_gettypeid(SPI_tuptable->tupdesc, 1) != JSONBOID)
-		elog(ERROR, "in_tenant: the statement must return one jsonb: %s", statement);
-	if (SPI_processed > 0)
-	{
-		result = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
-							   &isnull);
-		if (!isnull)
-			result = SPI_datumTransfer(result, false, -1);
-	}
-	SPI_finish();
-	AtEOXact_GUC(true, nestlevel);
-	if (isnull)
-		PG_RETURN_NULL();
-	PG_RETURN_DATUM(result);
 }

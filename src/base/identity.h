@@ -15,7 +15,7 @@ typedef struct CadenceCaller
 								 * NULL */
 	bool		bypass;			/* the session's role bypasses row-level
 								 * security: it may name any tenant */
-	bool		acting;			/* inside cadence.in_tenant(): the engine
+	bool		acting;			/* cadence.acting_tenant is set: the engine
 								 * acts for tenant_id */
 } CadenceCaller;
 

@@ -1,8 +1,8 @@
 /*
  * runs/enroll.c
- *		Enrollment: plan_runs (a whole list in a few set-based statements),
- *		plan_run_for_lead (the same for one lead), and preview_schedule (the
- *		same timeline, written nowhere).
+ *		Enrollment of a list of leads in a few set-based statements, for
+ *		the tenant its caller names (see runs/enroll.h; the SQL functions
+ *		are in runs/enroll_sql.c).
  *
  * A run's schedule depends only on the cadence version, the trigger time
  * and the zone, so the planner computes it once per distinct zone of the
@@ -23,42 +23,14 @@
 #include "utils/timestamp.h"
 
 #include "base/json.h"
-#include "base/identity.h"
 #include "base/publish.h"
-#include "base/spi.h"
 #include "base/shmem.h"
+#include "base/spi.h"
 #include "runs/definition.h"
-PG_FUNCTION_INFO_V1(cadence_plan_runs);
-PG_FUNCTION_INFO_V1(cadence_plan_run_for_lead);
-PG_FUNCTION_INFO_V1(cadence_preview_schedule);
+#include "runs/enroll.h"
 
 /* Leads planned per round of statements, to bound memory. */
 #define PLAN_CHUNK 20000
-
-typedef enum EnrollOutcome
-{
-	OUTCOME_ENROLLED,
-	OUTCOME_ALREADY_ENROLLED,
-	OUTCOME_REFUSED
-} EnrollOutcome;
-
-static const char *const outcome_names[] = {
-	[OUTCOME_ENROLLED] = "enrolled",
-	[OUTCOME_ALREADY_ENROLLED] = "already_enrolled",
-	[OUTCOME_REFUSED] = "refused",
-};
-
-/* What happened to one lead of the list. */
-typedef struct LeadResult
-{
-	char	   *lead_id;
-	EnrollOutcome outcome;
-	int64		run_id;
-	const char *reason;			/* why refused, else NULL */
-	char	   *zone;			/* zone it is planned in */
-	char	   *lead_zone;		/* its own zone, for quiet hours (or NULL) */
-	int			schedule;		/* its schedule, in the chunk's list */
-} LeadResult;
 
 /* Enrollment options (the options jsonb argument). */
 typedef struct EnrollOptions
@@ -520,15 +492,14 @@ insert_chunk(const CadenceDef *def, const EnrollOptions *opts, int from,
 }
 
 /*
- * enroll
- *		Plan runs of the cadence for the leads of results[0..n): the core of
- *		both SQL forms.  Fills every result's outcome.
+ * cadence_enroll
+ *		Plan runs of a cadence of tenant for the leads of results[0..n).
+ *		Fills every result's outcome.
  */
-static void
-enroll(const char *cadence_id, LeadResult *results, int n,
-	   TimestampTz trigger_at, Jsonb *options)
+void
+cadence_enroll(const char *tenant, const char *cadence_id, LeadResult *results,
+			   int n, TimestampTz trigger_at, Jsonb *options)
 {
-	char	   *tenant = cadence_caller_tenant();
 	CadenceDef *def = cadence_def_load(tenant, cadence_id, 0, false);
 	EnrollOptions opts;
 	int			from;
@@ -568,224 +539,4 @@ enroll(const char *cadence_id, LeadResult *results, int n,
 	share_duplicates(sorted, n);
 	/* The first steps may be due already: let the dispatcher look. */
 	cadence_wake_dispatcher_at_commit();
-}
-
-/*
- * cadence.plan_runs(cadence_id text, lead_ids text[], trigger_at timestamptz,
- *					 options jsonb) RETURNS TABLE (lead_id, outcome, run_id,
- *					 reason)
- */
-Datum
-cadence_plan_runs(PG_FUNCTION_ARGS)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	char	   *cadence_id;
-	ArrayType  *ids;
-	Datum	   *elems;
-	bool	   *elem_nulls;
-	int			n;
-	int			k;
-	LeadResult *results;
-	TimestampTz trigger_at;
-	Jsonb	   *options;
-
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("cadence_id, lead_ids and trigger_at must not be null")));
-	cadence_id = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	ids = PG_GETARG_ARRAYTYPE_P(1);
-	trigger_at = PG_GETARG_TIMESTAMPTZ(2);
-	options = PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3);
-
-	InitMaterializedSRF(fcinfo, 0);
-	deconstruct_array(ids, TEXTOID, -1, false, TYPALIGN_INT, &elems, &elem_nulls, &n);
-	results = palloc0(sizeof(LeadResult) * Max(n, 1));
-	for (k = 0; k < n; k++)
-	{
-		if (elem_nulls[k])
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("lead_ids[%d] is null", k + 1)));
-		results[k].lead_id = TextDatumGetCString(elems[k]);
-	}
-	if (n == 0)
-		PG_RETURN_NULL();
-
-	SPI_connect();
-	enroll(cadence_id, results, n, trigger_at, options);
-
-	for (k = 0; k < n; k++)
-	{
-		Datum		values[4];
-		bool		nulls[4] = {false, false, false, false};
-
-		values[0] = CStringGetTextDatum(results[k].lead_id);
-		values[1] = CStringGetTextDatum(outcome_names[results[k].outcome]);
-		values[2] = Int64GetDatum(results[k].run_id);
-		nulls[2] = results[k].outcome == OUTCOME_REFUSED;
-		values[3] = results[k].reason ? CStringGetTextDatum(results[k].reason) : (Datum) 0;
-		nulls[3] = results[k].reason == NULL;
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
-	SPI_finish();
-	PG_RETURN_NULL();
-}
-
-/*
- * cadence.plan_run_for_lead(cadence_id text, lead_id text, trigger_at
- *							 timestamptz, options jsonb) RETURNS bigint
- *		One lead; a refusal is an error, an existing live run is returned.
- */
-Datum
-cadence_plan_run_for_lead(PG_FUNCTION_ARGS)
-{
-	LeadResult	result;
-	char	   *cadence_id;
-
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("cadence_id, lead_id and trigger_at must not be null")));
-	cadence_id = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	memset(&result, 0, sizeof(result));
-	result.lead_id = text_to_cstring(PG_GETARG_TEXT_PP(1));
-
-	SPI_connect();
-	enroll(cadence_id, &result, 1, PG_GETARG_TIMESTAMPTZ(2),
-		   PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3));
-	SPI_finish();
-
-	if (result.outcome != OUTCOME_REFUSED)
-		PG_RETURN_INT64(result.run_id);
-	if (strcmp(result.reason, "lead_not_found") == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("lead \"%s\" does not exist in the tenant of cadence \"%s\"",
-						result.lead_id, cadence_id),
-				 errhint("A lead is enrolled only in cadences of its own tenant.")));
-	ereport(ERROR,
-			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-			 errmsg("lead \"%s\" is %s and cannot be enrolled", result.lead_id,
-					result.reason),
-			 errhint("Remove the opt-out (cadence.contacts.unsubscribed) or the suppression (cadence.suppressions) first if the lead asked to be contacted again.")));
-	PG_RETURN_NULL();
-}
-
-/*
- * start_is_capped
- *		Would a run whose first action is due at due start on a local day
- *		(of the cadence's zone) on which settings.maxContactsPerDay runs of
- *		the cadence have started already?
- */
-static bool
-start_is_capped(const CadenceDef *def, const char *tenant, TimestampTz due)
-{
-	static CadenceStatement starts = {
-		"SELECT coalesce(sum(started), 0)::int FROM cadence.daily_sends"
-		" WHERE tenant_id = $1 AND cadence_id = $2 AND day = $3"
-	};
-	Oid			types[3] = {TEXTOID, TEXTOID, DATEOID};
-	Datum		values[3];
-	bool		isnull;
-
-	if (def->max_starts_per_day <= 0 || TIMESTAMP_NOT_FINITE(due))
-		return false;
-	values[0] = CStringGetTextDatum(tenant);
-	values[1] = CStringGetTextDatum(def->cadence_id);
-	values[2] = DateADTGetDatum(cadence_local_date(due, def->tz));
-	cadence_spi_run(&starts, 3, types, values, NULL, true, SPI_OK_SELECT,
-					"read the daily starts of a cadence");
-	return DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
-									   1, &isnull)) >= def->max_starts_per_day;
-}
-
-/*
- * cadence.preview_schedule(cadence_id text, lead_id text, as_of timestamptz)
- *		The timeline a run started at as_of would get, and why a time moved.
- */
-Datum
-cadence_preview_schedule(PG_FUNCTION_ARGS)
-{
-	static CadenceStatement lead_zone = {
-		"SELECT timezone FROM cadence.contacts WHERE tenant_id = $1 AND id = $2"
-	};
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	char	   *cadence_id;
-	TimestampTz as_of;
-	char	   *tenant;
-	CadenceDef *def;
-	const char *zone;
-	pg_tz	   *tz;
-	char	   *lead_tz = NULL;
-	PlanZone	pz;
-	TimestampTz *due;
-	CadenceMoveReason *reasons;
-	int			k;
-
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(2))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("cadence_id and as_of must not be null")));
-	cadence_id = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	as_of = PG_GETARG_TIMESTAMPTZ(2);
-	InitMaterializedSRF(fcinfo, 0);
-	SPI_connect();
-	tenant = cadence_caller_tenant();
-	def = cadence_def_load(tenant, cadence_id, 0, true);
-	if (def == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_NO_DATA_FOUND),
-				 errmsg("cadence \"%s\" not found", cadence_id)));
-	if (!PG_ARGISNULL(1))
-	{
-		Oid			types[2] = {TEXTOID, TEXTOID};
-		Datum		values[2] = {CStringGetTextDatum(tenant), PG_GETARG_DATUM(1)};
-
-		cadence_spi_run(&lead_zone, 2, types, values, NULL, true, SPI_OK_SELECT,
-						"read the lead");
-		if (SPI_processed == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_NO_DATA_FOUND),
-					 errmsg("lead \"%s\" not found",
-							text_to_cstring(PG_GETARG_TEXT_PP(1)))));
-		lead_tz = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-	}
-	tz = cadence_def_zone(def, lead_tz, &zone);
-
-	due = palloc(sizeof(TimestampTz) * Max(def->nsteps, 1));
-	reasons = palloc(sizeof(CadenceMoveReason) * Max(def->nsteps, 1));
-	if (def->nsteps > 0)
-	{
-		cadence_def_plan_zone(def, zone, lead_tz, &pz);
-		plan_chain(def->steps, def->nsteps, 0, as_of, 0, false, &pz, due, reasons);
-		if (start_is_capped(def, tenant, due[0]))
-		{
-			due[0] = plan_held_start(&def->steps[0], due[0], &pz, &reasons[0]);
-			plan_chain(def->steps, def->nsteps, 1, due[0], def->steps[0].day_number,
-					   false, &pz, due, reasons);
-		}
-	}
-	for (k = 0; k < def->nsteps; k++)
-	{
-		Datum		values[8];
-		bool		nulls[8] = {false};
-		DateADT		date;
-		TimeADT		time;
-
-		cadence_to_local(due[k], tz, &date, &time);
-		values[0] = Int32GetDatum(def->steps[k].step_number);
-		values[1] = Int32GetDatum(def->steps[k].day_number);
-		values[2] = CStringGetTextDatum(def->steps[k].action_id);
-		values[3] = CStringGetTextDatum(def->steps[k].type);
-		values[4] = TimestampTzGetDatum(due[k]);
-		values[5] = TimestampGetDatum((Timestamp) date * USECS_PER_DAY + time);
-		values[6] = CStringGetTextDatum(zone);
-		values[7] = reasons[k] == CADENCE_MOVE_NONE ? (Datum) 0
-			: CStringGetTextDatum(cadence_move_reason_name(reasons[k]));
-		nulls[7] = reasons[k] == CADENCE_MOVE_NONE;
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
-	SPI_finish();
-	PG_RETURN_NULL();
 }

@@ -81,10 +81,10 @@ SELECT is_empty($$SELECT p.proname FROM pg_proc p
 					 AND has_function_privilege('cadence_test_app', p.oid, 'EXECUTE')
 					 AND p.provolatile = 'v' AND NOT p.prosecdef$$,
 				'every API function that writes runs as the extension''s owner, not as its caller');
-GRANT EXECUTE ON FUNCTION cadence.in_tenant(text, text, jsonb) TO cadence_test_app;
+GRANT EXECUTE ON FUNCTION cadence.plan_run_in(text, text, text, timestamptz, jsonb) TO cadence_test_app;
 GRANT INSERT ON cadence.events TO cadence_test_app;
 SELECT cadence.grant_access('cadence_test_app');
-SELECT ok(NOT has_function_privilege('cadence_test_app', 'cadence.in_tenant(text, text, jsonb)', 'EXECUTE')
+SELECT ok(NOT has_function_privilege('cadence_test_app', 'cadence.plan_run_in(text, text, text, timestamptz, jsonb)', 'EXECUTE')
 		  AND NOT has_table_privilege('cadence_test_app', 'cadence.events', 'INSERT'),
 		  'grant_access run again takes away what was granted beyond the list');
 SELECT is_empty($$SELECT tablename || '.' || policyname FROM pg_policies
@@ -106,8 +106,8 @@ SET LOCAL ROLE cadence_test_app;
 
 -- Internal helpers are not endpoints, even for a member.
 SELECT pg_temp.request_as('acme', 'ann');
-SELECT throws_ok($$SELECT cadence.in_tenant('globex', 'SELECT to_jsonb(count(*)) FROM cadence.providers', NULL)$$,
-				 '42501', NULL, 'in_tenant (runs SQL, switches tenant) is not callable');
+SELECT throws_ok($$SELECT cadence.plan_run_in('globex', 'seq', 'lead-g', now(), NULL)$$,
+				 '42501', NULL, 'plan_run_in (a tenant argument) is not callable');
 SELECT throws_ok($$SELECT cadence.run_due_actions(10, now(), 'globex')$$, '42501', NULL,
 				 'run_due_actions (sends for any tenant) is not callable');
 SELECT throws_ok($$SELECT cadence.apply_lead_action('globex', 1, '{"action": "mark_qualified"}')$$,
