@@ -52,6 +52,10 @@ ifdef VPATH
 $(shell mkdir -p $(sort $(dir $(OBJS))))
 endif
 
+# The regress files that send need the mock provider; installcheck starts
+# it (test/mock/around) unless one is listening already.
+pg_regress_installcheck := $(srcroot)/test/mock/around $(pg_regress_installcheck)
+
 cadence--$(EXTVERSION).sql: $(TABLE_PARTS) $(CODE_PARTS) $(srcroot)/cadence.control
 	cat $(TABLE_PARTS) $(CODE_PARTS) > $@
 

@@ -1,4 +1,4 @@
--- The cadence contract of seed 000 as SQL functions, the way PostgREST
+-- The cadence contract (the Cadence JSON shape) as SQL functions, the way PostgREST
 -- exposes them: list_cadences, get_cadence, upsert_cadence, activate,
 -- deactivate, plus delete_cadence and duplicate_cadence.  JSON in, JSON out.
 SET timezone = 'UTC';
@@ -15,17 +15,17 @@ CREATE FUNCTION pg_temp.stable(c jsonb) RETURNS jsonb LANGUAGE sql AS $$
 $$;
 
 --
--- Seed 000's example body, verbatim.
+-- A whole Cadence body: a trigger, and days of actions with their rules.
 --
-\set seed000 '{"id": "cad-123", "name": "New Lead Cadence", "isActive": false, "timezone": "America/Los_Angeles", "trigger": {"type": "lead_assigned", "config": {"assignedTo": "<user-id-uuid>"}}, "days": [{"dayNumber": 1, "actions": [{"id": "a1", "type": "sms", "scheduleRule": {"kind": "timeOfDay", "timeOfDay": "09:00"}, "config": {"sms": {"body": "Hi {{firstName}}, welcome to Seed!"}}}, {"id": "a2", "type": "email", "scheduleRule": {"kind": "afterPrevious", "minutesAfterPrev": 30}, "config": {"email": {"subject": "Getting started", "bodyHtml": "<p>Hello!</p>"}}}]}]}'
-SELECT jsonb_pretty(pg_temp.stable(cadence.upsert_cadence(:'seed000'))) AS upserted;
+\set cadence_body '{"id": "cad-123", "name": "New Lead Cadence", "isActive": false, "timezone": "America/Los_Angeles", "trigger": {"type": "lead_assigned", "config": {"assignedTo": "<user-id-uuid>"}}, "days": [{"dayNumber": 1, "actions": [{"id": "a1", "type": "sms", "scheduleRule": {"kind": "timeOfDay", "timeOfDay": "09:00"}, "config": {"sms": {"body": "Hi {{firstName}}, welcome to Seed!"}}}, {"id": "a2", "type": "email", "scheduleRule": {"kind": "afterPrevious", "minutesAfterPrev": 30}, "config": {"email": {"subject": "Getting started", "bodyHtml": "<p>Hello!</p>"}}}]}]}'
+SELECT jsonb_pretty(pg_temp.stable(cadence.upsert_cadence(:'cadence_body'))) AS upserted;
 
 -- get_cadence returns the same content: every member of the body, equal,
 -- plus the read-only members the full Cadence adds.
-SELECT cadence.get_cadence('cad-123') @> :'seed000'::jsonb AS same_content,
+SELECT cadence.get_cadence('cad-123') @> :'cadence_body'::jsonb AS same_content,
 	   (SELECT array_agg(k ORDER BY k)
 		  FROM jsonb_object_keys(cadence.get_cadence('cad-123')) AS k
-		 WHERE NOT :'seed000'::jsonb ? k) AS added_members;
+		 WHERE NOT :'cadence_body'::jsonb ? k) AS added_members;
 -- A body read back with get_cadence can be sent again as it is; nothing
 -- changes, not even the version.
 SELECT cadence.upsert_cadence(cadence.get_cadence('cad-123')) - 'updatedAt'
@@ -52,7 +52,7 @@ SELECT cadence.deactivate('cad-123') AS deactivate;
 SELECT cadence.get_cadence('cad-123') ->> 'status' AS status,
 	   cadence.get_cadence('cad-123') -> 'isActive' AS is_active;
 -- isActive in an upsert does the same.
-SELECT cadence.upsert_cadence(:'seed000'::jsonb || '{"isActive": true}') ->> 'status' AS status;
+SELECT cadence.upsert_cadence(:'cadence_body'::jsonb || '{"isActive": true}') ->> 'status' AS status;
 
 --
 -- Upsert replaces days and actions wholesale: the cadence now has two days
@@ -69,7 +69,7 @@ SELECT day_number, position, step_number, action_id, type
   FROM cadence.cadence_actions WHERE cadence_id = 'cad-123' ORDER BY step_number;
 
 --
--- Seed 003's "Create Sequence" body: steps[] become the actions of day 1,
+-- A flat sequence body: steps[] become the actions of day 1,
 -- each step's delay a delay rule from the previous step.
 --
 SELECT jsonb_pretty(c - 'createdAt' - 'updatedAt' - 'id') AS sequence

@@ -111,7 +111,7 @@ SELECT * FROM pg_temp.bad('{"id": "keep", "name": "Keep me", "settings": {"holid
 SELECT * FROM pg_temp.bad('{"id": "keep", "name": "Keep me", "settings": {"businessHours": {"saturday": {"start": "09:00", "end": "12:00"}}, "excludeWeekends": true}, "days": []}');
 
 --
--- Seed 003's steps[]: errors name the step's own fields.
+-- A flat steps[] body: errors name the step's own fields.
 --
 SELECT * FROM pg_temp.bad('{"id": "keep", "name": "Keep me", "steps": [{"stepNumber": 1, "type": "carrier_pigeon"}]}');
 SELECT * FROM pg_temp.bad('{"id": "keep", "name": "Keep me", "steps": [{"stepNumber": 1, "type": "call", "delayDays": -2}]}');

@@ -155,7 +155,7 @@ SELECT cadence.run_due_actions(10, '2026-03-14 15:00Z', 'rules') ->> 'moved' AS 
 SELECT status, moved, due_at AT TIME ZONE 'America/New_York' AS ny_time FROM pg_temp.actions('office');
 
 --
--- A daily cap (seed 003's maxContactsPerDay): two runs of this cadence
+-- A daily cap (settings.maxContactsPerDay): two runs of this cadence
 -- start a day, in its zone; the third starts the next open day, at its
 -- first action's time of day (10:00 in Los Angeles).
 --

@@ -1,5 +1,5 @@
 -- One send window for planning, preview and sending (rule 6), the daily
--- cap on new leads (rule 7), and seed 003's flat steps under the contract
+-- cap on new leads (rule 7), and flat steps[] bodies under the contract
 -- (rule 9).  The runner's clock is as_of.
 SET timezone = 'UTC';
 \set ECHO none
@@ -93,7 +93,7 @@ SELECT * FROM pg_temp.actions('capped');
 SELECT day, started FROM cadence.daily_sends WHERE cadence_id = 'capped' ORDER BY day;
 
 --
--- Rule 9.  Seed 003's flat steps keep their meaning: each delay counts
+-- Rule 9.  Flat steps[] keep their meaning: each delay counts
 -- from when the step before it really happened.  In Kolkata, weekends off:
 -- send at 10:00, three days later at 10:00, a call task four days after.
 --

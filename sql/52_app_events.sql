@@ -33,7 +33,7 @@ LANGUAGE sql AS $$
 	 WHERE tenant_id = 'events' ORDER BY lead_id, cadence_id, id
 $$;
 
--- Listeners: another session LISTENs on seed 003's channels.
+-- Listeners: another session LISTENs on the channels events are published on.
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS dblink;
 RESET client_min_messages;
@@ -153,7 +153,7 @@ SELECT status FROM cadence.contacts WHERE tenant_id = 'events' AND id = 'dan';
 SELECT * FROM pg_temp.runs() WHERE lead = 'dan';
 
 --
--- Inactivity (seed 001): leads idle for 30 days as of 2026-07-01, not
+-- Inactivity: leads idle for 30 days as of 2026-07-01, not
 -- enrolled since their last activity.  Dan was active on June 1; Eve last
 -- on March 1; Fay never, created May 20; Amy, Bob and Cal never, created
 -- January 1, but Cal is in a live run of it already.

@@ -231,13 +231,13 @@ SELECT lead_id AS lead, status, completed_at FROM cadence.runs
  WHERE tenant_id = 'branching' AND cadence_id = 'branches' AND lead_id <> 'ann' ORDER BY lead_id;
 
 --
--- Seed 004's example sequence, end to end: an email; three days later
+-- A branching sequence, end to end: an email; three days later
 -- "if replied, stop (qualified), else continue"; a follow-up; four days
 -- later "if the follow-up was not opened, go to the breakup email", else
 -- an interested follow-up after which the run stops ("always"); the
 -- breakup; and a lead action marking the lead unresponsive.
 --
-SELECT pg_temp.cadence('seed004', jsonb_build_array(
+SELECT pg_temp.cadence('example', jsonb_build_array(
 	'{"id": "email-1", "type": "email", "scheduleRule": {"kind": "immediately"},
 	  "config": {"email": {"subject": "Quick question about {{company}}", "bodyText": "Hi {{firstName}}, I noticed..."}}}'::jsonb,
 	'{"id": "replied?", "type": "condition", "scheduleRule": {"kind": "delay", "days": 3},
@@ -264,13 +264,13 @@ INSERT INTO cadence.contacts (tenant_id, id, first_name, email, company, timezon
 	('branching', 'gus', 'Gus', 'gus@x.test', 'Gusto', 'America/New_York');
 SELECT pg_temp.mock_post('/_mock/reset');
 SELECT count(*) FILTER (WHERE outcome = 'enrolled') AS enrolled
-  FROM cadence.plan_runs('seed004', ARRAY['dot', 'eve', 'fay', 'gus'], '2026-03-10 14:00Z');
+  FROM cadence.plan_runs('example', ARRAY['dot', 'eve', 'fay', 'gus'], '2026-03-10 14:00Z');
 SELECT pg_temp.run('2026-03-10 14:00Z');
 SELECT pg_temp.reply('dot', '2026-03-11 15:00Z') AS dot,
-	   pg_temp.resend('opened', 'seed004', 'fay', 'email-1', '2026-03-11 16:00Z') AS fay;
+	   pg_temp.resend('opened', 'example', 'fay', 'email-1', '2026-03-11 16:00Z') AS fay;
 -- Friday 10:00: the reply check, then the follow-up for the other three.
 SELECT pg_temp.run('2026-03-13 14:00Z');
-SELECT pg_temp.resend('opened', 'seed004', 'eve', 'follow-up', '2026-03-14 09:00Z') AS eve;
+SELECT pg_temp.resend('opened', 'example', 'eve', 'follow-up', '2026-03-14 09:00Z') AS eve;
 -- Tuesday 10:00: the open check, and what follows it.
 SELECT pg_temp.run('2026-03-17 14:00Z');
 SELECT a.step_number AS step, a.action_id AS action,
@@ -279,11 +279,11 @@ SELECT a.step_number AS step, a.action_id AS action,
 	   max(a.status || coalesce(': ' || a.skip_reason, '')) FILTER (WHERE r.lead_id = 'fay') AS fay,
 	   max(a.status || coalesce(': ' || a.skip_reason, '')) FILTER (WHERE r.lead_id = 'gus') AS gus
   FROM cadence.runs r JOIN cadence.scheduled_actions a ON a.tenant_id = r.tenant_id AND a.run_id = r.id
- WHERE r.tenant_id = 'branching' AND r.cadence_id = 'seed004'
+ WHERE r.tenant_id = 'branching' AND r.cadence_id = 'example'
  GROUP BY a.step_number, a.action_id ORDER BY a.step_number;
 SELECT r.lead_id AS lead, r.status, r.exit_reason, c.status AS lead_status
   FROM cadence.runs r JOIN cadence.contacts c ON c.tenant_id = r.tenant_id AND c.id = r.lead_id
- WHERE r.tenant_id = 'branching' AND r.cadence_id = 'seed004' ORDER BY r.lead_id;
+ WHERE r.tenant_id = 'branching' AND r.cadence_id = 'example' ORDER BY r.lead_id;
 -- The emails each lead got, as the provider received them, in order.
 SELECT r -> 'json' -> 'to' ->> 0 AS "to", string_agg(r -> 'json' ->> 'subject', ' | ' ORDER BY (r ->> 'seq')::int) AS subjects
   FROM pg_temp.mock_requests('resend') AS r

@@ -2,7 +2,7 @@
 -- variants; each run gets one, by a hash of the run and the step (never a
 -- random number), weighted, the same on every attempt, until a winner is
 -- declared for runs enrolled afterwards.  cadence.sequence_stats() reads
--- the counters the runners and the webhooks keep (seed 003's stats
+-- the counters the runners and the webhooks keep (the sequence statistics
 -- response); list_enrollments, get_enrollment and list_tasks page through
 -- runs and manual work.  The runner's clock is as_of.
 SET timezone = 'UTC';
