@@ -1,4 +1,4 @@
--- Who is calling (src/identity.c).  PostgREST puts the verified JWT in
+-- Who is calling (src/base/identity.c).  PostgREST puts the verified JWT in
 -- request.jwt.claims; other applications SET cadence.tenant_id /
 -- cadence.user_id.  The claimed tenant is the caller's only when the user
 -- is a member of it (cadence.members), or when the session's role bypasses

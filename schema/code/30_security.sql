@@ -13,7 +13,7 @@
 -- sub-select: Citus accepts that on distributed tables, an index scan on
 -- tenant_id evaluates it once, and a sequential scan pays some 50
 -- nanoseconds a row (the membership is looked up once per snapshot, see
--- src/identity.c).
+-- src/base/identity.c).
 --
 -- Every install and upgrade script makes the policies below afresh: first
 -- it drops those an earlier version made on the extension's tables (a

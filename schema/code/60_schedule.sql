@@ -1,4 +1,4 @@
--- Scheduling math (src/schedule.c): when a cadence step is due.
+-- Scheduling math (src/schedule/math.c): when a cadence step is due.
 --
 -- STABLE, not IMMUTABLE: the answers follow the time zone database, which
 -- an operating-system tzdata update changes under a running server, so an

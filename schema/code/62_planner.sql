@@ -1,4 +1,5 @@
--- The planner and the run state machine (src/planner.c, src/runstate.c).
+-- The planner and the run state machine (src/runs/enroll_sql.c,
+-- src/runs/sql.c).
 -- API functions: they run as the extension's owner and name the caller's
 -- tenant (cadence.require_tenant) in every statement; any member of the
 -- tenant may enroll leads and move their runs.  Their search_path is

@@ -123,7 +123,7 @@ $$;
 -- address, sender name.  22023 when it holds a line break or another
 -- control character, which would end the header and start one of its own;
 -- the runners refuse the same when a rendered subject or a lead's address
--- does (src/provider_util.c).
+-- does (src/providers/wire.c).
 CREATE OR REPLACE FUNCTION cadence.json_header_field(obj jsonb, key text, path text) RETURNS jsonb
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp

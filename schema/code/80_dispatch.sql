@@ -1,6 +1,6 @@
 -- Dispatch: the runner any session (or pg_cron) can call, the background
 -- worker's status, and a way to try a template.  The worker itself is C
--- (src/worker.c) and needs no SQL.
+-- (src/worker/bgworker.c) and needs no SQL.
 
 CREATE OR REPLACE FUNCTION cadence.run_due_actions("limit" integer DEFAULT 50,
 										as_of timestamptz DEFAULT now(),
@@ -8,7 +8,7 @@ CREATE OR REPLACE FUNCTION cadence.run_due_actions("limit" integer DEFAULT 50,
 RETURNS jsonb
 LANGUAGE C VOLATILE
 -- Its statements go from arrays of keys to rows by key: see the planning
--- note in src/dispatch_claim.c.
+-- note in src/dispatch/claim.c.
 SET enable_seqscan = off
 SET enable_bitmapscan = off
 SET enable_mergejoin = off

@@ -1,7 +1,7 @@
 -- What a runner works out in the database for a step: the template
 -- variables of a lead, the A/B variant a run gets, whether a condition
 -- holds, and what a lead action does.  The runners call these from C
--- (src/dispatch_claim.c, src/dispatch_logic.c, src/runstate.c).
+-- (src/dispatch/claim.c, src/dispatch/logic.c, src/runs/for_runners.c).
 
 -- The template variables of a lead in a run: its attributes, then its own
 -- fields under camelCase names ({{firstName}}, {{company}}, ...), the run's

@@ -64,7 +64,7 @@ $$;
 
 -- An application/x-www-form-urlencoded body as a JSON object of strings,
 -- and one URL-encoded string decoded; both in one pass over their input
--- (src/webhook_input.c).
+-- (src/webhooks/input.c).
 CREATE OR REPLACE FUNCTION cadence.form_decode(body text) RETURNS jsonb
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'cadence_form_decode';

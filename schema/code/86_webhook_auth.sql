@@ -37,7 +37,7 @@
 -- 28000.
 
 -- Whether what a caller presented (a signature, a MAC, a token) is what
--- was expected, in constant time (src/signature.c).
+-- was expected, in constant time (src/webhooks/signature.c).
 CREATE OR REPLACE FUNCTION cadence.secure_equal(presented text, expected text) RETURNS boolean
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'cadence_secure_equal';

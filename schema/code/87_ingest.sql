@@ -7,9 +7,10 @@
 -- the provider's event id and applied once.  Nothing is written before
 -- every signal is authorised; the work is linear in the delivery's size.
 --
--- Locks follow the order every writer of runs keeps (see src/dispatch.h):
--- every run a delivery may change is locked first, in key order, before
--- any of it is changed; the step counters last, in key order.
+-- Locks follow the order every writer of runs keeps (see
+-- src/dispatch/dispatch.h): every run a delivery may change is locked
+-- first, in key order, before any of it is changed; the step counters
+-- last, in key order.
 
 -- What a signal is about, once found.  Made afresh by every script, like
 -- cadence.signal.
