@@ -1,6 +1,6 @@
 -- The baseline: enrollment the way the engines cadence replaces do it, one
--- lead at a time in a PL/pgSQL loop (seed 001's enrollInCadence, seed
--- 004's enroll_lead_in_sequence), producing the same rows plan_runs does:
+-- lead at a time in a PL/pgSQL loop (an enrollInCadence or
+-- enroll_lead_in_sequence function), producing the same rows plan_runs does:
 -- per lead, check the cadence is active and the lead belongs to the tenant
 -- and may be contacted, look for a live run, insert the run and its
 -- enrollment event, then per step compute the due time with AT TIME ZONE

@@ -1,5 +1,5 @@
--- Validation of the cadence contract: seed 000's UpsertCadenceRequest and
--- seed 003's Create Sequence body.  upsert_cadence() passes every body
+-- Validation of the cadence contract: the UpsertCadenceRequest and the
+-- flat Create Sequence body.  upsert_cadence() passes every body
 -- through validate_cadence_body() before it writes anything, so a bad body
 -- writes nothing.  Each error names the JSON path of the offending field and
 -- its value, under a SQLSTATE a client can act on:
@@ -466,7 +466,7 @@ BEGIN
 END
 $$;
 
--- One action of seed 000's shape, validated and normalised: id (default_id
+-- One action of the Cadence shape, validated and normalised: id (default_id
 -- when absent), type, name, scheduleRule, config ({} when absent),
 -- variants, condition; optional members omitted when null, so the result
 -- has exactly the shape get_cadence returns.  scheduleRule and config are
@@ -532,7 +532,7 @@ BEGIN
 END
 $$;
 
--- days[] of seed 000, validated and normalised: each day {dayNumber,
+-- days[] of a Cadence, validated and normalised: each day {dayNumber,
 -- actions}; dayNumber a unique integer of at least 1; actions in the
 -- order given, an action without an id getting 'd<day>-a<position>'; action
 -- ids unique across the cadence.  Returns the days sorted by dayNumber.
@@ -617,7 +617,7 @@ BEGIN
 END
 $$;
 
--- Seed 003's steps[] (a linear sequence) as seed 000's days[]:
+-- A flat steps[] (a linear sequence) as a Cadence's days[]:
 --
 --   steps[] sorted by stepNumber    the actions of day 1, in that order
 --     (integer >= 1, unique)        (no steps: no days)
@@ -778,7 +778,7 @@ BEGIN
 END
 $$;
 
--- A cadence body (seed 000's UpsertCadenceRequest, or seed 003's Create
+-- A cadence body (an UpsertCadenceRequest, or a flat Create
 -- Sequence body with steps[] instead of days[]), validated through and
 -- through and normalised to:
 --   {id?, name, description?, isActive?, timezone, trigger, settings,
@@ -794,7 +794,7 @@ $$;
 --                   (both given: they must agree)
 --   trigger         optional {type, config}, see validate_trigger
 --   settings        optional object, checked by validate_settings (C)
---   channel         optional email, linkedin or multi (seed 003), kept as
+--   channel         optional email, linkedin or multi, kept as
 --                   settings.channel
 --   exitConditions  optional object of booleans
 --   days | steps    exactly one of them (days may be empty)
@@ -868,7 +868,7 @@ BEGIN
 		IF cadence.json_field(body, 'days', '', 'array') IS NOT NULL THEN
 			RAISE EXCEPTION 'a cadence has days or steps, not both'
 				USING ERRCODE = '22023',
-					  HINT = 'steps (seed 003) become the actions of day 1.';
+					  HINT = 'steps become the actions of day 1.';
 		END IF;
 		v_days := cadence.steps_to_days(body -> 'steps', v_settings);
 	ELSE
@@ -886,4 +886,4 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION cadence.validate_cadence_body(jsonb) IS
-	'Validate a cadence body (seed 000 days[] or seed 003 steps[]) and return it normalised; every error names the JSON path and value under a real SQLSTATE';
+	'Validate a cadence body (days[] or a flat steps[]) and return it normalised; every error names the JSON path and value under a real SQLSTATE';

@@ -1,5 +1,5 @@
 -- Validation of what steps may carry beyond a schedule and a message: A/B
--- variants, conditions and their branches, and lead actions (seed 004).
+-- variants, conditions and their branches, and lead actions.
 -- Called by normalize_action and validate_cadence_body
 -- (schema/code/65_validate.sql), with the same kind of errors: the JSON path,
 -- the bad value, a real SQLSTATE.

@@ -1,4 +1,4 @@
--- The cadence contract of seed 000 as SQL functions: JSON in, JSON out,
+-- The cadence contract as SQL functions: JSON in, JSON out,
 -- named arguments, so that PostgREST or Supabase RPC can expose them as
 -- they are.  They run as the extension's owner (SECURITY DEFINER): each
 -- reads and writes only the caller's tenant (cadence.require_tenant), and
@@ -336,7 +336,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION cadence.get_cadence(text) IS
-	'One cadence of the caller''s tenant in seed 000''s Cadence shape, with the days and actions of its current version; P0002 when there is none';
+	'One cadence of the caller''s tenant in the Cadence shape, with the days and actions of its current version; P0002 when there is none';
 
 CREATE OR REPLACE FUNCTION cadence.upsert_cadence(body jsonb) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER
@@ -420,7 +420,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION cadence.upsert_cadence(jsonb) IS
-	'Create or replace a cadence from seed 000''s UpsertCadenceRequest (or seed 003''s steps body): validates it all first, replaces days and actions wholesale (as a new version when runs use the current one), returns get_cadence';
+	'Create or replace a cadence from an UpsertCadenceRequest (or a flat steps[] body): validates it all first, replaces days and actions wholesale (as a new version when runs use the current one), returns get_cadence';
 
 CREATE OR REPLACE FUNCTION cadence.activate(id text) RETURNS jsonb
 LANGUAGE sql SECURITY DEFINER

@@ -82,7 +82,7 @@ $$;
 COMMENT ON FUNCTION cadence.lead_assigned_trigger() IS
 	'Row trigger (AFTER INSERT OR UPDATE) enrolling a lead that gets an owner in the cadences triggered by lead_assigned; arguments: lead id column, owner column, tenant column';
 
--- The inactivity detector (seed 001): enroll up to limit leads of the
+-- The inactivity detector: enroll up to limit leads of the
 -- caller's tenant with no activity (contacts.last_activity_at, else when
 -- they were created) for inactive_days (default: the cadence's
 -- trigger.config.inactiveDays), oldest first, that are not in a live run of
@@ -135,7 +135,7 @@ $$;
 COMMENT ON FUNCTION cadence.enroll_inactive(text, integer, integer, timestamptz) IS
 	'Enroll up to limit leads idle for inactive_days (default the trigger''s inactiveDays) and not enrolled in the cadence since their last activity; for a daily pg_cron job';
 
--- Events published for listeners (seed 003's names), one pg_notify per
+-- Events published for listeners (by their published names), one pg_notify per
 -- event, payload {"eventId", "type", "tenantId", "runId", "actionId",
 -- "cadenceId", "leadId", "at", "data"} (data: the event's payload, left out
 -- past 4,000 bytes; pg_notify takes 8,000):
@@ -156,4 +156,4 @@ RETURNS boolean
 LANGUAGE C VOLATILE
 AS 'MODULE_PATHNAME', 'cadence_publish_event';
 COMMENT ON FUNCTION cadence.publish_event(text, bigint, text, bigint, bigint, text, text, timestamptz, jsonb) IS
-	'Publish one run or step event with pg_notify on seed 003''s channels, unless cadence.notify is off; called by the engine''s statements that write events';
+	'Publish one run or step event with pg_notify on the channels listeners subscribe to, unless cadence.notify is off; called by the engine''s statements that write events';

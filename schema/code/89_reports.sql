@@ -1,4 +1,4 @@
--- What the team reads: a cadence's statistics (seed 003's stats response),
+-- What the team reads: a cadence's statistics (the sequence statistics response),
 -- its enrollments, one enrollment with its steps, the manual task list, and
 -- declaring an A/B winner.  JSON out, named arguments; SECURITY DEFINER,
 -- each reading only the caller's tenant (cadence.require_tenant).
@@ -30,7 +30,7 @@ AS $$
 		'replyRate', cadence.rate(replied, sent), 'bounceRate', cadence.rate(bounced, sent))
 $$;
 
--- seed 003's GET /sequences/:id/stats: enrollments by outcome and the
+-- GET /sequences/:id/stats: enrollments by outcome and the
 -- reply rate, then per step of the current version (by step number) the
 -- messages sent, delivered, opened, clicked, replied to, bounced, failed
 -- and skipped with their rates, and the same per A/B variant.  Read from
@@ -110,7 +110,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION cadence.sequence_stats(text) IS
-	'A cadence''s statistics in seed 003''s shape: enrollments by outcome, reply and meeting rates, and per step (and A/B variant) messages sent, delivered, opened, clicked, replied to, bounced, with rates';
+	'A cadence''s statistics in the sequence statistics shape: enrollments by outcome, reply and meeting rates, and per step (and A/B variant) messages sent, delivered, opened, clicked, replied to, bounced, with rates';
 
 -- Count a cadence's step statistics again from its scheduled actions, for
 -- after rows were changed by hand; returns the steps counted.
@@ -160,7 +160,7 @@ BEGIN
 END
 $$;
 
--- A run in seed 003's enrollment shape, from its row as jsonb (to_jsonb(r):
+-- A run in the sequence enrollment shape, from its row as jsonb (to_jsonb(r):
 -- the shard of a Citus cluster has a row type of its own) and the due time
 -- of its next open step.
 CREATE OR REPLACE FUNCTION cadence.enrollment_json(r jsonb, next_due_at timestamptz) RETURNS jsonb
@@ -176,7 +176,7 @@ AS $$
 		'nextDueAt', next_due_at, 'metadata', r -> 'metadata'))
 $$;
 
--- seed 003's GET /sequences/:id/enrollments: a cadence's enrollments,
+-- GET /sequences/:id/enrollments: a cadence's enrollments,
 -- newest first, optionally of one status or assignee, one page at a time:
 -- {"data": [...], "page", "pageSize", "total"}.
 CREATE OR REPLACE FUNCTION cadence.list_enrollments(cadence_id text, status text DEFAULT NULL,
@@ -223,7 +223,7 @@ $$;
 COMMENT ON FUNCTION cadence.list_enrollments(text, text, text, integer, integer) IS
 	'A cadence''s enrollments, newest first, filtered by status and assignee, one page at a time: {data, page, pageSize, total}';
 
--- seed 003's GET /sequences/:id/enrollments/:enrollmentId: a run and its
+-- GET /sequences/:id/enrollments/:enrollmentId: a run and its
 -- steps, with what happened to each.
 CREATE OR REPLACE FUNCTION cadence.get_enrollment(run_id bigint) RETURNS jsonb
 LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -259,7 +259,7 @@ $$;
 COMMENT ON FUNCTION cadence.get_enrollment(bigint) IS
 	'One run of the caller''s tenant with each of its steps: status, due time, attempts, variant, outcome and engagement';
 
--- seed 003's GET /sequences/tasks: the manual steps waiting for a person,
+-- GET /sequences/tasks: the manual steps waiting for a person,
 -- by due time, optionally of one assignee, due by the end of due_date (in
 -- the run's zone: overdue included), one page at a time.  status
 -- pending_manual (default) means open tasks; also completed, skipped,

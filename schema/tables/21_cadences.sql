@@ -1,5 +1,5 @@
 -- Cadence definitions.  A cadence has numbered days, each with ordered
--- actions (seed 000's shape).  Days and actions are kept per version:
+-- actions (the Cadence shape).  Days and actions are kept per version:
 -- editing a cadence that already has runs creates a new version, and runs
 -- keep the version they were planned from.
 

@@ -1,4 +1,4 @@
--- Message templates a step names by templateId (seed 003) instead of
+-- Message templates a step names by templateId instead of
 -- carrying its own subject and body.
 
 CREATE TABLE cadence.templates (

@@ -1,8 +1,9 @@
 /*
  * base/publish.c
  *		cadence.publish_event(): publishes a run or step event with
- *		pg_notify, on seed 003's channels (see schema/code/88_triggers.sql
- *		for the list and the payload), as the engine writes it.
+ *		pg_notify, on the channels listeners subscribe to (see
+ *		schema/code/88_triggers.sql for the list and the payload), as the
+ *		engine writes it.
  *
  * No trigger publishes them: Citus allows none on a distributed table.
  * The runners' statements that write events call cadence.publish_event()
