@@ -37,6 +37,11 @@ SELECT cadence.upsert_cadence(cadence.get_cadence('cad-123')) - 'updatedAt'
 --
 SELECT jsonb_pretty(pg_temp.stable(s)) AS summary
   FROM jsonb_array_elements(cadence.list_cadences()) AS s;
+-- Every member of a summary is there: a cadence without a description
+-- lists "description": null, not a missing key.
+SELECT s ->> 'id' AS id, s ? 'description' AS has_description,
+	   jsonb_typeof(s -> 'description') AS description
+  FROM jsonb_array_elements(cadence.list_cadences()) AS s;
 
 --
 -- activate and deactivate answer {"success": true}.

@@ -143,6 +143,19 @@ SELECT pg_temp.cadence('late-night', jsonb_build_array(:'sms'::jsonb),
 					   '{"quietHours": {"sms": {"start": "23:00", "end": "07:00"}}}');
 SELECT cadence.plan_run_for_lead('late-night', 'ny', '2026-03-11 02:30Z') > 0 AS enrolled;
 SELECT cadence.run_due_actions(10, '2026-03-11 02:30Z', 'rules') ->> 'sent' AS sent;
+-- "quietHours": null turns them off for every channel, for the planner and
+-- the runners alike: Nia's step due at 22:30 in New York goes out then;
+-- so does one planned for 20:30 that a runner reaches only at 22:30,
+-- which without the setting waits for 08:00.
+SELECT pg_temp.cadence('night-owl', jsonb_build_array(:'sms'::jsonb), '{"quietHours": null}');
+SELECT pg_temp.cadence('late-owl', jsonb_build_array(:'sms'::jsonb), '{"quietHours": null}');
+SELECT pg_temp.cadence('late-lark', jsonb_build_array(:'sms'::jsonb));
+SELECT cadence.plan_run_for_lead('night-owl', 'ny', '2026-03-11 02:30Z') > 0 AS enrolled;
+SELECT cadence.plan_run_for_lead(c, 'ny', '2026-03-11 00:30Z') > 0 AS enrolled
+  FROM unnest(ARRAY['late-owl', 'late-lark']) AS c;
+SELECT cadence.run_due_actions(10, '2026-03-11 02:30Z', 'rules') - 'claimed' AS late_round;
+SELECT c AS cadence, a.status, a.moved, a.due_at AT TIME ZONE 'America/New_York' AS ny_time
+  FROM unnest(ARRAY['night-owl', 'late-owl', 'late-lark']) AS c, pg_temp.actions(c) AS a;
 
 --
 -- Business hours are checked again when sending: a step due in hours but

@@ -180,6 +180,9 @@ SELECT pg_temp.try(format('SELECT cadence.ingest_webhook(%L, %L, %L)', 'whatsapp
 SELECT pg_temp.try(format('SELECT cadence.ingest_webhook(%L, %L, %L)', 'whatsapp',
 	to_jsonb(replace(pg_temp.fixture_text('whatsapp_inbound_text'), 'another color', 'another colour')),
 	pg_temp.meta(pg_temp.fixture_text('whatsapp_inbound_text'))));
+-- The account's kind, whatsapp_cloud, names the provider too: the same
+-- text delivered again under that name is recognised as a redelivery.
+SELECT * FROM pg_temp.hook('whatsapp_cloud', to_jsonb(pg_temp.fixture_text('whatsapp_inbound_text')), pg_temp.meta(pg_temp.fixture_text('whatsapp_inbound_text')));
 
 -- Day 2: the runs still under way get their second message; the others
 -- get nothing.

@@ -83,7 +83,8 @@ $$;
 -- The members a cadence summary and a full cadence share, from the
 -- cadence's row as jsonb (to_jsonb(c): the shard of a Citus cluster has a
 -- row type of its own, and a function taking cadence.cadences could not
--- be called on it).
+-- be called on it).  Every member is there, null when empty: a client
+-- reads description: null, never a missing key.
 CREATE OR REPLACE FUNCTION cadence.cadence_head_json(c jsonb) RETURNS jsonb
 LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
@@ -97,8 +98,8 @@ AS $$
 			'version', c -> 'version',
 			'ownerId', c -> 'owner_id',
 			'createdAt', c -> 'created_at',
-			'updatedAt', c -> 'updated_at')
-		|| jsonb_strip_nulls(jsonb_build_object('description', c -> 'description'))
+			'updatedAt', c -> 'updated_at',
+			'description', to_jsonb(nullif(c ->> 'description', '')))
 $$;
 -- A cadence of a tenant as get_cadence returns it (the current version's
 -- days and actions), or NULL when there is none or it was deleted.  The

@@ -547,6 +547,12 @@ DECLARE
 	v_ignored int := 0;
 	i int;
 BEGIN
+	-- WhatsApp's webhooks go by the name of the provider or of its account
+	-- kind alike, and are one provider's: a redelivery under the other name
+	-- is the same event.
+	IF provider = 'whatsapp_cloud' THEN
+		provider := 'whatsapp';
+	END IF;
 	IF v_scope IS NULL AND NOT cadence.calling_webhook_role() THEN
 		RAISE EXCEPTION 'ingest_webhook needs the caller''s tenant, or the role cadence_webhook'
 			USING ERRCODE = '42501',
@@ -555,7 +561,7 @@ BEGIN
 											   'sendgrid_inbound', 'calendly', 'whatsapp', 'app') THEN
 		RAISE EXCEPTION 'unknown webhook provider "%"', provider
 			USING ERRCODE = '22023',
-				  HINT = 'Providers: twilio, sendgrid, resend, postmark, sendgrid_inbound, calendly, whatsapp, app.';
+				  HINT = 'Providers: twilio, sendgrid, resend, postmark, sendgrid_inbound, calendly, whatsapp (or whatsapp_cloud), app.';
 	ELSIF provider = 'app' AND v_scope IS NULL THEN
 		RAISE EXCEPTION 'an app event needs the caller''s tenant'
 			USING ERRCODE = '42501',
