@@ -63,6 +63,8 @@ cadence--%.sql: $(srcroot)/schema/upgrade/%.sql $(CODE_PARTS)
 	cat $^ > $@
 
 $(OBJS): $(wildcard $(srcroot)/src/*.h $(srcroot)/src/*/*.h)
+# CADENCE_VERSION comes from cadence.control: a new version rebuilds all.
+$(OBJS): $(srcroot)/cadence.control
 
 # The PostgreSQL major that make test and make test-deb use.  Each major is
 # taken from the Debian release that carries it (test/releases): on this
