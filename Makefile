@@ -20,23 +20,34 @@ MODULE_big   = cadence
 OBJS         = $(patsubst $(srcroot)/%.c,%.o,$(sort $(wildcard $(srcroot)/src/*.c $(srcroot)/src/*/*.c)))
 
 # The install script is schema/tables/*.sql (what holds data: the schema,
-# tables, indexes), then schema/code/*.sql (functions, triggers, policies,
-# grants, comments), each in name order.  The upgrade script from an
+# tables, indexes), then the code parts (functions, triggers, policies,
+# grants, comments) in the order of their names: schema/code/internal/
+# (what only the extension's owner runs), schema/code/api/ (what
+# grant_access lets application roles call) and schema/code/admin/ (what a
+# DBA calls); a concern's internals come before its API, under the same
+# name.  The upgrade script from an
 # earlier version A is schema/upgrade/A--$(EXTVERSION).sql, written by hand
 # (the changes to the tables since A, and drops of code that went away or
 # changed its signature), followed by the same code parts, so that no
 # function is written twice.  The scripts of released versions are kept as
 # they were built, in schema/released/.
 TABLE_PARTS  = $(sort $(wildcard $(srcroot)/schema/tables/*.sql))
-CODE_PARTS   = $(sort $(wildcard $(srcroot)/schema/code/*.sql))
+CODE_NAMES   = $(sort $(notdir $(wildcard $(srcroot)/schema/code/*/*.sql)))
+CODE_PARTS   = $(foreach n,$(CODE_NAMES),$(wildcard \
+                 $(foreach d,internal api admin,$(srcroot)/schema/code/$(d)/$(n))))
 UPGRADES     = $(patsubst $(srcroot)/schema/upgrade/%.sql,cadence--%.sql,\
                  $(wildcard $(srcroot)/schema/upgrade/*--$(EXTVERSION).sql))
 DATA         = $(patsubst $(srcroot)/%,%,$(wildcard $(srcroot)/schema/released/*.sql))
 DATA_built   = cadence--$(EXTVERSION).sql $(UPGRADES)
 
-# pg_regress: every sql/*.sql, in the order of their numeric prefixes.
-REGRESS      = $(basename $(notdir $(sort $(wildcard $(srcroot)/sql/*.sql))))
-REGRESS_OPTS = --inputdir=$(srcroot) --load-extension=cadence
+# pg_regress, in two runs (installcheck, below): test/regress/sql/*.sql,
+# and test/regress-mock/sql/*.sql, which send to the mock provider; each
+# in the order of their numeric prefixes, against the expected/*.out
+# beside them.
+REGRESS      = $(basename $(notdir $(sort $(wildcard $(srcroot)/test/regress/sql/*.sql))))
+REGRESS_MOCK = $(basename $(notdir $(sort $(wildcard $(srcroot)/test/regress-mock/sql/*.sql))))
+REGRESS_OPTS = --load-extension=cadence
+NO_INSTALLCHECK = 1
 
 PG_CPPFLAGS  = -I$(srcroot)/src -Wall -Wextra -Werror -Wno-unused-parameter \
                -Wno-missing-field-initializers -Wno-sign-compare \
@@ -52,9 +63,21 @@ ifdef VPATH
 $(shell mkdir -p $(sort $(dir $(OBJS))))
 endif
 
-# The regress files that send need the mock provider; installcheck starts
-# it (test/mock/around) unless one is listening already.
-pg_regress_installcheck := $(srcroot)/test/mock/around $(pg_regress_installcheck)
+# Both regress runs, each with its results and regression.diffs in a
+# folder of results/; the second with the mock provider, which
+# test/mock/around starts unless one is listening already.  Fails when
+# either run does.
+pg_regress_run = $(top_builddir)/src/test/regress/pg_regress --bindir='$(bindir)' \
+                 $(pg_regress_locale_flags) $(EXTRA_REGRESS_OPTS) $(REGRESS_OPTS)
+installcheck:
+	mkdir -p results/regress results/regress-mock
+	status=0; \
+	$(pg_regress_run) --inputdir=$(srcroot)/test/regress \
+		--outputdir=results/regress $(REGRESS) || status=1; \
+	$(srcroot)/test/mock/around $(pg_regress_run) \
+		--inputdir=$(srcroot)/test/regress-mock --outputdir=results/regress-mock \
+		$(REGRESS_MOCK) || status=1; \
+	exit $$status
 
 cadence--$(EXTVERSION).sql: $(TABLE_PARTS) $(CODE_PARTS) $(srcroot)/cadence.control
 	cat $(TABLE_PARTS) $(CODE_PARTS) > $@

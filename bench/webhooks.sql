@@ -6,7 +6,7 @@
 \pset format unaligned
 SET client_min_messages = warning;
 SET cadence.notify = off;
-\i test/sql/sendgrid_keys.sql
+\i test/helpers/sendgrid_keys.sql
 UPDATE cadence.providers SET credentials = credentials || jsonb_build_object('webhookVerificationKey',
 	   pg_temp.sendgrid_key('hooks'))
  WHERE tenant_id = 'hooks' AND id = 'sendgrid';

@@ -20,7 +20,7 @@ LANGUAGE sql AS $$
 $$;
 
 -- The providers' documented webhook examples: pg_temp.fixture(name).
-\i test/sql/fixtures.sql
+\i test/helpers/fixtures.sql
 
 -- Every post a provider makes, with what it said (for a message from a
 -- lead) and cadence's answer, for the narration.

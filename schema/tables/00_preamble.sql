@@ -1,7 +1,8 @@
 -- cadence install script, assembled by the Makefile: schema/tables/*.sql
 -- (the schema, the tables and their indexes: what holds data), then
--- schema/code/*.sql (functions, triggers, policies, grants), each in name
--- order.  Each part holds one concern.  An upgrade script runs its own
+-- schema/code/ (functions, triggers, policies, grants) in name order, a
+-- concern's internals (internal/) before its API (api/, admin/).  Each
+-- part holds one concern.  An upgrade script runs its own
 -- changes to the tables, then the same code parts (see the Makefile).
 
 \echo Use "CREATE EXTENSION cadence" to load this file. \quit

@@ -1,7 +1,7 @@
 -- The default lead directory, the do-not-contact list and holiday calendars.
--- Applications write contacts directly (schema/code/30_security.sql): its
+-- Applications write contacts directly (schema/code/internal/30_security.sql): its
 -- constraints refuse what the runners could not read, its time zone
--- checked against PostgreSQL's (schema/code/60_schedule.sql).
+-- checked against PostgreSQL's (schema/code/api/60_schedule.sql).
 
 CREATE TABLE cadence.contacts (
 	tenant_id			text COLLATE "C" NOT NULL,

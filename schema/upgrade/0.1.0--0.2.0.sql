@@ -170,7 +170,7 @@ $$;
 --
 -- Gone: the claims are read in C (src/base/identity.c); validation reports
 -- duplicates itself; each webhook event is authorised by the account it
--- concerns (schema/code/86_webhook_auth.sql), not by a tenant found first.
+-- concerns (schema/code/internal/86_webhook_auth.sql), not by a tenant found first.
 DROP FUNCTION IF EXISTS cadence.jwt_claims();
 DROP FUNCTION IF EXISTS cadence.assert_unique(jsonb, jsonb, text, text, text);
 DROP FUNCTION IF EXISTS cadence.calendly_tenant(text, jsonb, jsonb);
@@ -209,7 +209,7 @@ DROP FUNCTION IF EXISTS cadence.in_tenant(text, text, jsonb);
 --
 -- Privileges.  0.1.0's grant_access() gave its roles EXECUTE on every
 -- function, internals included (in_tenant runs a statement for any
--- tenant); 0.2.0's gives a list (schema/code/90_grants.sql) and starts from
+-- tenant); 0.2.0's gives a list (schema/code/admin/90_grants.sql) and starts from
 -- nothing.  The update takes every such grant away at once, so that no role
 -- keeps an internal function until grant_access() runs again (in the same
 -- transaction: README, Upgrading).  The privileges recorded as the

@@ -2,7 +2,7 @@
  * base/publish.c
  *		cadence.publish_event(): publishes a run or step event with
  *		pg_notify, on the channels listeners subscribe to (see
- *		schema/code/88_triggers.sql for the list and the payload), as the
+ *		schema/code/internal/88_triggers.sql for the list and the payload), as the
  *		engine writes it.
  *
  * No trigger publishes them: Citus allows none on a distributed table.

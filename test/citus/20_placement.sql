@@ -1,10 +1,10 @@
 -- The check that every row sits in the shard of its tenant
--- (test/sql/citus.sql), tried on tables of this test: it finds nothing
+-- (test/helpers/citus.sql), tried on tables of this test: it finds nothing
 -- when Citus placed the rows, and exactly the row put by hand into another
 -- tenant's shard.
 \set ON_ERROR_STOP 1
 \set QUIET 1
-\i test/sql/citus.sql
+\i test/helpers/citus.sql
 SELECT plan(5);
 
 CREATE TABLE public.placement_leads (tenant_id text COLLATE "C" NOT NULL, id int NOT NULL,

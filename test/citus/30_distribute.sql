@@ -7,7 +7,7 @@
 -- tenant's member, and sees only its tenant.
 \set ON_ERROR_STOP 1
 \set QUIET 1
-\i test/sql/citus.sql
+\i test/helpers/citus.sql
 SELECT plan(18);
 
 -- A tenant with a member, three leads and an active cadence of two steps,
@@ -142,7 +142,7 @@ SELECT cadence.grant_access('citus_test_web');
 SET citus.enable_ddl_propagation = off;
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA pg_temp TO citus_test_web;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA pg_temp TO citus_test_web;
-\i test/sql/request.sql
+\i test/helpers/request.sql
 GRANT EXECUTE ON FUNCTION pg_temp.request_as(text, text) TO citus_test_web;
 RESET citus.enable_ddl_propagation;
 BEGIN;

@@ -37,7 +37,7 @@ $$;
 SET citus.enable_ddl_propagation = off;
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA pg_temp TO citus_test_web;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA pg_temp TO citus_test_web;
-\i test/sql/request.sql
+\i test/helpers/request.sql
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA pg_temp TO citus_test_web;
 RESET citus.enable_ddl_propagation;
 RESET client_min_messages;

@@ -4,8 +4,8 @@
 -- what is committed.  Waits poll for a condition, with a deadline.
 \set ON_ERROR_STOP 1
 \set QUIET 1
-\i test/sql/mock.sql
-\i test/sql/wait.sql
+\i test/helpers/mock.sql
+\i test/helpers/wait.sql
 SELECT pg_temp.mock_post('/_mock/reset');
 SELECT plan(24);
 

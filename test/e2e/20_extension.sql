@@ -2,7 +2,7 @@
 -- waits for the extension to come back and then sends again.
 \set ON_ERROR_STOP 1
 \set QUIET 1
-\i test/sql/wait.sql
+\i test/helpers/wait.sql
 SELECT plan(4);
 
 SET statement_timeout = '15s';

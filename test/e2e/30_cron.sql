@@ -3,8 +3,8 @@
 -- the postgres database (cron.database_name) and runs the job here.
 \set ON_ERROR_STOP 1
 \set QUIET 1
-\i test/sql/mock.sql
-\i test/sql/wait.sql
+\i test/helpers/mock.sql
+\i test/helpers/wait.sql
 SELECT pg_temp.mock_post('/_mock/reset');
 SELECT plan(5);
 CREATE EXTENSION IF NOT EXISTS dblink;

@@ -1,17 +1,17 @@
 -- The background worker with a hostile search_path: its database's
 -- setting puts a schema another role writes first, pg_catalog last, and
 -- that schema holds look-alikes of the operators and functions the
--- dispatch statements use (test/sql/planted.sql).  The worker
+-- dispatch statements use (test/helpers/planted.sql).  The worker
 -- pins its own path, so after a restart it sends as before and calls none
 -- of them.
 \set ON_ERROR_STOP 1
 \set QUIET 1
-\i test/sql/mock.sql
-\i test/sql/wait.sql
+\i test/helpers/mock.sql
+\i test/helpers/wait.sql
 SELECT pg_temp.mock_post('/_mock/reset');
 SELECT plan(4);
 
-\i test/sql/planted.sql
+\i test/helpers/planted.sql
 
 -- The dispatcher starts again under the database's new setting.
 ALTER DATABASE cadence_e2e SET search_path = planted, public, pg_catalog;

@@ -7,8 +7,8 @@
 -- superuser can.)
 \set ON_ERROR_STOP 1
 \set QUIET 1
-\i test/sql/mock.sql
-\i test/sql/wait.sql
+\i test/helpers/mock.sql
+\i test/helpers/wait.sql
 SELECT pg_temp.mock_post('/_mock/reset');
 SELECT plan(10);
 

@@ -24,7 +24,7 @@ INSERT INTO cadence.providers (tenant_id, id, channel, kind, base_url, credentia
 	('acme', 'twilio-main', 'sms', 'twilio', 'https://api.twilio.com',
 	 '{"accountSid": "AC123", "authToken": "secret-token"}');
 
-\i test/sql/request.sql
+\i test/helpers/request.sql
 GRANT EXECUTE ON FUNCTION pg_temp.request_as(text, text) TO cadence_test_web;
 
 SET LOCAL ROLE cadence_test_web;

@@ -40,7 +40,7 @@ SELECT cadence.plan_run_for_lead('seq', 'lead-g', '2026-03-02 14:00Z') AS globex
 SET LOCAL cadence.tenant_id = '';
 SET LOCAL cadence.user_id = '';
 
-\i test/sql/request.sql
+\i test/helpers/request.sql
 -- What a caller sees of both tenants, table by table.
 CREATE FUNCTION pg_temp.visible() RETURNS bigint[]
 LANGUAGE sql AS $$

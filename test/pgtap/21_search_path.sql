@@ -1,6 +1,6 @@
 -- A role with CREATE on a schema that is on a superuser's search_path
 -- plants look-alikes of the built-ins cadence's SQL uses
--- (test/sql/planted.sql), which, once called, would run as that superuser.
+-- (test/helpers/planted.sql), which, once called, would run as that superuser.
 -- pg_cron's superuser then runs the planner, the run state machine, the
 -- runner and the webhook entry point with that schema first on its path,
 -- pg_catalog last.  Each of them pins its own search_path, so none of the
@@ -8,11 +8,11 @@
 -- same to the background worker.)
 \set ON_ERROR_STOP 1
 \set QUIET 1
-\i test/sql/mock.sql
+\i test/helpers/mock.sql
 SELECT pg_temp.mock_post('/_mock/reset');
 SELECT plan(15);
 
-\i test/sql/planted.sql
+\i test/helpers/planted.sql
 
 INSERT INTO cadence.members (tenant_id, user_id, role) VALUES ('searchpath', 'sam', 'owner');
 INSERT INTO cadence.providers (tenant_id, id, channel, kind, base_url, credentials, settings, is_default)

@@ -8,8 +8,8 @@
 -- once instead of taking the runner's memory.
 \set ON_ERROR_STOP 1
 \set QUIET 1
-\i test/sql/mock.sql
-\i test/sql/steps.sql
+\i test/helpers/mock.sql
+\i test/helpers/steps.sql
 SELECT pg_temp.mock_post('/_mock/reset');
 SELECT plan(25);
 

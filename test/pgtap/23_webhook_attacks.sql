@@ -11,8 +11,8 @@
 -- (test/fixtures/webhooks/).
 \set QUIET 1
 \set ECHO none
-\i test/sql/fixtures.sql
-\i test/sql/sendgrid_keys.sql
+\i test/helpers/fixtures.sql
+\i test/helpers/sendgrid_keys.sql
 BEGIN;
 SELECT plan(60);
 SET LOCAL timezone = 'UTC';

@@ -6,7 +6,7 @@
 -- before any request.
 \set ON_ERROR_STOP 1
 \set QUIET 1
-\i test/sql/wait.sql
+\i test/helpers/wait.sql
 CREATE EXTENSION cadence;
 CREATE EXTENSION dblink;
 SELECT plan(9);
