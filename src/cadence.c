@@ -21,7 +21,6 @@ PG_MODULE_MAGIC;
 
 char	   *cadence_tenant_id = NULL;
 char	   *cadence_user_id = NULL;
-char	   *cadence_acting_tenant = NULL;
 bool		cadence_notify = true;
 char	   *cadence_database_name = NULL;
 char	   *cadence_role = NULL;
@@ -41,9 +40,8 @@ void		_PG_init(void);
 
 /*
  * define_session_settings
- *		Who the session is, for applications without PostgREST, the tenant
- *		cadence's own code acts for, and whether the session publishes
- *		events.
+ *		Who the session is, for applications without PostgREST, and whether
+ *		the session publishes events.
  */
 static void
 define_session_settings(void)
@@ -57,12 +55,6 @@ define_session_settings(void)
 							   gettext_noop("User of the current session, used when no PostgREST JWT claim names one."),
 							   gettext_noop("Matched against cadence.members.user_id to decide what the session may change."),
 							   &cadence_user_id, "", PGC_USERSET, 0,
-							   NULL, NULL, NULL);
-	DefineCustomStringVariable("cadence.acting_tenant",
-							   gettext_noop("Tenant cadence's own code acts for (a routed webhook); empty for none."),
-							   gettext_noop("Set by ingest_webhook for the events it applies, never by sessions: only a superuser may set it."),
-							   &cadence_acting_tenant, "", PGC_SUSET,
-							   GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
 							   NULL, NULL, NULL);
 	DefineCustomBoolVariable("cadence.notify",
 							 gettext_noop("Publish run and step events with pg_notify (sequence.enrollment.created, ...)."),

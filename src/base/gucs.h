@@ -9,9 +9,6 @@
 extern char *cadence_tenant_id;
 extern char *cadence_user_id;
 
-/* The tenant cadence's own code acts for (superuser-only; base/identity.c). */
-extern char *cadence_acting_tenant;
-
 /* Whether events are published with pg_notify (base/publish.c). */
 extern bool cadence_notify;
 

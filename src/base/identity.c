@@ -24,15 +24,10 @@
  *		reference table, and the row is read from its placement on the node
  *		that asks.
  *
- *		A webhook routed to the tenant whose message it names is applied for
- *		that tenant through the setting cadence.acting_tenant: while it is
- *		set, that is the caller's tenant, whoever the session is.  Only a
- *		superuser may set it, that is cadence's own SECURITY DEFINER code:
- *		ingest_webhook (whose definition resets it on the way out), for each
- *		event it applies.  (The runners pass the tenant of a run as an
- *		argument instead.)  A
- *		setting, it rolls back with the transaction or subtransaction that
- *		set it, and parallel workers see it.
+ *		Only the API asks who is calling.  What cadence's own code does for
+ *		a tenant that is not the caller's (a webhook routed to the tenant
+ *		whose message it names, a run's steps) goes through internal entry
+ *		points that take the tenant as an argument.
  */
 #include "postgres.h"
 
@@ -65,6 +60,7 @@ PG_FUNCTION_INFO_V1(cadence_current_tenant);
 PG_FUNCTION_INFO_V1(cadence_current_user_id);
 PG_FUNCTION_INFO_V1(cadence_current_member_role);
 PG_FUNCTION_INFO_V1(cadence_require_tenant);
+PG_FUNCTION_INFO_V1(cadence_require_member_of);
 PG_FUNCTION_INFO_V1(cadence_caller_is_engine);
 
 /*
@@ -90,9 +86,6 @@ typedef struct CallerKey
 static MemoryContext identity_cxt = NULL;
 static CallerKey key;
 static CadenceCaller caller;
-
-/* The caller while cadence.acting_tenant is set. */
-static CadenceCaller acting_caller;
 
 /*
  * same_text
@@ -279,8 +272,7 @@ work_out_caller(const char *claims)
 /*
  * cadence_caller
  *		The caller: worked out again only when something it depends on
- *		changed.  While cadence.acting_tenant is set, the tenant is the one
- *		the engine acts for.
+ *		changed.
  */
 const CadenceCaller *
 cadence_caller(void)
@@ -290,13 +282,32 @@ cadence_caller(void)
 
 	if (!key_holds(claims))
 		work_out_caller(claims);
-	if (cadence_acting_tenant == NULL || cadence_acting_tenant[0] == '\0')
-		return &caller;
-	acting_caller = caller;
-	acting_caller.tenant_id = cadence_acting_tenant;
-	acting_caller.role = NULL;
-	acting_caller.acting = true;
-	return &acting_caller;
+	return &caller;
+}
+
+/*
+ * refuse_tenant
+ *		42501 saying why user_id (NULL: none named) may not act for the
+ *		tenant claimed (NULL: none named).
+ */
+static void pg_attribute_noreturn()
+refuse_tenant(const char *claimed, const char *user_id)
+{
+	if (claimed == NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				errmsg("no tenant is set for this session"),
+				errhint("Send a JWT with a tenant_id claim, or SET cadence.tenant_id."));
+	if (user_id == NULL)
+		ereport(ERROR,
+				errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				errmsg("a session without a user id is not a member of tenant \"%s\"",
+					   claimed),
+				errhint("Send a JWT with a sub claim, or SET cadence.user_id."));
+	ereport(ERROR,
+			errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			errmsg("user \"%s\" is not a member of tenant \"%s\"", user_id, claimed),
+			errhint("An owner or admin of the tenant adds members with cadence.set_member()."));
 }
 
 /*
@@ -308,25 +319,9 @@ cadence_caller_tenant(void)
 {
 	const CadenceCaller *c = cadence_caller();
 
-	if (c->tenant_id != NULL)
-		return pstrdup(c->tenant_id);
-	if (c->claimed_tenant == NULL)
-		ereport(ERROR,
-				errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				errmsg("no tenant is set for this session"),
-				errhint("Send a JWT with a tenant_id claim, or SET cadence.tenant_id."));
-	if (c->user_id == NULL)
-		ereport(ERROR,
-				errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				errmsg("a session without a user id is not a member of tenant \"%s\"",
-					   c->claimed_tenant),
-				errhint("Send a JWT with a sub claim, or SET cadence.user_id."));
-	ereport(ERROR,
-			errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			errmsg("user \"%s\" is not a member of tenant \"%s\"", c->user_id,
-				   c->claimed_tenant),
-			errhint("An owner or admin of the tenant adds members with cadence.set_member()."));
-	return NULL;
+	if (c->tenant_id == NULL)
+		refuse_tenant(c->claimed_tenant, c->user_id);
+	return pstrdup(c->tenant_id);
 }
 
 /*
@@ -413,15 +408,36 @@ cadence_require_tenant(PG_FUNCTION_ARGS)
 }
 
 /*
+ * cadence.require_member_of(tenant_id text) RETURNS text
+ *		tenant_id, when the caller may act for it: its user is a member of
+ *		it, or its role bypasses row-level security; else 42501, as
+ *		require_tenant() says it for a session naming that tenant.  For
+ *		what acts on a row of a tenant other than the one the session names
+ *		(a trigger on the application's lead table).
+ */
+Datum
+cadence_require_member_of(PG_FUNCTION_ARGS)
+{
+	const CadenceCaller *c = cadence_caller();
+	char	   *tenant = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+	if (tenant != NULL && tenant[0] == '\0')
+		tenant = NULL;
+	if (tenant == NULL || !(c->bypass || (c->user_id != NULL &&
+										  member_role(tenant, c->user_id,
+													  GetActiveSnapshot()) != NULL)))
+		refuse_tenant(tenant, c->user_id);
+	PG_RETURN_TEXT_P(cstring_to_text(tenant));
+}
+
+/*
  * cadence.caller_is_engine() RETURNS boolean
  *		Whether the caller is the engine or a DBA rather than a user: its
- *		role bypasses row-level security, or the engine acts for a tenant
- *		(cadence.acting_tenant).  Such a caller may do whatever an owner may.
+ *		role bypasses row-level security.  Such a caller may do whatever an
+ *		owner may.
  */
 Datum
 cadence_caller_is_engine(PG_FUNCTION_ARGS)
 {
-	const CadenceCaller *c = cadence_caller();
-
-	PG_RETURN_BOOL(c->bypass || c->acting);
+	PG_RETURN_BOOL(cadence_caller()->bypass);
 }

@@ -15,8 +15,6 @@ typedef struct CadenceCaller
 								 * NULL */
 	bool		bypass;			/* the session's role bypasses row-level
 								 * security: it may name any tenant */
-	bool		acting;			/* cadence.acting_tenant is set: the engine
-								 * acts for tenant_id */
 } CadenceCaller;
 
 /* The caller, valid until the next call. */

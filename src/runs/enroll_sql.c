@@ -1,9 +1,10 @@
 /*
  * runs/enroll_sql.c
  *		The SQL functions over enrollment (runs/enroll.c): plan_runs (a whole
- *		list), plan_run_for_lead (one lead), plan_run_in (one lead of a named
- *		tenant, for the engine), and preview_schedule (the timeline a run
- *		would get, written nowhere).  Only these ask who is calling.
+ *		list), plan_run_for_lead (one lead), plan_runs_in and plan_run_in
+ *		(the same for a named tenant, for the engine), and preview_schedule
+ *		(the timeline a run would get, written nowhere).  Only these ask who
+ *		is calling.
  */
 #include "postgres.h"
 
@@ -22,6 +23,7 @@
 #include "runs/enroll.h"
 
 PG_FUNCTION_INFO_V1(cadence_plan_runs);
+PG_FUNCTION_INFO_V1(cadence_plan_runs_in);
 PG_FUNCTION_INFO_V1(cadence_plan_run_for_lead);
 PG_FUNCTION_INFO_V1(cadence_plan_run_in);
 PG_FUNCTION_INFO_V1(cadence_preview_schedule);
@@ -33,12 +35,13 @@ static const char *const outcome_names[] = {
 };
 
 /*
- * cadence.plan_runs(cadence_id text, lead_ids text[], trigger_at timestamptz,
- *					 options jsonb) RETURNS TABLE (lead_id, outcome, run_id,
- *					 reason)
+ * plan_runs
+ *		Enroll the leads of arguments arg.. (cadence_id, lead_ids,
+ *		trigger_at, options) for tenant, the caller's when NULL; one row
+ *		(lead_id, outcome, run_id, reason) per lead.
  */
-Datum
-cadence_plan_runs(PG_FUNCTION_ARGS)
+static Datum
+plan_runs(FunctionCallInfo fcinfo, int arg, const char *tenant)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	char	   *cadence_id;
@@ -51,14 +54,14 @@ cadence_plan_runs(PG_FUNCTION_ARGS)
 	TimestampTz trigger_at;
 	Jsonb	   *options;
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+	if (PG_ARGISNULL(arg) || PG_ARGISNULL(arg + 1) || PG_ARGISNULL(arg + 2))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("cadence_id, lead_ids and trigger_at must not be null")));
-	cadence_id = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	ids = PG_GETARG_ARRAYTYPE_P(1);
-	trigger_at = PG_GETARG_TIMESTAMPTZ(2);
-	options = PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3);
+	cadence_id = text_to_cstring(PG_GETARG_TEXT_PP(arg));
+	ids = PG_GETARG_ARRAYTYPE_P(arg + 1);
+	trigger_at = PG_GETARG_TIMESTAMPTZ(arg + 2);
+	options = PG_ARGISNULL(arg + 3) ? NULL : PG_GETARG_JSONB_P(arg + 3);
 
 	InitMaterializedSRF(fcinfo, 0);
 	deconstruct_array(ids, TEXTOID, -1, false, TYPALIGN_INT, &elems, &elem_nulls, &n);
@@ -75,8 +78,9 @@ cadence_plan_runs(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 
 	SPI_connect();
-	cadence_enroll(cadence_caller_tenant(), cadence_id, results, n, trigger_at,
-				   options);
+	if (tenant == NULL)
+		tenant = cadence_caller_tenant();
+	cadence_enroll(tenant, cadence_id, results, n, trigger_at, options);
 
 	for (k = 0; k < n; k++)
 	{
@@ -93,6 +97,35 @@ cadence_plan_runs(PG_FUNCTION_ARGS)
 	}
 	SPI_finish();
 	PG_RETURN_NULL();
+}
+
+/*
+ * cadence.plan_runs(cadence_id text, lead_ids text[], trigger_at timestamptz,
+ *					 options jsonb) RETURNS TABLE (lead_id, outcome, run_id,
+ *					 reason)
+ *		Leads of the caller's tenant.
+ */
+Datum
+cadence_plan_runs(PG_FUNCTION_ARGS)
+{
+	return plan_runs(fcinfo, 0, NULL);
+}
+
+/*
+ * cadence.plan_runs_in(tenant_id text, cadence_id text, lead_ids text[],
+ *						trigger_at timestamptz, options jsonb)
+ *		The same for the tenant named: internal, for enrollment by what
+ *		happens to a lead (enroll_on_trigger_in), which acts for the lead's
+ *		tenant.
+ */
+Datum
+cadence_plan_runs_in(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("tenant_id must not be null")));
+	return plan_runs(fcinfo, 1, text_to_cstring(PG_GETARG_TEXT_PP(0)));
 }
 
 /*

@@ -4,7 +4,9 @@
  *		completion, pause, resume, cancel, exit and skip.  Each checks its
  *		arguments, locks a run of the caller's tenant, checks the run may
  *		make the move, makes it (runs/transitions.c) and returns the run's
- *		summary.
+ *		summary.  pause_run_in and exit_run_in do the same for the tenant
+ *		named in their first argument: internal, for ingest_webhook, which
+ *		applies what comes back for the tenant of each event.
  */
 #include "postgres.h"
 
@@ -22,9 +24,11 @@
 PG_FUNCTION_INFO_V1(cadence_advance_to_next_step);
 PG_FUNCTION_INFO_V1(cadence_complete_manual_step);
 PG_FUNCTION_INFO_V1(cadence_pause_run);
+PG_FUNCTION_INFO_V1(cadence_pause_run_in);
 PG_FUNCTION_INFO_V1(cadence_resume_run);
 PG_FUNCTION_INFO_V1(cadence_cancel_run);
 PG_FUNCTION_INFO_V1(cadence_exit_run);
+PG_FUNCTION_INFO_V1(cadence_exit_run_in);
 PG_FUNCTION_INFO_V1(cadence_skip_to_step);
 
 /*
@@ -60,12 +64,16 @@ require_at(FunctionCallInfo fcinfo, int argno)
 
 /*
  * lock_run
- *		lock_run_in for a run of the caller's tenant.
+ *		Lock the run of argument `first` (its id): of the caller's tenant
+ *		when first is 0, else of the tenant named by argument 0.
  */
 static RunState *
-lock_run(int64 run_id)
+lock_run(FunctionCallInfo fcinfo, int first)
 {
-	return cadence_run_lock(cadence_caller_tenant(), run_id, NULL);
+	const char *tenant = first == 0 ? cadence_caller_tenant()
+		: text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+	return cadence_run_lock(tenant, PG_GETARG_INT64(first), NULL);
 }
 
 /*
@@ -128,7 +136,7 @@ cadence_advance_to_next_step(PG_FUNCTION_ARGS)
 
 	require_args(fcinfo, 2);
 	SPI_connect();
-	run = lock_run(PG_GETARG_INT64(0));
+	run = lock_run(fcinfo, 0);
 	require_status(run, "active", NULL, "advance");
 	cadence_run_finish_step(run, PG_GETARG_TIMESTAMPTZ(1), NULL,
 				PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2)));
@@ -157,7 +165,7 @@ cadence_complete_manual_step(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("completed_at must not be null")));
 	SPI_connect();
-	run = lock_run(PG_GETARG_INT64(0));
+	run = lock_run(fcinfo, 0);
 	require_status(run, "active", NULL, "complete a step of");
 	k = cadence_def_step_index(run->def, step);
 	if (k < 0 || step != run->current_step)
@@ -182,30 +190,53 @@ cadence_complete_manual_step(PG_FUNCTION_ARGS)
 }
 
 /*
- * cadence.pause_run(run_id bigint, resume_at timestamptz, reason text,
- *					 at timestamptz) RETURNS jsonb
+ * pause_run
  *		Nothing of a paused run is dispatched; its due times stay as they
  *		were until it resumes, by resume_run or, when resume_at is given, by
- *		a runner at that time.  The pause happened at `at`.
+ *		a runner at that time.  The pause happened at `at`.  The arguments
+ *		(run_id, resume_at, reason, at) start at argument `first`.
+ */
+static Datum
+pause_run(FunctionCallInfo fcinfo, int first)
+{
+	RunState   *run;
+	TimestampTz resume_at = PG_ARGISNULL(first + 1) ? 0 : PG_GETARG_TIMESTAMPTZ(first + 1);
+	Datum		result;
+
+	require_args(fcinfo, first + 1);
+	require_at(fcinfo, first + 3);
+	SPI_connect();
+	run = lock_run(fcinfo, first);
+	require_status(run, "active", NULL, "pause");
+	cadence_run_pause(run, PG_ARGISNULL(first + 1) ? NULL : &resume_at,
+					  PG_ARGISNULL(first + 2) ? NULL
+					  : text_to_cstring(PG_GETARG_TEXT_PP(first + 2)),
+					  PG_GETARG_TIMESTAMPTZ(first + 3));
+	result = summary(run);
+	SPI_finish();
+	PG_RETURN_DATUM(result);
+}
+
+/*
+ * cadence.pause_run(run_id bigint, resume_at timestamptz, reason text,
+ *					 at timestamptz) RETURNS jsonb
+ *		Pause a run of the caller's tenant (see pause_run).
  */
 Datum
 cadence_pause_run(PG_FUNCTION_ARGS)
 {
-	RunState   *run;
-	TimestampTz resume_at = PG_ARGISNULL(1) ? 0 : PG_GETARG_TIMESTAMPTZ(1);
-	Datum		result;
+	return pause_run(fcinfo, 0);
+}
 
-	require_args(fcinfo, 1);
-	require_at(fcinfo, 3);
-	SPI_connect();
-	run = lock_run(PG_GETARG_INT64(0));
-	require_status(run, "active", NULL, "pause");
-	cadence_run_pause(run, PG_ARGISNULL(1) ? NULL : &resume_at,
-					  PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2)),
-					  PG_GETARG_TIMESTAMPTZ(3));
-	result = summary(run);
-	SPI_finish();
-	PG_RETURN_DATUM(result);
+/*
+ * cadence.pause_run_in(tenant_id text, run_id bigint, resume_at timestamptz,
+ *						reason text, at timestamptz) RETURNS jsonb
+ *		The same for a run of the tenant named.
+ */
+Datum
+cadence_pause_run_in(PG_FUNCTION_ARGS)
+{
+	return pause_run(fcinfo, 1);
 }
 
 /*
@@ -220,7 +251,7 @@ cadence_resume_run(PG_FUNCTION_ARGS)
 
 	require_args(fcinfo, 2);
 	SPI_connect();
-	run = lock_run(PG_GETARG_INT64(0));
+	run = lock_run(fcinfo, 0);
 	require_status(run, "paused", NULL, "resume");
 	cadence_run_resume(run, PG_GETARG_TIMESTAMPTZ(1));
 	result = summary(run);
@@ -241,7 +272,7 @@ cadence_cancel_run(PG_FUNCTION_ARGS)
 	require_args(fcinfo, 1);
 	require_at(fcinfo, 2);
 	SPI_connect();
-	run = lock_run(PG_GETARG_INT64(0));
+	run = lock_run(fcinfo, 0);
 	require_status(run, "active", "paused", "cancel");
 	cadence_run_end(run, "cancelled", PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1)),
 			PG_GETARG_TIMESTAMPTZ(2));
@@ -251,13 +282,13 @@ cadence_cancel_run(PG_FUNCTION_ARGS)
 }
 
 /*
- * cadence.exit_run(run_id bigint, status text, reason text, at timestamptz)
- *		RETURNS jsonb
+ * exit_run
  *		End the run at `at` with an outcome: replied, meeting_booked,
- *		bounced, unsubscribed, completed, failed or cancelled.
+ *		bounced, unsubscribed, completed, failed or cancelled.  The
+ *		arguments (run_id, status, reason, at) start at argument `first`.
  */
-Datum
-cadence_exit_run(PG_FUNCTION_ARGS)
+static Datum
+exit_run(FunctionCallInfo fcinfo, int first)
 {
 	static const char *const outcomes[] = {
 		"replied", "meeting_booked", "bounced", "unsubscribed", "completed",
@@ -268,9 +299,9 @@ cadence_exit_run(PG_FUNCTION_ARGS)
 	int			k;
 	Datum		result;
 
-	require_args(fcinfo, 2);
-	require_at(fcinfo, 3);
-	status = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	require_args(fcinfo, first + 2);
+	require_at(fcinfo, first + 3);
+	status = text_to_cstring(PG_GETARG_TEXT_PP(first + 1));
 	for (k = 0; k < lengthof(outcomes); k++)
 		if (strcmp(status, outcomes[k]) == 0)
 			break;
@@ -280,13 +311,36 @@ cadence_exit_run(PG_FUNCTION_ARGS)
 				 errmsg("a run cannot end as \"%s\"", status),
 				 errhint("A run ends as replied, meeting_booked, bounced, unsubscribed, completed, failed or cancelled.")));
 	SPI_connect();
-	run = lock_run(PG_GETARG_INT64(0));
+	run = lock_run(fcinfo, first);
 	require_status(run, "active", "paused", "end");
-	cadence_run_end(run, status, PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2)),
-			PG_GETARG_TIMESTAMPTZ(3));
+	cadence_run_end(run, status, PG_ARGISNULL(first + 2) ? NULL
+					: text_to_cstring(PG_GETARG_TEXT_PP(first + 2)),
+					PG_GETARG_TIMESTAMPTZ(first + 3));
 	result = summary(run);
 	SPI_finish();
 	PG_RETURN_DATUM(result);
+}
+
+/*
+ * cadence.exit_run(run_id bigint, status text, reason text, at timestamptz)
+ *		RETURNS jsonb
+ *		End a run of the caller's tenant (see exit_run).
+ */
+Datum
+cadence_exit_run(PG_FUNCTION_ARGS)
+{
+	return exit_run(fcinfo, 0);
+}
+
+/*
+ * cadence.exit_run_in(tenant_id text, run_id bigint, status text,
+ *					   reason text, at timestamptz) RETURNS jsonb
+ *		The same for a run of the tenant named.
+ */
+Datum
+cadence_exit_run_in(PG_FUNCTION_ARGS)
+{
+	return exit_run(fcinfo, 1);
 }
 
 /*
@@ -304,7 +358,7 @@ cadence_skip_to_step(PG_FUNCTION_ARGS)
 
 	require_args(fcinfo, 3);
 	SPI_connect();
-	run = lock_run(PG_GETARG_INT64(0));
+	run = lock_run(fcinfo, 0);
 	require_status(run, "active", NULL, "skip");
 	k = cadence_def_step_index(run->def, step);
 	if (k < 0 || step <= run->current_step)

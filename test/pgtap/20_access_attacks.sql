@@ -139,8 +139,8 @@ SELECT throws_ok($$SELECT cadence.ingest_webhook('app', '{"type": "reply", "lead
 SELECT throws_ok($$SELECT cadence.set_member('eve', 'owner')$$, '42501', NULL,
 				 'a non-member cannot make itself a member');
 
-SELECT throws_ok($$SELECT set_config('cadence.acting_tenant', 'acme', true)$$, '42501', NULL,
-				 'nor can it set the tenant the engine acts for');
+SELECT throws_ok($$SELECT set_config('cadence.acting_tenant', 'acme', true)$$, '42602', NULL,
+				 'nor is there a setting that names a tenant for the engine to act for');
 
 -- A member of one tenant forging a claim for another.
 SELECT set_config('request.jwt.claims', '{"sub": "gus", "tenant_id": "acme"}', true);
@@ -175,8 +175,8 @@ SELECT is(cadence.delete_template('g-tpl'), '{"removed": false}'::jsonb,
 		  'deleting another tenant''s template by id removes nothing');
 SELECT is(cadence.ingest_webhook('app', '{"type": "stage_changed", "leadId": "lead-a", "stage": "demo"}')
 			  ->> 'applied', '1', 'a member sends its tenant an app event');
-SELECT is(current_setting('cadence.acting_tenant'), '',
-		  'which leaves no tenant acted for behind it');
+SELECT is(cadence.current_tenant() || '/' || cadence.current_member_role(), 'acme/member',
+		  'which leaves the caller as it was');
 
 --
 -- 3. Direct writes go around no validator.

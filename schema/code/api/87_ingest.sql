@@ -22,16 +22,15 @@
 -- tenant alone; the role cadence_webhook, for any tenant, each signal
 -- authorised by the accounts it concerns (authorise_signals).  Anyone
 -- else: 42501.  It runs as the extension's owner (it reads the secrets),
--- so the caller is told by cadence.calling_role(), and what it applies
--- for a tenant runs acting for that tenant (cadence.acting_tenant, which
--- its definition puts back on the way out).
+-- so the caller is told by cadence.calling_role(); what it applies for a
+-- tenant it applies through internal functions that take that tenant as
+-- an argument (internal/87_ingest.sql).
 CREATE OR REPLACE FUNCTION cadence.ingest_webhook(provider text, payload jsonb, headers jsonb DEFAULT '{}',
 									   url text DEFAULT NULL,
 									   received_at timestamptz DEFAULT now())
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET cadence.acting_tenant = ''
 AS $$
 DECLARE
 	v_scope text := cadence.current_tenant();
@@ -156,8 +155,7 @@ BEGIN
 						  WHERE x.tenant_id = k.tenant_id AND x.id = k.run_id
 						  FOR UPDATE OFFSET 0) l;
 
-	-- Applied acting for the tenant of each signal: the functions it calls
-	-- take the tenant from the session.
+	-- Applied for the tenant of each signal, which apply_signal passes on.
 	FOR i IN 1 .. cardinality(v_signals) LOOP
 		v_applied := NULL;
 		v_outcome := CASE WHEN v_signals[i].kind = 'ignored' THEN 'ignored'
@@ -165,9 +163,6 @@ BEGIN
 						  WHEN NOT v_fresh[i] THEN 'duplicate'
 						  ELSE 'applied' END;
 		IF v_outcome = 'applied' THEN
-			IF current_setting('cadence.acting_tenant') IS DISTINCT FROM v_matches[i].tenant_id THEN
-				PERFORM set_config('cadence.acting_tenant', v_matches[i].tenant_id, true);
-			END IF;
 			v_applied := cadence.apply_signal(v_signals[i], v_matches[i], received_at);
 			v_counts[i] := v_applied -> 'counts';
 		END IF;

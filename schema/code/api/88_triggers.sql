@@ -2,47 +2,14 @@
 -- inactivity detector.
 
 -- Enroll a lead of the caller's tenant in every active cadence whose
--- trigger is of trigger_type and matches value: lead_assigned with
--- config.assignedTo equal to value (the new owner) or absent; stage_changed
--- with config.stage equal to value (the new stage) or absent.  The run's
--- assignee is the new owner for lead_assigned.  Returns one
--- {cadenceId, runId, outcome, reason?} per cadence.
+-- trigger is of trigger_type and matches value (enroll_on_trigger_in).
 CREATE OR REPLACE FUNCTION cadence.enroll_on_trigger(lead_id text, trigger_type text, value text,
 										  at timestamptz DEFAULT now())
 RETURNS jsonb
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+LANGUAGE sql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-	v_tenant text := cadence.require_tenant();
-	v_key text := CASE trigger_type WHEN 'lead_assigned' THEN 'assignedTo'
-									WHEN 'stage_changed' THEN 'stage' END;
-	v_cadence text;
-	v_result jsonb := '[]';
-BEGIN
-	IF v_key IS NULL THEN
-		RAISE EXCEPTION 'unknown enrollment trigger "%"', trigger_type
-			USING ERRCODE = '22023', HINT = 'Triggers that enroll on an event: lead_assigned, stage_changed.';
-	END IF;
-	FOR v_cadence IN
-		SELECT c.id FROM cadence.cadences c
-		 WHERE c.tenant_id = v_tenant AND c.status = 'active' AND c.deleted_at IS NULL
-		   AND c.trigger ->> 'type' = trigger_type
-		   AND (c.trigger -> 'config' ->> v_key IS NULL OR c.trigger -> 'config' ->> v_key = value)
-		 ORDER BY c.id
-	LOOP
-		SELECT v_result || jsonb_agg(jsonb_strip_nulls(jsonb_build_object('cadenceId', v_cadence,
-				   'runId', p.run_id, 'outcome', p.outcome, 'reason', p.reason)))
-		  INTO v_result
-		  FROM cadence.plan_runs(v_cadence, ARRAY[lead_id], at,
-				 CASE WHEN trigger_type = 'lead_assigned'
-					  THEN jsonb_build_object('assignedTo', value,
-											  'metadata', jsonb_build_object('trigger', trigger_type))
-					  ELSE jsonb_build_object('metadata', jsonb_build_object('trigger', trigger_type))
-				 END) AS p;
-	END LOOP;
-	RETURN v_result;
-END
+	SELECT cadence.enroll_on_trigger_in(cadence.require_tenant(), lead_id, trigger_type, value, at)
 $$;
 COMMENT ON FUNCTION cadence.enroll_on_trigger(text, text, text, timestamptz) IS
 	'Enroll a lead in every active cadence whose trigger matches: lead_assigned (value: the new owner, matched against trigger.config.assignedTo) or stage_changed (value: the new stage, against trigger.config.stage)';

@@ -258,7 +258,7 @@ BEGIN
 		   AND cadence.exits_on(c.exit_conditions, key)
 		 ORDER BY r.id
 	LOOP
-		PERFORM cadence.exit_run(v_run, status, reason, at);
+		PERFORM cadence.exit_run_in(tenant_id, v_run, status, reason, at);
 		v_ended := v_ended || jsonb_build_object('runId', v_run, 'status', status);
 	END LOOP;
 	RETURN v_ended;
@@ -336,7 +336,8 @@ BEGIN
 
 		IF v_auto IS NULL OR cadence.exits_on(v_run.exit_conditions, 'onAutoReply') THEN
 			IF cadence.exits_on(v_run.exit_conditions, 'onReply') THEN
-				PERFORM cadence.exit_run(v_run.id, 'replied', coalesce(v_auto, 'reply'), received_at);
+				PERFORM cadence.exit_run_in(m.tenant_id, v_run.id, 'replied', coalesce(v_auto, 'reply'),
+											received_at);
 				v_runs := v_runs || jsonb_build_object('runId', v_run.id, 'status', 'replied');
 			END IF;
 			v_pause_company := v_pause_company OR v_auto IS NULL
@@ -347,8 +348,8 @@ BEGIN
 				THEN (v_back + (received_at AT TIME ZONE v_run.timezone)::time) AT TIME ZONE v_run.timezone
 				ELSE received_at + make_interval(days =>
 					coalesce((v_run.settings ->> 'autoReplyPauseDays')::int, 7)) END;
-			PERFORM cadence.pause_run(v_run.id, greatest(v_resume, received_at), 'auto_reply',
-									  received_at);
+			PERFORM cadence.pause_run_in(m.tenant_id, v_run.id, greatest(v_resume, received_at),
+										 'auto_reply', received_at);
 			v_runs := v_runs || jsonb_build_object('runId', v_run.id, 'status', 'paused',
 				'resumeAt', greatest(v_resume, received_at));
 		END IF;
@@ -359,7 +360,7 @@ BEGIN
 					  WHERE r.tenant_id = m.tenant_id AND r.id = ANY (m.company_run_ids)
 						AND r.status = 'active'
 					  ORDER BY r.id LOOP
-			PERFORM cadence.pause_run(v_run.id, NULL, 'company_replied', received_at);
+			PERFORM cadence.pause_run_in(m.tenant_id, v_run.id, NULL, 'company_replied', received_at);
 			v_runs := v_runs || jsonb_build_object('runId', v_run.id, 'status', 'paused',
 												   'reason', 'company_replied');
 		END LOOP;
@@ -448,15 +449,15 @@ BEGIN
 		UPDATE cadence.contacts c SET owner_id = s.detail ->> 'assignedTo', updated_at = now()
 		 WHERE c.tenant_id = m.tenant_id AND c.id = s.lead_id;
 		PERFORM cadence.lead_event(m.tenant_id, m.lead_ids, 'lead.assigned', v_detail);
-		v_runs := cadence.enroll_on_trigger(s.lead_id, 'lead_assigned', s.detail ->> 'assignedTo',
-											s.occurred_at);
+		v_runs := cadence.enroll_on_trigger_in(m.tenant_id, s.lead_id, 'lead_assigned',
+											   s.detail ->> 'assignedTo', s.occurred_at);
 	WHEN 'stage_changed' THEN
 		UPDATE cadence.contacts c SET status = s.detail ->> 'stage', updated_at = now(),
 			   last_activity_at = greatest(c.last_activity_at, s.occurred_at)
 		 WHERE c.tenant_id = m.tenant_id AND c.id = s.lead_id;
 		PERFORM cadence.lead_event(m.tenant_id, m.lead_ids, 'lead.stage_changed', v_detail);
-		v_runs := cadence.enroll_on_trigger(s.lead_id, 'stage_changed', s.detail ->> 'stage',
-											s.occurred_at);
+		v_runs := cadence.enroll_on_trigger_in(m.tenant_id, s.lead_id, 'stage_changed',
+											   s.detail ->> 'stage', s.occurred_at);
 	ELSE
 		NULL;	-- delivered, opened, clicked, delivery_failed: the engagement above
 	END CASE;
