@@ -354,7 +354,7 @@ cadence_parse_rule(Jsonb *rule, const char *path)
 }
 
 /* The channels of settings.quietHours, in CadenceChannel order. */
-static const char *const quiet_channels[CADENCE_QUIET_CHANNELS] = {
+const char *const cadence_quiet_channels[CADENCE_QUIET_CHANNELS] = {
 	"sms", "email", "whatsapp"
 };
 
@@ -407,16 +407,16 @@ parse_quiet_hours(Jsonb *settings, const char *path, CadenceWindows *w)
 		JsonbValue	v;
 		char	   *qpath;
 
-		if (cadence_jsonb_member(q->val.binary.data, quiet_channels[c], &v) == NULL)
+		if (cadence_jsonb_member(q->val.binary.data, cadence_quiet_channels[c], &v) == NULL)
 			continue;
 		w->quiet[c] = (CadenceQuiet) {0, 0};
 		if (v.type == jbvNull || (v.type == jbvBool && !v.val.boolean))
 			continue;
 		qpath = join_path(path, "quietHours");
 		if (v.type != jbvBinary || !JsonContainerIsObject(v.val.binary.data))
-			invalid_value(qpath, quiet_channels[c], &v,
+			invalid_value(qpath, cadence_quiet_channels[c], &v,
 						  "Quiet hours are {\"start\": \"HH:mm\", \"end\": \"HH:mm\"}.");
-		qpath = join_path(qpath, quiet_channels[c]);
+		qpath = join_path(qpath, cadence_quiet_channels[c]);
 		w->quiet[c].start = get_hhmm(v.val.binary.data, qpath, "start", true);
 		w->quiet[c].end = get_hhmm(v.val.binary.data, qpath, "end", true);
 	}

@@ -198,6 +198,15 @@ extern void cadence_parse_cadence_settings(Jsonb *settings, const char *path,
 /* What cadence_parse_settings does, plus: some weekday must be open. */
 extern void cadence_validate_settings(Jsonb *settings, const char *path);
 
+/* The names of settings.quietHours' channels, in CadenceChannel order. */
+extern const char *const cadence_quiet_channels[CADENCE_QUIET_CHANNELS];
+
+/*
+ * cadence_validate_settings and the rest of a cadence's settings that
+ * planning reads, strictly (schedule/validate.c).
+ */
+extern void cadence_check_cadence_settings(Jsonb *settings, const char *path);
+
 /* A CadenceWindows in which every instant is open. */
 extern void cadence_windows_init_open(CadenceWindows *w);
 

@@ -269,8 +269,9 @@ cadence_validate_schedule_rule(PG_FUNCTION_ARGS)
 
 /*
  * cadence_validate_settings_sql
- *		validate_settings(settings, path): raise 22023 naming path when the
- *		scheduling settings are malformed or never open; NULL is no settings.
+ *		validate_settings(settings, path): raise an error naming path when
+ *		what planning reads of a cadence's settings is malformed or never
+ *		open (schedule/validate.c); NULL is no settings.
  */
 Datum
 cadence_validate_settings_sql(PG_FUNCTION_ARGS)
@@ -278,7 +279,7 @@ cadence_validate_settings_sql(PG_FUNCTION_ARGS)
 	char	   *path = path_arg(fcinfo, 1, "settings");
 
 	if (!PG_ARGISNULL(0))
-		cadence_validate_settings(PG_GETARG_JSONB_P(0), path);
+		cadence_check_cadence_settings(PG_GETARG_JSONB_P(0), path);
 	PG_RETURN_VOID();
 }
 

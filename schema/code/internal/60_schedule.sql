@@ -29,4 +29,4 @@ RETURNS void
 LANGUAGE C IMMUTABLE PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'cadence_validate_settings_sql';
 COMMENT ON FUNCTION cadence.validate_settings(jsonb, text) IS
-	'Raise 22023 when the scheduling keys of settings (businessHours, excludeWeekends, holidays) are malformed or leave no weekday open; other keys are not checked';
+	'Raise an error naming path when what planning reads of a cadence''s settings (businessHours, excludeWeekends, holidays, quietHours, maxContactsPerDay, timezoneMode, holidayCalendar) is malformed or leaves no weekday open, by the parser planning uses; other keys are not checked';

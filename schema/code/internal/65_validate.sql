@@ -322,56 +322,18 @@ BEGIN
 END
 $$;
 
--- The settings the runners read when they send (path is the settings'
--- path): quietHours {"sms": {"start": "21:00", "end": "08:00"} | null |
--- false, ...} per channel (sms, email, whatsapp); maxContactsPerDay, a
--- whole number of at least 1; timezoneMode cadence or recipient;
--- holidayCalendar, fromEmail and fromName, strings; and those read when
--- something comes back: pauseCompanyOnReply, a boolean, and
--- autoReplyPauseDays, 1 to 366.  Scheduling keys are checked by
--- validate_settings (C).
+-- The settings planning does not read (path is the settings' path): the
+-- sender a runner puts on e-mail, fromEmail and fromName, strings fit for
+-- a mail header; and those read when something comes back:
+-- pauseCompanyOnReply, a boolean, and autoReplyPauseDays, 1 to 366.  What
+-- planning reads (the windows, quietHours, maxContactsPerDay,
+-- timezoneMode, holidayCalendar) is checked by validate_settings (C), with
+-- the parser planning uses.
 CREATE OR REPLACE FUNCTION cadence.validate_send_settings(settings jsonb, path text) RETURNS void
 LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-	quiet jsonb := cadence.json_field(settings, 'quietHours', path, 'object');
-	quiet_path text := cadence.json_path(path, 'quietHours');
-	channel text;
-	hours jsonb;
-	p text;
-	mode text;
 BEGIN
-	FOR channel, hours IN SELECT * FROM jsonb_each(coalesce(quiet, '{}')) ORDER BY 1 LOOP
-		p := cadence.json_path(quiet_path, channel);
-		IF channel NOT IN ('sms', 'email', 'whatsapp') THEN
-			RAISE EXCEPTION 'unknown channel "%" at %', channel, p
-				USING ERRCODE = '22023', HINT = 'Quiet hours are set per channel: sms, email, whatsapp.';
-		END IF;
-		CONTINUE WHEN jsonb_typeof(hours) = 'null' OR hours = 'false';
-		PERFORM cadence.expect_type(hours, p, 'object');
-		PERFORM cadence.reject_unknown_keys(hours, ARRAY['start', 'end'], p);
-		IF cadence.json_field(hours, 'start', p, 'string', required => true) #>> '{}' !~ '^([01][0-9]|2[0-3]):[0-5][0-9]$' THEN
-			RAISE EXCEPTION 'invalid %.start: %', p, hours -> 'start'
-				USING ERRCODE = '22023', DETAIL = 'A time is written "HH:mm", from "00:00" to "23:59".';
-		END IF;
-		IF cadence.json_field(hours, 'end', p, 'string', required => true) #>> '{}' !~ '^([01][0-9]|2[0-3]):[0-5][0-9]$' THEN
-			RAISE EXCEPTION 'invalid %.end: %', p, hours -> 'end'
-				USING ERRCODE = '22023', DETAIL = 'A time is written "HH:mm", from "00:00" to "23:59".';
-		END IF;
-	END LOOP;
-	IF (cadence.json_field(settings, 'maxContactsPerDay', path, 'integer'))::int < 1 THEN
-		RAISE EXCEPTION '%.maxContactsPerDay must be at least 1, got %', path,
-			settings -> 'maxContactsPerDay'
-			USING ERRCODE = '23514', HINT = 'Leave it out for no daily cap.';
-	END IF;
-	mode := cadence.json_field(settings, 'timezoneMode', path, 'string') #>> '{}';
-	IF mode NOT IN ('cadence', 'recipient') THEN
-		RAISE EXCEPTION 'invalid %.timezoneMode: "%"', path, mode
-			USING ERRCODE = '22023',
-				  HINT = 'Use "cadence" (the cadence''s zone) or "recipient" (the lead''s own zone).';
-	END IF;
-	PERFORM cadence.json_field(settings, 'holidayCalendar', path, 'string');
 	PERFORM cadence.json_header_field(settings, 'fromEmail', path);
 	PERFORM cadence.json_header_field(settings, 'fromName', path);
 	PERFORM cadence.json_field(settings, 'pauseCompanyOnReply', path, 'boolean');

@@ -109,6 +109,14 @@ SELECT * FROM pg_temp.bad('{"id": "keep", "name": "Keep me", "days": [{"dayNumbe
 SELECT * FROM pg_temp.bad('{"id": "keep", "name": "Keep me", "settings": {"businessHours": {"monday": {"start": "9:00", "end": "17:00"}}}, "days": []}');
 SELECT * FROM pg_temp.bad('{"id": "keep", "name": "Keep me", "settings": {"holidays": ["2026-02-30"]}, "days": []}');
 SELECT * FROM pg_temp.bad('{"id": "keep", "name": "Keep me", "settings": {"businessHours": {"saturday": {"start": "09:00", "end": "12:00"}}, "excludeWeekends": true}, "days": []}');
+-- The rest of what planning reads, checked by the same parser: quiet
+-- hours per known channel, a daily cap of at least 1, a known time zone
+-- mode.
+SELECT * FROM pg_temp.bad('{"id": "keep", "name": "Keep me", "settings": {"quietHours": {"fax": {"start": "21:00", "end": "08:00"}}}, "days": []}');
+SELECT * FROM pg_temp.bad('{"id": "keep", "name": "Keep me", "settings": {"quietHours": {"sms": {"start": "21:00", "end": "08:00", "tz": "UTC"}}}, "days": []}');
+SELECT * FROM pg_temp.bad('{"id": "keep", "name": "Keep me", "settings": {"maxContactsPerDay": 0}, "days": []}');
+SELECT * FROM pg_temp.bad('{"id": "keep", "name": "Keep me", "settings": {"maxContactsPerDay": 2.5}, "days": []}');
+SELECT * FROM pg_temp.bad('{"id": "keep", "name": "Keep me", "settings": {"timezoneMode": "lead"}, "days": []}');
 
 --
 -- A flat steps[] body: errors name the step's own fields.
