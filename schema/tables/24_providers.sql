@@ -7,10 +7,9 @@ CREATE TABLE cadence.providers (
 	channel				text NOT NULL
 						CHECK (channel IN ('sms', 'email', 'whatsapp', 'webhook', 'ai',
 										   'calendar')),
-	kind				text NOT NULL
-						CHECK (kind IN ('twilio', 'resend', 'sendgrid', 'postmark',
-										'smtp', 'whatsapp_cloud', 'webhook',
-										'anthropic', 'calendly')),
+	-- one of cadence.provider_kinds(), checked once that function exists
+	-- (providers_kind_known, schema/code/internal/75_tenant.sql)
+	kind				text NOT NULL,
 	base_url			text NOT NULL,
 	credentials			jsonb NOT NULL DEFAULT '{}'
 						CHECK (jsonb_typeof(credentials) = 'object'),

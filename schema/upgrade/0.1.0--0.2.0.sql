@@ -232,3 +232,12 @@ BEGIN
 	END LOOP;
 END
 $$;
+
+--
+-- The step types and the provider kinds are listed once, in C: the checks
+-- on cadence_actions.type and providers.kind call cadence.action_types()
+-- and cadence.provider_kinds(), and the code parts add them after those
+-- functions (schema/code/internal/05_checks.sql).  0.1.0's lists go.
+--
+ALTER TABLE cadence.cadence_actions DROP CONSTRAINT IF EXISTS cadence_actions_type_check;
+ALTER TABLE cadence.providers DROP CONSTRAINT IF EXISTS providers_kind_check;

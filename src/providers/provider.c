@@ -1,7 +1,10 @@
 /*
  * providers/provider.c
- *		One entry point over every provider kind (see providers/provider.h), and
- *		what reading their responses shares.
+ *		The provider kinds, listed once with the channels each sends on
+ *		(cadence.provider_channels() gives them to SQL: the check on
+ *		cadence.providers and upsert_provider read it); one entry point
+ *		over the wire formats of those that send messages (see
+ *		providers/provider.h), and what reading their responses shares.
  *
  * Of an answer only what the provider documents is kept: the message id,
  * and for an error its code and message, cleaned (providers/wire.h).  The
@@ -10,6 +13,8 @@
  */
 #include "postgres.h"
 
+#include "catalog/pg_type.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 
@@ -18,22 +23,33 @@
 #include "providers/kinds.h"
 #include "providers/provider.h"
 
+PG_FUNCTION_INFO_V1(cadence_provider_channels);
+PG_FUNCTION_INFO_V1(cadence_provider_kinds);
+
+/* Most channels one kind of account sends on. */
+#define MAX_KIND_CHANNELS 2
+
 typedef struct ProviderKind
 {
 	const char *kind;
+	const char *channels[MAX_KIND_CHANNELS];	/* the first is the default */
+	/* The wire format of a message; NULL for a kind that sends none. */
 	CadenceHttpRequest *(*build) (const CadenceAccount *, const CadenceMessage *);
 	void		(*reply) (const CadenceAccount *, const CadenceHttpRequest *,
 						  CadenceProviderReply *);
 } ProviderKind;
 
 static const ProviderKind kinds[] = {
-	{"twilio", cadence_twilio_request, cadence_twilio_reply},
-	{"resend", cadence_resend_request, cadence_email_reply},
-	{"sendgrid", cadence_sendgrid_request, cadence_email_reply},
-	{"postmark", cadence_postmark_request, cadence_email_reply},
-	{"smtp", cadence_smtp_request, cadence_smtp_reply},
-	{"whatsapp_cloud", cadence_whatsapp_request, cadence_whatsapp_reply},
-	{"webhook", cadence_webhook_request, cadence_webhook_reply},
+	{"twilio", {"sms", "whatsapp"}, cadence_twilio_request, cadence_twilio_reply},
+	{"resend", {"email"}, cadence_resend_request, cadence_email_reply},
+	{"sendgrid", {"email"}, cadence_sendgrid_request, cadence_email_reply},
+	{"postmark", {"email"}, cadence_postmark_request, cadence_email_reply},
+	{"smtp", {"email"}, cadence_smtp_request, cadence_smtp_reply},
+	{"whatsapp_cloud", {"whatsapp"}, cadence_whatsapp_request, cadence_whatsapp_reply},
+	{"webhook", {"webhook"}, cadence_webhook_request, cadence_webhook_reply},
+	/* The AI step's account (providers/ai.c), and a calendar's. */
+	{"anthropic", {"ai"}, NULL, NULL},
+	{"calendly", {"calendar"}, NULL, NULL},
 };
 
 /* Longest provider error code and message kept, in characters. */
@@ -53,7 +69,7 @@ find_kind(const CadenceAccount *acct)
 	int			i;
 
 	for (i = 0; i < lengthof(kinds); i++)
-		if (strcmp(kinds[i].kind, acct->kind) == 0)
+		if (strcmp(kinds[i].kind, acct->kind) == 0 && kinds[i].build != NULL)
 			return &kinds[i];
 	ereport(ERROR,
 			errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -200,4 +216,46 @@ cadence_reply_error(const CadenceHttpRequest *req, const CadenceErrorShape *shap
 	if (message != NULL)
 		return psprintf("%s error: %s", shape->provider, message);
 	return NULL;
+}
+
+/*
+ * cadence.provider_channels(kind text) RETURNS text[]
+ *		The channels an account of this kind sends on, its default first;
+ *		NULL for a kind that is not one.
+ */
+Datum
+cadence_provider_channels(PG_FUNCTION_ARGS)
+{
+	char	   *kind = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	Datum		names[MAX_KIND_CHANNELS];
+	int			i;
+	int			n = 0;
+
+	for (i = 0; i < lengthof(kinds); i++)
+		if (strcmp(kinds[i].kind, kind) == 0)
+			break;
+	if (i == lengthof(kinds))
+		PG_RETURN_NULL();
+	while (n < MAX_KIND_CHANNELS && kinds[i].channels[n] != NULL)
+	{
+		names[n] = CStringGetTextDatum(kinds[i].channels[n]);
+		n++;
+	}
+	PG_RETURN_ARRAYTYPE_P(construct_array(names, n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+/*
+ * cadence.provider_kinds() RETURNS text[]
+ *		Every kind of provider account.
+ */
+Datum
+cadence_provider_kinds(PG_FUNCTION_ARGS)
+{
+	Datum		names[lengthof(kinds)];
+	int			i;
+
+	for (i = 0; i < lengthof(kinds); i++)
+		names[i] = CStringGetTextDatum(kinds[i].kind);
+	PG_RETURN_ARRAYTYPE_P(construct_array(names, lengthof(kinds), TEXTOID, -1, false,
+										  TYPALIGN_INT));
 }

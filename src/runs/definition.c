@@ -247,26 +247,3 @@ cadence_def_step_index(const CadenceDef *def, int32 step_number)
 			return i;
 	return -1;
 }
-
-/*
- * cadence_step_is_manual
- *		Is a step of this type done by a person (it waits as pending_manual,
- *		with a task, until someone completes it)?
- */
-bool
-cadence_step_is_manual(const char *type)
-{
-	return strcmp(type, "call_task") == 0 || strcmp(type, "manual_task") == 0 ||
-		strcmp(type, "manual_email") == 0 || strcmp(type, "linkedin_task") == 0;
-}
-
-/*
- * cadence_step_is_logic
- *		Is a step of this type carried out in the database by the runner
- *		(a condition or a lead action) rather than sent?
- */
-bool
-cadence_step_is_logic(const char *type)
-{
-	return strcmp(type, "condition") == 0 || strcmp(type, "lead_action") == 0;
-}

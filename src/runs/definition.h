@@ -55,8 +55,10 @@ extern void cadence_def_plan_zone(const CadenceDef *def, const char *run_zone,
 /* Index of the step with this number in def->steps, or -1. */
 extern int	cadence_def_step_index(const CadenceDef *def, int32 step_number);
 
-/* The kinds of step: done by a person; carried out by the runner. */
+/* The kinds of step (runs/step_types.c): done by a person; carried out by
+ * the runner; the manual types as a sentence lists them. */
 extern bool cadence_step_is_manual(const char *type);
 extern bool cadence_step_is_logic(const char *type);
+extern char *cadence_manual_step_types(void);
 
 #endif							/* CADENCE_RUNS_DEFINITION_H */

@@ -180,7 +180,7 @@ cadence_complete_manual_step(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("step %d of run %lld is of type %s, not a manual step",
 						step, (long long) run->id, type),
-				 errhint("Manual steps are call_task, manual_task, manual_email and linkedin_task.")));
+				 errhint("Manual steps are %s.", cadence_manual_step_types())));
 	cadence_run_finish_step(run, PG_GETARG_TIMESTAMPTZ(4),
 				PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2)),
 				PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3)));

@@ -30,16 +30,8 @@ COMMENT ON FUNCTION cadence.is_valid_timezone(text) IS
 -- contacts directly (schema/code/internal/30_security.sql), and a name the
 -- runners cannot read would quietly put the lead in its cadence's zone
 -- instead.
--- The constraint calls the function above, so it is made here, after it,
--- by every script that does not find it (an update from a version without
--- it first checks the leads it holds: schema/upgrade/).
-DO $$
-BEGIN
-	IF NOT EXISTS (SELECT FROM pg_catalog.pg_constraint
-					WHERE conrelid = 'cadence.contacts'::regclass
-					  AND conname = 'contacts_timezone_known') THEN
-		ALTER TABLE cadence.contacts ADD CONSTRAINT contacts_timezone_known
-			CHECK (timezone IS NULL OR cadence.is_valid_timezone(timezone));
-	END IF;
-END
-$$;
+-- The check calls the function above, so it is made here, after it (an
+-- update from a version without it first checks the leads it holds:
+-- schema/upgrade/).
+SELECT cadence.add_check('cadence.contacts', 'contacts_timezone_known',
+						 'timezone IS NULL OR cadence.is_valid_timezone(timezone)');

@@ -130,7 +130,7 @@ BEGIN
 	IF cadence.provider_channels(v_new.kind) IS NULL THEN
 		RAISE EXCEPTION 'unknown provider kind "%"', v_new.kind
 			USING ERRCODE = '22023',
-				  HINT = 'Kinds: twilio, resend, sendgrid, postmark, smtp, whatsapp_cloud, webhook, anthropic, calendly.';
+				  HINT = 'Kinds: ' || array_to_string(cadence.provider_kinds(), ', ') || '.';
 	END IF;
 	v_new.channel := coalesce(cadence.json_field(account, 'channel', '', 'string') #>> '{}',
 							  CASE WHEN v_old.kind = v_new.kind THEN v_old.channel END,

@@ -63,11 +63,11 @@ BEGIN
 		RAISE EXCEPTION 'ingest_webhook needs the caller''s tenant, or the role cadence_webhook'
 			USING ERRCODE = '42501',
 				  HINT = 'Call it as a member of the tenant (JWT claim tenant_id, or SET cadence.tenant_id), or from the webhook endpoint''s role, given cadence_webhook with cadence.grant_webhook(role).';
-	ELSIF provider IS NULL OR provider NOT IN ('twilio', 'sendgrid', 'resend', 'postmark',
-											   'sendgrid_inbound', 'calendly', 'whatsapp', 'app') THEN
+	ELSIF provider IS NULL OR provider <> ALL (cadence.webhook_formats()) THEN
 		RAISE EXCEPTION 'unknown webhook provider "%"', provider
 			USING ERRCODE = '22023',
-				  HINT = 'Providers: twilio, sendgrid, resend, postmark, sendgrid_inbound, calendly, whatsapp (or whatsapp_cloud), app.';
+				  HINT = 'Providers: ' || array_to_string(array_replace(cadence.webhook_formats(),
+							 'whatsapp', 'whatsapp (or whatsapp_cloud)'), ', ') || '.';
 	ELSIF provider = 'app' AND v_scope IS NULL THEN
 		RAISE EXCEPTION 'an app event needs the caller''s tenant'
 			USING ERRCODE = '42501',

@@ -252,16 +252,14 @@ BEGIN
 END
 $$;
 
--- The action types cadence can run, in the order error hints list them.
--- cadence.cadence_actions checks the same list.
+-- The action types cadence can run, in the order error hints list them
+-- (src/runs/step_types.c).  cadence.cadence_actions checks its rows by
+-- them.
 CREATE OR REPLACE FUNCTION cadence.action_types() RETURNS text[]
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT ARRAY['sms', 'email', 'whatsapp', 'call_task', 'manual_task',
-				 'manual_email', 'linkedin_task', 'webhook', 'condition',
-				 'lead_action']
-$$;
+LANGUAGE C IMMUTABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'cadence_action_types';
+SELECT cadence.add_check('cadence.cadence_actions', 'cadence_actions_type_known',
+						 'type = ANY (cadence.action_types())');
 
 -- The trigger {type, config}: type one of manual, lead_assigned,
 -- inactivity, stage_changed, event; config an object.  For inactivity,

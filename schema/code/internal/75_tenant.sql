@@ -38,23 +38,17 @@ AS $$
 							 FROM jsonb_object_keys(p.credentials) AS k))
 $$;
 
--- The channels each kind of account sends on.
+-- The kinds of provider account, and the channels each sends on, its
+-- default first (NULL for a kind that is not one): listed once, in
+-- src/providers/provider.c.  cadence.providers checks its rows by them.
 CREATE OR REPLACE FUNCTION cadence.provider_channels(kind text) RETURNS text[]
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT CASE kind
-		WHEN 'twilio' THEN ARRAY['sms', 'whatsapp']
-		WHEN 'resend' THEN ARRAY['email']
-		WHEN 'sendgrid' THEN ARRAY['email']
-		WHEN 'postmark' THEN ARRAY['email']
-		WHEN 'smtp' THEN ARRAY['email']
-		WHEN 'whatsapp_cloud' THEN ARRAY['whatsapp']
-		WHEN 'webhook' THEN ARRAY['webhook']
-		WHEN 'anthropic' THEN ARRAY['ai']
-		WHEN 'calendly' THEN ARRAY['calendar']
-	END
-$$;
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'cadence_provider_channels';
+CREATE OR REPLACE FUNCTION cadence.provider_kinds() RETURNS text[]
+LANGUAGE C IMMUTABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'cadence_provider_kinds';
+SELECT cadence.add_check('cadence.providers', 'providers_kind_known',
+						 'kind = ANY (cadence.provider_kinds())');
 
 -- channel and address of the do-not-contact list, checked; the address as
 -- the list keeps it (lower case, trimmed).

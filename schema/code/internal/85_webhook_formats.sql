@@ -23,8 +23,7 @@ END
 $$;
 
 CREATE TYPE cadence.signal AS (
-	source		text,			-- twilio, sendgrid, resend, postmark, sendgrid_inbound,
-								-- calendly, whatsapp, app
+	source		text,			-- one of webhook_formats()
 	event_key	text,			-- the provider's id of this event
 	kind		text,
 	channel		text,			-- sms, email, whatsapp (when known)
@@ -44,6 +43,16 @@ CREATE TYPE cadence.signal AS (
 );
 COMMENT ON TYPE cadence.signal IS
 	'One thing a provider or the application reports, read from its webhook payload by a cadence.signals_* function';
+
+-- The formats ingest_webhook reads, each by its signals_<format> function
+-- below (app: an event the application sends).
+CREATE OR REPLACE FUNCTION cadence.webhook_formats() RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT ARRAY['twilio', 'sendgrid', 'resend', 'postmark', 'sendgrid_inbound', 'calendly',
+				 'whatsapp', 'app']
+$$;
 
 -- A member the format requires, as text; 22023 naming it when absent.
 CREATE OR REPLACE FUNCTION cadence.webhook_field(payload jsonb, key text, what text) RETURNS text
