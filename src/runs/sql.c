@@ -4,9 +4,10 @@
  *		completion, pause, resume, cancel, exit and skip.  Each checks its
  *		arguments, locks a run of the caller's tenant, checks the run may
  *		make the move, makes it (runs/transitions.c) and returns the run's
- *		summary.  pause_run_in and exit_run_in do the same for the tenant
- *		named in their first argument: internal, for ingest_webhook, which
- *		applies what comes back for the tenant of each event.
+ *		summary.  pause_run_in and exit_run_in, one more argument in front
+ *		naming the tenant, are the same C functions: internal, for
+ *		ingest_webhook, which applies what comes back for the tenant of
+ *		each event.
  */
 #include "postgres.h"
 
@@ -24,11 +25,9 @@
 PG_FUNCTION_INFO_V1(cadence_advance_to_next_step);
 PG_FUNCTION_INFO_V1(cadence_complete_manual_step);
 PG_FUNCTION_INFO_V1(cadence_pause_run);
-PG_FUNCTION_INFO_V1(cadence_pause_run_in);
 PG_FUNCTION_INFO_V1(cadence_resume_run);
 PG_FUNCTION_INFO_V1(cadence_cancel_run);
 PG_FUNCTION_INFO_V1(cadence_exit_run);
-PG_FUNCTION_INFO_V1(cadence_exit_run_in);
 PG_FUNCTION_INFO_V1(cadence_skip_to_step);
 
 /*
@@ -63,9 +62,20 @@ require_at(FunctionCallInfo fcinfo, int argno)
 }
 
 /*
+ * text_arg
+ *		Argument n as a C string, NULL when it is null.
+ */
+static char *
+text_arg(FunctionCallInfo fcinfo, int n)
+{
+	return PG_ARGISNULL(n) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(n));
+}
+
+/*
  * lock_run
  *		Lock the run of argument `first` (its id): of the caller's tenant
- *		when first is 0, else of the tenant named by argument 0.
+ *		when first is 0, else of the tenant named by argument 0 (the
+ *		internal _in functions).
  */
 static RunState *
 lock_run(FunctionCallInfo fcinfo, int first)
@@ -123,6 +133,36 @@ summary(const RunState *run)
 }
 
 /*
+ * open_run
+ *		Connect to SPI, lock the run of argument `first` (see lock_run) and
+ *		check it is in state a (or b) for the move `what`.
+ */
+static RunState *
+open_run(FunctionCallInfo fcinfo, int first, const char *a, const char *b,
+		 const char *what)
+{
+	RunState   *run;
+
+	SPI_connect();
+	run = lock_run(fcinfo, first);
+	require_status(run, a, b, what);
+	return run;
+}
+
+/*
+ * close_run
+ *		The run's summary, as the functions here return it, and SPI closed.
+ */
+static Datum
+close_run(const RunState *run)
+{
+	Datum		result = summary(run);
+
+	SPI_finish();
+	PG_RETURN_DATUM(result);
+}
+
+/*
  * cadence.advance_to_next_step(run_id bigint, happened_at timestamptz,
  *								outcome text) RETURNS jsonb
  *		The current step is done: what follows is re-anchored on when it
@@ -132,17 +172,11 @@ Datum
 cadence_advance_to_next_step(PG_FUNCTION_ARGS)
 {
 	RunState   *run;
-	Datum		result;
 
 	require_args(fcinfo, 2);
-	SPI_connect();
-	run = lock_run(fcinfo, 0);
-	require_status(run, "active", NULL, "advance");
-	cadence_run_finish_step(run, PG_GETARG_TIMESTAMPTZ(1), NULL,
-				PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2)));
-	result = summary(run);
-	SPI_finish();
-	PG_RETURN_DATUM(result);
+	run = open_run(fcinfo, 0, "active", NULL, "advance");
+	cadence_run_finish_step(run, PG_GETARG_TIMESTAMPTZ(1), NULL, text_arg(fcinfo, 2));
+	return close_run(run);
 }
 
 /*
@@ -157,16 +191,13 @@ cadence_complete_manual_step(PG_FUNCTION_ARGS)
 	int32		step = PG_GETARG_INT32(1);
 	int			k;
 	const char *type;
-	Datum		result;
 
 	require_args(fcinfo, 2);
 	if (PG_ARGISNULL(4))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("completed_at must not be null")));
-	SPI_connect();
-	run = lock_run(fcinfo, 0);
-	require_status(run, "active", NULL, "complete a step of");
+	run = open_run(fcinfo, 0, "active", NULL, "complete a step of");
 	k = cadence_def_step_index(run->def, step);
 	if (k < 0 || step != run->current_step)
 		ereport(ERROR,
@@ -181,62 +212,34 @@ cadence_complete_manual_step(PG_FUNCTION_ARGS)
 				 errmsg("step %d of run %lld is of type %s, not a manual step",
 						step, (long long) run->id, type),
 				 errhint("Manual steps are %s.", cadence_manual_step_types())));
-	cadence_run_finish_step(run, PG_GETARG_TIMESTAMPTZ(4),
-				PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2)),
-				PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3)));
-	result = summary(run);
-	SPI_finish();
-	PG_RETURN_DATUM(result);
-}
-
-/*
- * pause_run
- *		Nothing of a paused run is dispatched; its due times stay as they
- *		were until it resumes, by resume_run or, when resume_at is given, by
- *		a runner at that time.  The pause happened at `at`.  The arguments
- *		(run_id, resume_at, reason, at) start at argument `first`.
- */
-static Datum
-pause_run(FunctionCallInfo fcinfo, int first)
-{
-	RunState   *run;
-	TimestampTz resume_at = PG_ARGISNULL(first + 1) ? 0 : PG_GETARG_TIMESTAMPTZ(first + 1);
-	Datum		result;
-
-	require_args(fcinfo, first + 1);
-	require_at(fcinfo, first + 3);
-	SPI_connect();
-	run = lock_run(fcinfo, first);
-	require_status(run, "active", NULL, "pause");
-	cadence_run_pause(run, PG_ARGISNULL(first + 1) ? NULL : &resume_at,
-					  PG_ARGISNULL(first + 2) ? NULL
-					  : text_to_cstring(PG_GETARG_TEXT_PP(first + 2)),
-					  PG_GETARG_TIMESTAMPTZ(first + 3));
-	result = summary(run);
-	SPI_finish();
-	PG_RETURN_DATUM(result);
+	cadence_run_finish_step(run, PG_GETARG_TIMESTAMPTZ(4), text_arg(fcinfo, 2),
+							text_arg(fcinfo, 3));
+	return close_run(run);
 }
 
 /*
  * cadence.pause_run(run_id bigint, resume_at timestamptz, reason text,
  *					 at timestamptz) RETURNS jsonb
- *		Pause a run of the caller's tenant (see pause_run).
+ * cadence.pause_run_in(tenant_id text, run_id bigint, resume_at timestamptz,
+ *						reason text, at timestamptz) RETURNS jsonb
+ *		Nothing of a paused run is dispatched; its due times stay as they
+ *		were until it resumes, by resume_run or, when resume_at is given, by
+ *		a runner at that time.  The pause happened at `at`.  The run is of
+ *		the caller's tenant, or of the tenant named (see lock_run).
  */
 Datum
 cadence_pause_run(PG_FUNCTION_ARGS)
 {
-	return pause_run(fcinfo, 0);
-}
+	int			first = PG_NARGS() - 4;
+	RunState   *run;
+	TimestampTz resume_at = PG_ARGISNULL(first + 1) ? 0 : PG_GETARG_TIMESTAMPTZ(first + 1);
 
-/*
- * cadence.pause_run_in(tenant_id text, run_id bigint, resume_at timestamptz,
- *						reason text, at timestamptz) RETURNS jsonb
- *		The same for a run of the tenant named.
- */
-Datum
-cadence_pause_run_in(PG_FUNCTION_ARGS)
-{
-	return pause_run(fcinfo, 1);
+	require_args(fcinfo, first + 1);
+	require_at(fcinfo, first + 3);
+	run = open_run(fcinfo, first, "active", NULL, "pause");
+	cadence_run_pause(run, PG_ARGISNULL(first + 1) ? NULL : &resume_at,
+					  text_arg(fcinfo, first + 2), PG_GETARG_TIMESTAMPTZ(first + 3));
+	return close_run(run);
 }
 
 /*
@@ -247,16 +250,11 @@ Datum
 cadence_resume_run(PG_FUNCTION_ARGS)
 {
 	RunState   *run;
-	Datum		result;
 
 	require_args(fcinfo, 2);
-	SPI_connect();
-	run = lock_run(fcinfo, 0);
-	require_status(run, "paused", NULL, "resume");
+	run = open_run(fcinfo, 0, "paused", NULL, "resume");
 	cadence_run_resume(run, PG_GETARG_TIMESTAMPTZ(1));
-	result = summary(run);
-	SPI_finish();
-	PG_RETURN_DATUM(result);
+	return close_run(run);
 }
 
 /*
@@ -267,37 +265,35 @@ Datum
 cadence_cancel_run(PG_FUNCTION_ARGS)
 {
 	RunState   *run;
-	Datum		result;
 
 	require_args(fcinfo, 1);
 	require_at(fcinfo, 2);
-	SPI_connect();
-	run = lock_run(fcinfo, 0);
-	require_status(run, "active", "paused", "cancel");
-	cadence_run_end(run, "cancelled", PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1)),
+	run = open_run(fcinfo, 0, "active", "paused", "cancel");
+	cadence_run_end(run, "cancelled", text_arg(fcinfo, 1),
 			PG_GETARG_TIMESTAMPTZ(2));
-	result = summary(run);
-	SPI_finish();
-	PG_RETURN_DATUM(result);
+	return close_run(run);
 }
 
 /*
- * exit_run
+ * cadence.exit_run(run_id bigint, status text, reason text, at timestamptz)
+ *		RETURNS jsonb
+ * cadence.exit_run_in(tenant_id text, run_id bigint, status text,
+ *					   reason text, at timestamptz) RETURNS jsonb
  *		End the run at `at` with an outcome: replied, meeting_booked,
- *		bounced, unsubscribed, completed, failed or cancelled.  The
- *		arguments (run_id, status, reason, at) start at argument `first`.
+ *		bounced, unsubscribed, completed, failed or cancelled.  The run is
+ *		of the caller's tenant, or of the tenant named (see lock_run).
  */
-static Datum
-exit_run(FunctionCallInfo fcinfo, int first)
+Datum
+cadence_exit_run(PG_FUNCTION_ARGS)
 {
 	static const char *const outcomes[] = {
 		"replied", "meeting_booked", "bounced", "unsubscribed", "completed",
 		"failed", "cancelled"
 	};
+	int			first = PG_NARGS() - 4;
 	RunState   *run;
 	char	   *status;
 	int			k;
-	Datum		result;
 
 	require_args(fcinfo, first + 2);
 	require_at(fcinfo, first + 3);
@@ -310,38 +306,12 @@ exit_run(FunctionCallInfo fcinfo, int first)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("a run cannot end as \"%s\"", status),
 				 errhint("A run ends as replied, meeting_booked, bounced, unsubscribed, completed, failed or cancelled.")));
-	SPI_connect();
-	run = lock_run(fcinfo, first);
-	require_status(run, "active", "paused", "end");
-	cadence_run_end(run, status, PG_ARGISNULL(first + 2) ? NULL
-					: text_to_cstring(PG_GETARG_TEXT_PP(first + 2)),
+	run = open_run(fcinfo, first, "active", "paused", "end");
+	cadence_run_end(run, status, text_arg(fcinfo, first + 2),
 					PG_GETARG_TIMESTAMPTZ(first + 3));
-	result = summary(run);
-	SPI_finish();
-	PG_RETURN_DATUM(result);
+	return close_run(run);
 }
 
-/*
- * cadence.exit_run(run_id bigint, status text, reason text, at timestamptz)
- *		RETURNS jsonb
- *		End a run of the caller's tenant (see exit_run).
- */
-Datum
-cadence_exit_run(PG_FUNCTION_ARGS)
-{
-	return exit_run(fcinfo, 0);
-}
-
-/*
- * cadence.exit_run_in(tenant_id text, run_id bigint, status text,
- *					   reason text, at timestamptz) RETURNS jsonb
- *		The same for a run of the tenant named.
- */
-Datum
-cadence_exit_run_in(PG_FUNCTION_ARGS)
-{
-	return exit_run(fcinfo, 1);
-}
 
 /*
  * cadence.skip_to_step(run_id bigint, step_number int, at timestamptz)
@@ -354,12 +324,9 @@ cadence_skip_to_step(PG_FUNCTION_ARGS)
 	RunState   *run;
 	int32		step = PG_GETARG_INT32(1);
 	int			k;
-	Datum		result;
 
 	require_args(fcinfo, 3);
-	SPI_connect();
-	run = lock_run(fcinfo, 0);
-	require_status(run, "active", NULL, "skip");
+	run = open_run(fcinfo, 0, "active", NULL, "skip");
 	k = cadence_def_step_index(run->def, step);
 	if (k < 0 || step <= run->current_step)
 		ereport(ERROR,
@@ -368,7 +335,5 @@ cadence_skip_to_step(PG_FUNCTION_ARGS)
 				 errdetail("The run is at step %d of %d; it can skip forward to a later step only.",
 						   run->current_step, run->def->nsteps)));
 	cadence_run_skip_to(run, k, PG_GETARG_TIMESTAMPTZ(2));
-	result = summary(run);
-	SPI_finish();
-	PG_RETURN_DATUM(result);
+	return close_run(run);
 }

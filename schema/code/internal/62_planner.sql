@@ -34,7 +34,7 @@ CREATE OR REPLACE FUNCTION cadence.pause_run_in(tenant_id text, run_id bigint, r
 RETURNS jsonb
 LANGUAGE C VOLATILE
 SET search_path = pg_catalog, pg_temp
-AS 'MODULE_PATHNAME', 'cadence_pause_run_in';
+AS 'MODULE_PATHNAME', 'cadence_pause_run';
 COMMENT ON FUNCTION cadence.pause_run_in(text, bigint, timestamptz, text, timestamptz) IS
 	'Internal: pause an active run of the tenant named, as pause_run';
 
@@ -43,6 +43,6 @@ CREATE OR REPLACE FUNCTION cadence.exit_run_in(tenant_id text, run_id bigint, st
 RETURNS jsonb
 LANGUAGE C VOLATILE
 SET search_path = pg_catalog, pg_temp
-AS 'MODULE_PATHNAME', 'cadence_exit_run_in';
+AS 'MODULE_PATHNAME', 'cadence_exit_run';
 COMMENT ON FUNCTION cadence.exit_run_in(text, bigint, text, text, timestamptz) IS
 	'Internal: end an active or paused run of the tenant named, as exit_run';

@@ -258,6 +258,8 @@ $$;
 CREATE OR REPLACE FUNCTION cadence.action_types() RETURNS text[]
 LANGUAGE C IMMUTABLE PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'cadence_action_types';
+COMMENT ON FUNCTION cadence.action_types() IS
+	'Every type of step a cadence may hold: sent, done by a person, or carried out by the runner';
 SELECT cadence.add_check('cadence.cadence_actions', 'cadence_actions_type_known',
 						 'type = ANY (cadence.action_types())');
 

@@ -41,14 +41,16 @@ $$;
 -- The kinds of provider account, and the channels each sends on, its
 -- default first (NULL for a kind that is not one): listed once, in
 -- src/providers/provider.c.  cadence.providers checks its rows by them.
-CREATE OR REPLACE FUNCTION cadence.provider_channels(kind text) RETURNS text[]
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
-AS 'MODULE_PATHNAME', 'cadence_provider_channels';
 CREATE OR REPLACE FUNCTION cadence.provider_kinds() RETURNS text[]
 LANGUAGE C IMMUTABLE PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'cadence_provider_kinds';
 SELECT cadence.add_check('cadence.providers', 'providers_kind_known',
 						 'kind = ANY (cadence.provider_kinds())');
+CREATE OR REPLACE FUNCTION cadence.provider_channels(kind text) RETURNS text[]
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'cadence_provider_channels';
+COMMENT ON FUNCTION cadence.provider_channels(text) IS
+	'The channels an account of this kind sends on, its default first; NULL for a kind that is not one';
 
 -- channel and address of the do-not-contact list, checked; the address as
 -- the list keeps it (lower case, trimmed).
