@@ -91,8 +91,8 @@ COMMENT ON FUNCTION cadence.remove_member(text) IS
 -- upsert_provider(account): create or change a provider account of the
 -- caller's tenant.  account:
 --   id               optional (absent: generated); an existing id is changed
---   kind             twilio, resend, sendgrid, postmark, smtp, whatsapp_cloud,
---                    webhook, anthropic, calendly (required for a new one)
+--   kind             one of cadence.provider_kinds() (required for a new
+--                    one)
 --   channel          the kind's channel (twilio: sms or whatsapp)
 --   baseUrl          http(s)://..., smtp(s)://... for smtp (required for a
 --                    new one)
