@@ -206,28 +206,9 @@ CREATE TABLE cadence.events (
 	scheduled_action_id	bigint,
 	cadence_id			text COLLATE "C",
 	lead_id				text COLLATE "C",
-	type				text NOT NULL
-						CHECK (type IN (
-							'cadence.created', 'cadence.updated', 'cadence.versioned',
-							'cadence.activated', 'cadence.deactivated',
-							'cadence.deleted', 'cadence.duplicated',
-							'cadence.variant_winner',
-							'run.enrolled', 'run.paused', 'run.resumed',
-							'run.cancelled', 'run.completed', 'run.exited',
-							'run.skipped_to', 'run.branched', 'run.failed',
-							'action.rescheduled', 'action.sending', 'action.sent',
-							'action.retry', 'action.failed', 'action.skipped',
-							'action.request', 'action.unrecorded',
-							'action.pending_manual', 'action.completed',
-							'action.executed', 'action.cancelled',
-							'action.engagement',
-							'lead.replied', 'lead.opted_out', 'lead.opted_in',
-							'lead.help', 'lead.meeting_booked', 'lead.assigned',
-							'lead.stage_changed', 'lead.updated',
-							'user.notified',
-							'member.updated', 'member.removed',
-							'provider.saved', 'provider.deleted',
-							'suppression.added', 'suppression.removed')),
+	-- one of cadence.event_types(), checked once that function exists
+	-- (events_type_known, schema/code/internal/07_event_types.sql)
+	type				text NOT NULL,
 	payload				jsonb NOT NULL DEFAULT '{}',
 	created_at			timestamptz NOT NULL DEFAULT now(),
 	PRIMARY KEY (tenant_id, id)

@@ -1,6 +1,6 @@
 -- Checks on cadence's tables that call cadence's own functions: a list
--- defined once in C (the step types, the provider kinds), a time zone
--- PostgreSQL knows.  The tables are made before any function, so the code
+-- defined once (the step types and the provider kinds, in C; the event
+-- types), a time zone PostgreSQL knows.  The tables are made before any function, so the code
 -- part that makes such a function adds the check after it, through
 -- add_check, in every install and update script; an update from a version
 -- that checked the column otherwise drops the old check first
