@@ -206,8 +206,8 @@ CREATE TABLE cadence.events (
 	scheduled_action_id	bigint,
 	cadence_id			text COLLATE "C",
 	lead_id				text COLLATE "C",
-	-- one of cadence.event_types(), checked once that function exists
-	-- (events_type_known, schema/code/internal/07_event_types.sql)
+	-- one of cadence.event_types(), checked by events_type_known, which
+	-- the code parts make (schema/code/internal/07_event_types.sql)
 	type				text NOT NULL,
 	payload				jsonb NOT NULL DEFAULT '{}',
 	created_at			timestamptz NOT NULL DEFAULT now(),

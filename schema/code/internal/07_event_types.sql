@@ -1,6 +1,10 @@
--- The types of event the audit log (cadence.events) takes, listed once:
--- its check calls event_types(), and the listeners' names for some of them
--- are in internal/88_triggers.sql.
+-- The types of event the audit log (cadence.events) takes, listed once, by
+-- event_types().  The check on cadence.events holds the list as a
+-- constant taken from it when the check is made: every statement that
+-- writes events, the runners' among them, checks against a constant.  An
+-- update that changes the list drops events_type_known in its update
+-- script, and this part makes it again (test/upgrade fails until it does).
+-- The listeners' names for some of the types are in internal/88_triggers.sql.
 
 CREATE OR REPLACE FUNCTION cadence.event_types() RETURNS text[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -31,4 +35,4 @@ $$;
 COMMENT ON FUNCTION cadence.event_types() IS
 	'Every type of event the audit log cadence.events takes';
 SELECT cadence.add_check('cadence.events', 'events_type_known',
-						 'type = ANY (cadence.event_types())');
+						 format('type = ANY (%L::text[])', cadence.event_types()));
