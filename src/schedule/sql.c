@@ -3,7 +3,7 @@
  *		SQL-callable wrappers over the scheduling math in schedule/math.c:
  *		cadence.calculate_next_step_due, cadence.explain_next_step_due and
  *		the validators cadence.validate_schedule_rule, cadence.validate_settings
- *		and cadence.is_valid_timezone.
+ *		and cadence.is_valid_timezone, and cadence.settings_business_days.
  *
  * A query computing due times for a million rows usually passes the same
  * rule, zone and settings every time, so each call site keeps its parsed
@@ -28,6 +28,7 @@ PG_FUNCTION_INFO_V1(cadence_explain_next_step_due);
 PG_FUNCTION_INFO_V1(cadence_validate_schedule_rule);
 PG_FUNCTION_INFO_V1(cadence_validate_settings_sql);
 PG_FUNCTION_INFO_V1(cadence_is_valid_timezone);
+PG_FUNCTION_INFO_V1(cadence_settings_business_days);
 
 /* Rules cached per call site: a join over a cadence's steps has a few. */
 #define RULE_CACHE_SIZE 8
@@ -293,4 +294,21 @@ cadence_is_valid_timezone(PG_FUNCTION_ARGS)
 	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 
 	PG_RETURN_BOOL(cadence_lookup_tz_noerror(name) != NULL);
+}
+
+/*
+ * cadence_settings_business_days
+ *		settings_business_days(settings): whether the settings exclude
+ *		weekends, as the parser reads them, for a flat step's delay rule
+ *		(businessDays); NULL is no settings.
+ */
+Datum
+cadence_settings_business_days(PG_FUNCTION_ARGS)
+{
+	CadenceWindows w;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_BOOL(false);
+	cadence_parse_settings_into(PG_GETARG_JSONB_P(0), "settings", &w);
+	PG_RETURN_BOOL(w.exclude_weekends);
 }

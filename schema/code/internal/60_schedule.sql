@@ -1,7 +1,7 @@
 -- Scheduling math behind the API's calculate_next_step_due
--- (api/60_schedule.sql): the explained form, and the C validators of
--- schedule rules and settings that the cadence contract's validation
--- calls.  Pure computation over their arguments, PARALLEL SAFE; STABLE for
+-- (api/60_schedule.sql): the explained form, the C validators of schedule
+-- rules and settings that the cadence contract's validation calls, and
+-- what a flat step's delay rule takes from the settings.  Pure computation over their arguments, PARALLEL SAFE; STABLE for
 -- the reason api/60_schedule.sql gives.
 
 CREATE OR REPLACE FUNCTION cadence.explain_next_step_due(
@@ -30,3 +30,9 @@ LANGUAGE C IMMUTABLE PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'cadence_validate_settings_sql';
 COMMENT ON FUNCTION cadence.validate_settings(jsonb, text) IS
 	'Raise an error naming path when what planning reads of a cadence''s settings (businessHours, excludeWeekends, holidays, quietHours, maxContactsPerDay, timezoneMode, holidayCalendar) is malformed or leaves no weekday open, by the parser planning uses; other keys are not checked';
+
+CREATE OR REPLACE FUNCTION cadence.settings_business_days(settings jsonb) RETURNS boolean
+LANGUAGE C IMMUTABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'cadence_settings_business_days';
+COMMENT ON FUNCTION cadence.settings_business_days(jsonb) IS
+	'Whether settings exclude weekends (excludeWeekends), as planning reads them: the businessDays of a flat step''s delay rule';

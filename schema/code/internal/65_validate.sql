@@ -594,7 +594,8 @@ $$;
 --                                     "days": delayDays (default 0),
 --                                     "hours": delayHours (default 0),
 --                                     "businessDays": settings.excludeWeekends
---                                                     (default false),
+--                                                     (default false, read
+--                                                     by the C parser),
 --                                     "sendAt": sendAt (only when given)}
 --                                   the delay counts from the previous step
 --   templateId, subject, body       email steps: config.email.templateId,
@@ -689,7 +690,7 @@ BEGIN
 		END IF;
 		send_at := cadence.json_field(step, 'sendAt', p, 'string');
 		rule := jsonb_build_object('kind', 'delay', 'days', delay_days, 'hours', delay_hours,
-								   'businessDays', coalesce(settings -> 'excludeWeekends', 'false'))
+								   'businessDays', cadence.settings_business_days(settings))
 			|| cadence.json_opt('sendAt', send_at);
 		-- Validated under the step's path: errors read steps[i].sendAt.
 		PERFORM cadence.validate_schedule_rule(rule, p);
