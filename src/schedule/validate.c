@@ -12,6 +12,7 @@
  */
 #include "postgres.h"
 
+#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
@@ -28,7 +29,7 @@
  *		else its type and text ("number 1.5", "string \"x\""), cut at
  *		MAX_QUOTED characters.
  */
-static char *
+static const char *
 describe(JsonbValue *v)
 {
 	char	   *text;
@@ -40,8 +41,8 @@ describe(JsonbValue *v)
 		return "null";
 	type = v->type == jbvString ? "string" : v->type == jbvBool ? "boolean" : "number";
 	text = JsonbToCString(NULL, &JsonbValueToJsonb(v)->root, -1);
-	if (strlen(text) > MAX_QUOTED)
-		text = psprintf("%.*s...", MAX_QUOTED - 3, text);
+	if (pg_mbstrlen(text) > MAX_QUOTED)
+		text = psprintf("%.*s...", pg_mbcharcliplen(text, strlen(text), MAX_QUOTED - 3), text);
 	return psprintf("%s %s", type, text);
 }
 
