@@ -37,7 +37,8 @@ SELECT is((SELECT array_agg(payload ->> 'outcome' || ' ' || (payload ->> 'httpSt
 		  ARRAY['accepted 201', 'accepted 201'], 'each request is in the audit log as accepted');
 SELECT is((SELECT array_agg(status ORDER BY lead_id) FROM cadence.runs WHERE tenant_id = 'answered'),
 		  ARRAY['completed', 'completed', 'completed'], 'and the runs move on');
-SELECT is((SELECT count(*) FROM cadence.scheduled_actions WHERE status = 'sending'), 0::bigint,
+SELECT is((SELECT count(*) FROM cadence.scheduled_actions WHERE tenant_id = 'answered' AND status = 'sending'),
+		  0::bigint,
 		  'nothing is left claimed');
 
 --
@@ -49,10 +50,11 @@ SELECT count(*) AS enrolled FROM cadence.plan_runs('hi', ARRAY['dee'], now()) \g
 CALL cadence.dispatch_answered(10, 503, '{"message": "busy"}', 'answered');
 SELECT is((SELECT a.status || ' ' || a.moved_reason || ' ' || a.attempts || ': ' || a.last_error
 			 FROM cadence.scheduled_actions a JOIN cadence.runs r ON r.tenant_id = a.tenant_id AND r.id = a.run_id
-			WHERE r.lead_id = 'dee'),
+			WHERE a.tenant_id = 'answered' AND r.lead_id = 'dee'),
 		  'scheduled retry 1: HTTP 503: Twilio error: busy', 'answered 503, the action is to be tried again');
 SELECT ok((SELECT due_at > now() FROM cadence.scheduled_actions a JOIN cadence.runs r
-			 ON r.tenant_id = a.tenant_id AND r.id = a.run_id WHERE r.lead_id = 'dee'),
+			 ON r.tenant_id = a.tenant_id AND r.id = a.run_id
+			WHERE a.tenant_id = 'answered' AND r.lead_id = 'dee'),
 		  'later');
 
 SELECT throws_ok($$DO 'BEGIN CALL cadence.dispatch_answered(10, 201, ''{}''); END'$$, '2D000',
