@@ -18,7 +18,8 @@
  * Calls go one way, down: worker/round.c runs the steps; claim.c calls
  * take.c (under liveness.c), logic.c, limits.c, build.c and settle.c;
  * send.c calls net/ and providers/; settle.c calls record.c and take.c's
- * run locks; every file settles items through verdict.c.  No file calls
+ * run locks; record.c calls follow_up.c; every file settles items through
+ * verdict.c.  No file calls
  * back into the one that called it.
  *
  * A runner commits between the steps (worker/round.c), so a batch survives as
@@ -218,6 +219,31 @@ extern TimestampTz cadence_dispatch_next_due(void);
 
 /* --- between the dispatch files --- */
 
+/*
+ * What each verdict writes (dispatch/verdict.c): the action's new status,
+ * its event, whether the claim's attempt is undone (it was no attempt),
+ * and whether the step ends with it.
+ */
+typedef struct DispatchVerdictInfo
+{
+	const char *status;
+	const char *event;
+	bool		undo_attempt;
+	bool		ends_step;
+} DispatchVerdictInfo;
+
+extern const DispatchVerdictInfo cadence_verdicts[];
+
+/* Order two int64 (qsort and bsearch over ids). */
+static inline int
+cadence_int64_cmp(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return (x > y) - (x < y);
+}
+
 /* Is item k of the batch one the current write is about? */
 static inline bool
 dispatch_in_focus(const DispatchBatch *batch, int k)
@@ -238,6 +264,13 @@ extern void cadence_dispatch_take(DispatchBatch *batch, int limit, const char *t
  */
 extern void cadence_dispatch_write(DispatchBatch *batch);
 extern void cadence_dispatch_settle(DispatchBatch *batch, bool lock_runs);
+
+/*
+ * What the outcomes written just now (fresh[k] for item k) set going: the
+ * manual tasks, the runs' advance and re-plan, the step counters
+ * (dispatch/follow_up.c).
+ */
+extern void cadence_dispatch_follow_up(DispatchBatch *batch, const bool *fresh);
 
 /* What a write changes in a batch's memory, saved to undo a rollback. */
 typedef struct DispatchMarks
