@@ -24,40 +24,27 @@
 #include "utils/timestamp.h"
 
 #include "base/compat.h"
+#include "base/json.h"
 #include "base/publish.h"
 #include "dispatch/dispatch.h"
 
-/* The payload of an action's event (o: one row of the outcome arrays). */
-#define EVENT_PAYLOAD \
-"pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object('stepNumber', o.step_number,"\
-"  'attempt', o.attempt - o.undo, 'runner', o.runner, 'outcome', o.outcome,"\
-"  'httpStatus', o.http_status, 'providerId', o.provider_id,"\
-"  'providerMessageId', o.provider_message_id, 'reason', o.reason,"\
-"  'error', o.error, 'dueAt', o.due_at, 'aiError', o.ai_error, 'variant', o.variant))"
-
-/* What was sent, as scheduled_actions.rendered keeps it. */
-#define RENDERED \
-"pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object('to', o.recipient, 'subject', o.subject,"\
-"  'text', o.body, 'html', o.html, 'provider', o.kind, 'providerId', o.provider_id,"\
-"  'aiError', o.ai_error))"
-
 /*
- * The outcome arrays, one element per item.  (unnest of several arrays is
- * special syntax, found by its bare name only.)
+ * The outcome arrays, one element per item; payload is the event's, and
+ * rendered what was sent, as scheduled_actions.rendered keeps it (NULL:
+ * nothing was built), both built in C (event_payload, rendered).  (unnest
+ * of several arrays is special syntax, found by its bare name only.)
  */
 #define OUTCOMES \
 "WITH o AS (SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[],"\
 "             $5::text[], $6::timestamptz[], $7::text[], $8::int[], $9::text[], $10::text[],"\
 "             $11::text[], $12::text[], $13::timestamptz[], $14::text[], $15::text[],"\
-"             $16::text[], $17::text[], $18::text[], $19::text[], $20::text[], $21::text[],"\
-"             $22::text[], $23::int[], $24::int[], $25::tid[], $26::text[], $27::text[],"\
-"             $28::int[], $29::text[])"\
+"             $16::text[], $17::int[], $18::int[], $19::tid[], $20::text[], $21::text[],"\
+"             $22::jsonb[], $23::jsonb[])"\
 "           AS o(tenant_id, run_id, id, runner, status, due_at, moved_reason, undo,"\
 "                provider_id, provider_message_id, skip_reason, error, happened_at,"\
-"                recipient, subject, body, html, kind, ai_error, event, lead_id,"\
-"                cadence_id, step_number, attempt, row_version, variant, outcome,"\
-"                http_status, reason)),"
-#define NCOLUMNS 29
+"                event, lead_id, cadence_id, step_number, attempt, row_version, variant,"\
+"                outcome, payload, rendered)),"
+#define NCOLUMNS 23
 
 /*
  * One statement: the actions whose claim (runner and attempt) still holds,
@@ -79,7 +66,7 @@ OUTCOMES
 "              last_error = coalesce(o.error, a.last_error),"
 "              variant = coalesce(o.variant, a.variant),"
 "              sent_at = CASE WHEN o.status = 'sent' THEN o.happened_at ELSE a.sent_at END,"
-"              rendered = CASE WHEN o.kind IS NULL THEN a.rendered ELSE " RENDERED " END,"
+"              rendered = coalesce(o.rendered, a.rendered),"
 "              updated_at = pg_catalog.now()"
 "         FROM o"
 "        WHERE a.ctid = o.row_version AND a.id = o.id AND a.attempts = o.attempt"
@@ -88,7 +75,7 @@ OUTCOMES
 " e AS (INSERT INTO cadence.events (tenant_id, run_id, scheduled_action_id, cadence_id,"
 "                                  lead_id, type, payload)"
 "       SELECT o.tenant_id, o.run_id, o.id, o.cadence_id, o.lead_id,"
-"              CASE WHEN u.id IS NULL THEN 'action.request' ELSE o.event END, " EVENT_PAYLOAD
+"              CASE WHEN u.id IS NULL THEN 'action.request' ELSE o.event END, o.payload"
 "         FROM o LEFT JOIN u ON u.id = o.id"
 "        WHERE CASE WHEN u.id IS NULL THEN o.outcome IS NOT NULL AND o.status <> 'sent'"
 "                   ELSE o.event IS NOT NULL END"
@@ -112,7 +99,7 @@ OUTCOMES
 "              provider_id = coalesce(o.provider_id, a.provider_id),"
 "              provider_message_id = coalesce(o.provider_message_id, a.provider_message_id),"
 "              variant = coalesce(o.variant, a.variant),"
-"              rendered = CASE WHEN o.kind IS NULL THEN a.rendered ELSE " RENDERED " END,"
+"              rendered = coalesce(o.rendered, a.rendered),"
 "              updated_at = pg_catalog.now()"
 "         FROM o JOIN p ON p.id = o.id"
 "        WHERE a.tenant_id = o.tenant_id AND a.run_id = o.run_id AND a.id = o.id"
@@ -127,7 +114,7 @@ OUTCOMES
 " e AS (INSERT INTO cadence.events (tenant_id, run_id, scheduled_action_id, cadence_id,"
 "                                  lead_id, type, payload)"
 "       SELECT o.tenant_id, o.run_id, o.id, o.cadence_id, o.lead_id,"
-"              CASE WHEN u.id IS NULL THEN 'action.request' ELSE 'action.sent' END, " EVENT_PAYLOAD
+"              CASE WHEN u.id IS NULL THEN 'action.request' ELSE 'action.sent' END, o.payload"
 "         FROM o LEFT JOIN u ON u.id = o.id"
 CADENCE_PUBLISH_RETURNING ")"
 " SELECT u.id FROM u"};
@@ -180,6 +167,57 @@ static const char *const outcome_names[] = {
 };
 
 /*
+ * event_payload
+ *		The payload of an item's event: {"stepNumber", "attempt", "runner",
+ *		"outcome", "httpStatus", "providerId", "providerMessageId",
+ *		"reason", "error", "dueAt", "aiError", "variant"}, those with a
+ *		value.
+ */
+static Datum
+event_payload(const DispatchBatch *batch, const DispatchItem *it, bool undo, bool moves)
+{
+	CadenceJsonbObject o;
+
+	cadence_jsonb_begin(&o);
+	cadence_jsonb_add_int(&o, "stepNumber", it->step_number);
+	cadence_jsonb_add_int(&o, "attempt", it->attempts - (undo ? 1 : 0));
+	cadence_jsonb_add_int(&o, "runner", batch->runner);
+	cadence_jsonb_add_text(&o, "outcome", outcome_names[it->outcome]);
+	if (it->status != 0)
+		cadence_jsonb_add_int(&o, "httpStatus", (int32) it->status);
+	cadence_jsonb_add_text(&o, "providerId", it->account ? it->account->acct.id : NULL);
+	cadence_jsonb_add_text(&o, "providerMessageId", it->provider_message_id);
+	cadence_jsonb_add_text(&o, "reason", it->reason);
+	cadence_jsonb_add_text(&o, "error", it->error);
+	if (moves)
+		cadence_jsonb_add_timestamptz(&o, "dueAt", it->new_due_at);
+	cadence_jsonb_add_text(&o, "aiError", it->ai_error);
+	cadence_jsonb_add_text(&o, "variant", it->variant);
+	return JsonbPGetDatum(cadence_jsonb_end(&o));
+}
+
+/*
+ * rendered
+ *		What was sent of a built item: {"to", "subject", "text", "html",
+ *		"provider", "providerId", "aiError"}, those with a value.
+ */
+static Datum
+rendered(const DispatchItem *it)
+{
+	CadenceJsonbObject o;
+
+	cadence_jsonb_begin(&o);
+	cadence_jsonb_add_text(&o, "to", it->msg.to ? it->msg.to : it->msg.url);
+	cadence_jsonb_add_text(&o, "subject", it->msg.subject);
+	cadence_jsonb_add_text(&o, "text", it->msg.text);
+	cadence_jsonb_add_text(&o, "html", it->msg.html);
+	cadence_jsonb_add_text(&o, "provider", it->account->acct.kind);
+	cadence_jsonb_add_text(&o, "providerId", it->account->acct.id);
+	cadence_jsonb_add_text(&o, "aiError", it->ai_error);
+	return JsonbPGetDatum(cadence_jsonb_end(&o));
+}
+
+/*
  * add_outcome
  *		One row of the outcome arrays (OUTCOMES) for an item.
  */
@@ -188,7 +226,7 @@ add_outcome(CadenceColumns *c, const DispatchBatch *batch, const DispatchItem *i
 {
 	const DispatchVerdictInfo *vi = &cadence_verdicts[it->verdict];
 	bool		moves = it->verdict == VERDICT_MOVED || it->verdict == VERDICT_RETRY;
-	bool		built = it->req != NULL;
+	bool		undo = vi->undo_attempt || it->undone;
 
 	cadence_columns_text(c, 0, it->tenant_id);
 	cadence_columns_datum(c, 1, Int64GetDatum(it->run_id), false);
@@ -197,28 +235,22 @@ add_outcome(CadenceColumns *c, const DispatchBatch *batch, const DispatchItem *i
 	cadence_columns_text(c, 4, vi->status);
 	cadence_columns_datum(c, 5, TimestampTzGetDatum(it->new_due_at), !moves);
 	cadence_columns_text(c, 6, moves ? it->reason : NULL);
-	cadence_columns_datum(c, 7, Int32GetDatum(vi->undo_attempt || it->undone ? 1 : 0), false);
+	cadence_columns_datum(c, 7, Int32GetDatum(undo ? 1 : 0), false);
 	cadence_columns_text(c, 8, it->account ? it->account->acct.id : NULL);
 	cadence_columns_text(c, 9, it->provider_message_id);
 	cadence_columns_text(c, 10, it->verdict == VERDICT_SKIPPED ? it->reason : NULL);
 	cadence_columns_text(c, 11, it->error);
 	cadence_columns_datum(c, 12, TimestampTzGetDatum(it->happened_at), false);
-	cadence_columns_text(c, 13, built ? (it->msg.to ? it->msg.to : it->msg.url) : NULL);
-	cadence_columns_text(c, 14, built ? it->msg.subject : NULL);
-	cadence_columns_text(c, 15, built ? it->msg.text : NULL);
-	cadence_columns_text(c, 16, built ? it->msg.html : NULL);
-	cadence_columns_text(c, 17, built ? it->account->acct.kind : NULL);
-	cadence_columns_text(c, 18, it->ai_error);
-	cadence_columns_text(c, 19, vi->event);
-	cadence_columns_text(c, 20, it->lead_id);
-	cadence_columns_text(c, 21, it->cadence_id);
-	cadence_columns_datum(c, 22, Int32GetDatum(it->step_number), false);
-	cadence_columns_datum(c, 23, Int32GetDatum(it->attempts), false);
-	cadence_columns_datum(c, 24, ItemPointerGetDatum(&it->ctid), false);
-	cadence_columns_text(c, 25, it->variant);
-	cadence_columns_text(c, 26, outcome_names[it->outcome]);
-	cadence_columns_datum(c, 27, Int32GetDatum((int32) it->status), it->status == 0);
-	cadence_columns_text(c, 28, it->reason);
+	cadence_columns_text(c, 13, vi->event);
+	cadence_columns_text(c, 14, it->lead_id);
+	cadence_columns_text(c, 15, it->cadence_id);
+	cadence_columns_datum(c, 16, Int32GetDatum(it->step_number), false);
+	cadence_columns_datum(c, 17, Int32GetDatum(it->attempts), false);
+	cadence_columns_datum(c, 18, ItemPointerGetDatum(&it->ctid), false);
+	cadence_columns_text(c, 19, it->variant);
+	cadence_columns_text(c, 20, outcome_names[it->outcome]);
+	cadence_columns_datum(c, 21, event_payload(batch, it, undo, moves), false);
+	cadence_columns_datum(c, 22, it->req != NULL ? rendered(it) : (Datum) 0, it->req == NULL);
 	c->n++;
 }
 
@@ -244,8 +276,7 @@ execute_outcomes(DispatchBatch *batch, CadenceStatement *stmt, bool only_sent)
 	static const Oid elem[NCOLUMNS] = {
 		TEXTOID, INT8OID, INT8OID, INT8OID, TEXTOID, TIMESTAMPTZOID, TEXTOID,
 		INT4OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID,
-		TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT4OID, INT4OID,
-		TIDOID, TEXTOID, TEXTOID, INT4OID, TEXTOID
+		TEXTOID, INT4OID, INT4OID, TIDOID, TEXTOID, TEXTOID, JSONBOID, JSONBOID
 	};
 	CadenceColumns		c;
 	int		   *in = palloc(sizeof(int) * Max(batch->nitems, 1));
