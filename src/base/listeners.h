@@ -31,7 +31,7 @@ extern const char *cadence_channel_name(EventChannel channel);
  */
 extern bool cadence_channel_heard(EventChannel channel);
 
-/* Watch LISTEN and UNLISTEN in every backend (from _PG_init, when preloading). */
+/* Watch LISTEN and UNLISTEN in every backend (_PG_init, when preloading). */
 extern void cadence_listeners_init(void);
 
 #endif							/* CADENCE_BASE_LISTENERS_H */
