@@ -1,8 +1,8 @@
 /*
  * cadence.c
  *		Library entry point: module magic, the settings every part of cadence
- *		reads, and (when preloaded) the shared state and the background
- *		dispatcher.  The scheduling math, the planner, the runner and the
+ *		reads, and (when preloaded) the shared state, the watch on LISTEN
+ *		and the background dispatcher.  The scheduling math, the planner, the runner and the
  *		worker live in their own files.
  */
 #include "postgres.h"
@@ -14,6 +14,7 @@
 #include "base/compat.h"
 #include "base/gucs.h"
 #include "base/identity.h"
+#include "base/listeners.h"
 #include "base/shmem.h"
 #include "worker/bgworker.h"
 
@@ -211,5 +212,6 @@ _PG_init(void)
 	if (!process_shared_preload_libraries_in_progress)
 		return;
 	cadence_shmem_init();
+	cadence_listeners_init();
 	cadence_register_launcher();
 }

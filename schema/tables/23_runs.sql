@@ -172,12 +172,12 @@ COMMENT ON COLUMN cadence.scheduled_actions.rendered IS
 -- The dispatcher's hot path: due work across all tenants, oldest first.
 CREATE INDEX scheduled_actions_due_idx ON cadence.scheduled_actions (due_at)
 	WHERE status = 'scheduled';
--- The runners holding actions (a claim looks for those that died), and
--- what each provider account has in flight (its concurrency limit).
-CREATE INDEX scheduled_actions_runner_idx ON cadence.scheduled_actions (runner)
-	WHERE status = 'sending';
-CREATE INDEX scheduled_actions_inflight_idx
-	ON cadence.scheduled_actions (tenant_id, provider_id)
+-- The actions in flight, one index for both questions asked of them: the
+-- runners holding some (a claim looks for those that died, runner by
+-- runner), and what each provider account has out (its concurrency limit,
+-- counted over the few entries in flight).  One entry per claim, not two.
+CREATE INDEX scheduled_actions_sending_idx
+	ON cadence.scheduled_actions (runner, tenant_id, provider_id)
 	WHERE status = 'sending';
 -- What a webhook names: our idempotency key (the id of an action sent),
 -- or the provider's message id.  Partial, so that planning writes no entry

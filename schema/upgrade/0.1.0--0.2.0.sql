@@ -79,7 +79,9 @@ BEGIN
 END
 $$;
 DROP INDEX IF EXISTS cadence.scheduled_actions_lease_idx;
-CREATE INDEX IF NOT EXISTS scheduled_actions_runner_idx ON cadence.scheduled_actions (runner)
+DROP INDEX IF EXISTS cadence.scheduled_actions_inflight_idx;
+CREATE INDEX IF NOT EXISTS scheduled_actions_sending_idx
+	ON cadence.scheduled_actions (runner, tenant_id, provider_id)
 	WHERE status = 'sending';
 COMMENT ON TABLE cadence.scheduled_actions IS
 	'One planned execution of one cadence action for one run: due time, status, attempts, the runner holding it, provider result, engagement';

@@ -33,6 +33,25 @@ cadence_columns_init(CadenceColumns *c, int ncols, int cap)
 }
 
 /*
+ * cadence_columns_grow
+ *		Make room for the current row, doubling every column when full.
+ */
+void
+cadence_columns_grow(CadenceColumns *c)
+{
+	int			k;
+
+	if (c->n < c->cap)
+		return;
+	c->cap *= 2;
+	for (k = 0; k < c->ncols; k++)
+	{
+		c->values[k] = repalloc(c->values[k], sizeof(Datum) * c->cap);
+		c->nulls[k] = repalloc(c->nulls[k], sizeof(bool) * c->cap);
+	}
+}
+
+/*
  * cadence_columns_text
  *		Set column col of the current row to a C string (NULL allowed).
  */

@@ -22,6 +22,9 @@ typedef struct CadenceColumns
 /* ncols empty columns with room for cap rows. */
 extern void cadence_columns_init(CadenceColumns *c, int ncols, int cap);
 
+/* Make room for the current row (c->n) when the columns are full. */
+extern void cadence_columns_grow(CadenceColumns *c);
+
 /* Set a column of the current row (c->n) to a C string (NULL allowed). */
 extern void cadence_columns_text(CadenceColumns *c, int col, const char *s);
 

@@ -5,7 +5,10 @@
  */
 #include "postgres.h"
 
+#include "catalog/pg_type.h"
 #include "utils/json.h"
+#include "utils/numeric.h"
+#include "utils/timestamp.h"
 
 #include "base/json.h"
 
@@ -139,4 +142,71 @@ cadence_json_element(StringInfo buf, const char *value)
 {
 	json_sep(buf);
 	escape_json(buf, value);
+}
+
+/*
+ * cadence_jsonb_begin
+ *		Start a jsonb object.
+ */
+void
+cadence_jsonb_begin(CadenceJsonbObject *o)
+{
+	o->state = NULL;
+	(void) pushJsonbValue(&o->state, WJB_BEGIN_OBJECT, NULL);
+}
+
+/* A member: its key, then its value. */
+static void
+jsonb_member(CadenceJsonbObject *o, const char *key, JsonbValue *value)
+{
+	JsonbValue	k;
+
+	k.type = jbvString;
+	k.val.string.len = strlen(key);
+	k.val.string.val = (char *) key;
+	(void) pushJsonbValue(&o->state, WJB_KEY, &k);
+	(void) pushJsonbValue(&o->state, WJB_VALUE, value);
+}
+
+/* "key": "value", left out when value is NULL. */
+void
+cadence_jsonb_add_text(CadenceJsonbObject *o, const char *key, const char *value)
+{
+	JsonbValue	v;
+
+	if (value == NULL)
+		return;
+	v.type = jbvString;
+	v.val.string.len = strlen(value);
+	v.val.string.val = (char *) value;
+	jsonb_member(o, key, &v);
+}
+
+/* "key": value, a number. */
+void
+cadence_jsonb_add_int(CadenceJsonbObject *o, const char *key, int64 value)
+{
+	JsonbValue	v;
+
+	v.type = jbvNumeric;
+	v.val.numeric = int64_to_numeric(value);
+	jsonb_member(o, key, &v);
+}
+
+/* "key": an instant as to_jsonb writes a timestamptz. */
+void
+cadence_jsonb_add_timestamptz(CadenceJsonbObject *o, const char *key, TimestampTz value)
+{
+	cadence_jsonb_add_text(o, key, JsonEncodeDateTime(NULL, TimestampTzGetDatum(value),
+													  TIMESTAMPTZOID, NULL));
+}
+
+/*
+ * cadence_jsonb_end
+ *		The object, its members in jsonb's order whatever order they came in.
+ */
+Jsonb *
+cadence_jsonb_end(CadenceJsonbObject *o)
+{
+	return JsonbValueToJsonb(pushJsonbValue(&o->state, WJB_END_OBJECT, NULL));
 }

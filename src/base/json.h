@@ -6,6 +6,7 @@
 #ifndef CADENCE_BASE_JSON_H
 #define CADENCE_BASE_JSON_H
 
+#include "datatype/timestamp.h"
 #include "lib/stringinfo.h"
 #include "utils/jsonb.h"
 
@@ -39,5 +40,24 @@ extern void cadence_json_string(StringInfo buf, const char *key,
 extern void cadence_json_raw(StringInfo buf, const char *key, const char *json);
 extern void cadence_json_jsonb(StringInfo buf, const char *key, Jsonb *value);
 extern void cadence_json_element(StringInfo buf, const char *value);
+
+/*
+ * A jsonb object built member by member, as jsonb_strip_nulls of
+ * jsonb_build_object gives it: the same value, byte for byte, without a
+ * statement evaluating it row by row.  Text members that are NULL are left
+ * out.
+ */
+typedef struct CadenceJsonbObject
+{
+	JsonbParseState *state;
+} CadenceJsonbObject;
+
+extern void cadence_jsonb_begin(CadenceJsonbObject *o);
+extern void cadence_jsonb_add_text(CadenceJsonbObject *o, const char *key,
+								   const char *value);
+extern void cadence_jsonb_add_int(CadenceJsonbObject *o, const char *key, int64 value);
+extern void cadence_jsonb_add_timestamptz(CadenceJsonbObject *o, const char *key,
+										  TimestampTz value);
+extern Jsonb *cadence_jsonb_end(CadenceJsonbObject *o);
 
 #endif							/* CADENCE_BASE_JSON_H */

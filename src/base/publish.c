@@ -15,7 +15,8 @@
  * published in the transaction that writes it.  A bulk enrollment or a
  * dispatch batch writes events by the hundred thousand in one statement:
  * each publication costs a few microseconds, and none at all for the
- * events nobody is told of.
+ * events nobody is told of, nor, with cadence preloaded, for those of a
+ * channel nobody listens on (base/listeners.c).
  */
 #include "postgres.h"
 
@@ -29,6 +30,7 @@
 
 #include "base/gucs.h"
 #include "base/json.h"
+#include "base/listeners.h"
 #include "base/publish.h"
 
 PG_FUNCTION_INFO_V1(cadence_publish_event);
@@ -80,44 +82,45 @@ add_int(StringInfo b, const char *name, const Datum *v, const bool *isnull, int 
 /*
  * channels_of
  *		The channels an event of that type is published on: none, one, or
- *		two (a run.exited as replied).
+ *		two (a run.exited as replied); -1 for none.
  */
 static void
-channels_of(const char *type, Jsonb *data, const char **first, const char **second)
+channels_of(const char *type, Jsonb *data, int *first, int *second)
 {
-	*first = NULL;
-	*second = NULL;
+	*first = -1;
+	*second = -1;
 	if (strcmp(type, "run.enrolled") == 0)
-		*first = "sequence.enrollment.created";
+		*first = CHANNEL_ENROLLMENT_CREATED;
 	else if (strcmp(type, "run.completed") == 0)
-		*first = "sequence.enrollment.completed";
+		*first = CHANNEL_ENROLLMENT_COMPLETED;
 	else if (strcmp(type, "run.exited") == 0 || strcmp(type, "run.cancelled") == 0)
 	{
-		*first = "sequence.enrollment.exited";
+		*first = CHANNEL_ENROLLMENT_EXITED;
 		if (strcmp(type, "run.exited") == 0 && data != NULL && replied(data))
-			*second = "sequence.enrollment.replied";
+			*second = CHANNEL_ENROLLMENT_REPLIED;
 	}
 	else if (strcmp(type, "action.sent") == 0 || strcmp(type, "action.executed") == 0 ||
 			 strcmp(type, "action.completed") == 0)
-		*first = "sequence.step.executed";
+		*first = CHANNEL_STEP_EXECUTED;
 	else if (strcmp(type, "action.pending_manual") == 0)
-		*first = "sequence.step.pending_manual";
+		*first = CHANNEL_STEP_PENDING_MANUAL;
 }
 
 /*
  * publish
- *		One pg_notify per channel the event's type is published on, payload
- *		{"eventId", "type", "tenantId", "runId", "actionId", "cadenceId",
- *		"leadId", "at", "data"}, unless cadence.notify is off.  Returns
- *		whether it published.
+ *		One pg_notify per channel the event's type is published on and
+ *		someone may listen on (base/listeners.c), payload {"eventId",
+ *		"type", "tenantId", "runId", "actionId", "cadenceId", "leadId",
+ *		"at", "data"}, unless cadence.notify is off.  Returns whether it
+ *		published.
  */
 static bool
 publish(const Datum *v, const bool *isnull)
 {
 	char	   *type;
 	Jsonb	   *data;
-	const char *first;
-	const char *second;
+	int			first;
+	int			second;
 	StringInfoData b;
 
 	if (!cadence_notify || isnull[F_TYPE] || isnull[F_ID] || isnull[F_AT])
@@ -125,7 +128,11 @@ publish(const Datum *v, const bool *isnull)
 	type = TextDatumGetCString(v[F_TYPE]);
 	data = isnull[F_PAYLOAD] ? NULL : DatumGetJsonbP(v[F_PAYLOAD]);
 	channels_of(type, data, &first, &second);
-	if (first == NULL)
+	if (first >= 0 && !cadence_channel_heard(first))
+		first = -1;
+	if (second >= 0 && !cadence_channel_heard(second))
+		second = -1;
+	if (first < 0 && second < 0)
 		return false;
 
 	initStringInfo(&b);
@@ -147,9 +154,10 @@ publish(const Datum *v, const bool *isnull)
 	}
 	appendStringInfoChar(&b, '}');
 
-	Async_Notify(first, b.data);
-	if (second != NULL)
-		Async_Notify(second, b.data);
+	if (first >= 0)
+		Async_Notify(cadence_channel_name(first), b.data);
+	if (second >= 0)
+		Async_Notify(cadence_channel_name(second), b.data);
 	pfree(b.data);
 	return true;
 }

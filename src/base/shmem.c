@@ -75,6 +75,8 @@ shmem_startup(void)
 		pg_atomic_init_u64(&cadence_shared->skipped, 0);
 		pg_atomic_init_u64(&cadence_shared->moved, 0);
 		pg_atomic_init_u64(&cadence_shared->executed, 0);
+		for (i = 0; i < EVENT_NCHANNELS; i++)
+			pg_atomic_init_u32(&cadence_shared->listeners[i], 0);
 	}
 	LWLockRelease(AddinShmemInitLock);
 }

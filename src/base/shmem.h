@@ -3,7 +3,8 @@
  *		State shared between the dispatchers and every backend: which
  *		dispatchers run, what they are doing, the counters, and their
  *		latches, so that a transaction creating due work can wake them when
- *		it commits.
+ *		it commits; and how many backends listen on each of the channels
+ *		events are published on.
  *		Only plain values live here: no pointers into a process's memory, no
  *		CURL handles, no file descriptors.  It exists only when cadence is in
  *		shared_preload_libraries.
@@ -16,6 +17,8 @@
 #include "datatype/timestamp.h"
 #include "port/atomics.h"
 #include "storage/spin.h"
+
+#include "base/listeners.h"
 
 /* Dispatchers one server may run (cadence.workers). */
 #define CADENCE_MAX_DISPATCHERS 16
@@ -43,6 +46,9 @@ typedef struct CadenceShared
 	pg_atomic_uint64 skipped;
 	pg_atomic_uint64 moved;
 	pg_atomic_uint64 executed;	/* condition and lead action steps */
+
+	/* Backends listening on each channel (base/listeners.c). */
+	pg_atomic_uint32 listeners[EVENT_NCHANNELS];
 } CadenceShared;
 
 /* The shared state, or NULL when cadence was not preloaded. */

@@ -5,10 +5,11 @@
  *
  * A claim is a few statements: the claiming ones (FOR UPDATE SKIP LOCKED,
  * so concurrent runners never take the same action; dispatch/take.c says
- * when a claim may be taken over), one that locks their runs (skipping
- * those another transaction holds, see dispatch/dispatch.h), one that reads the
- * run, step, A/B variant, cadence settings, lead and template of every claimed
- * action.  The decisions follow in C, then the condition and lead action
+ * when a claim may be taken over), one that reads the run, step, A/B
+ * variant, cadence settings, lead and template of every claimed action,
+ * and, once decided, one that locks the runs of the actions the claim
+ * writes itself (skipping those another transaction holds, see
+ * dispatch/dispatch.h), again for those the limits or the build settled.  The decisions follow in C, then the condition and lead action
  * steps (dispatch/logic.c), the limits (dispatch/limits.c), and the writes of
  * everything that needs no network (dispatch/record.c).  A row that makes
  * a statement or a decision fail fails its own action, with the error,
@@ -406,7 +407,6 @@ cadence_dispatch_claim(MemoryContext mcxt, TimestampTz now, bool realtime, int l
 		MemoryContextSwitchTo(old);
 		return batch;
 	}
-	cadence_dispatch_lock_runs(batch, true);
 	load_accounts(batch);
 	batch->counts.claimed = batch->nitems;
 	if (cadence_shared)
@@ -417,11 +417,14 @@ cadence_dispatch_claim(MemoryContext mcxt, TimestampTz now, bool realtime, int l
 	}
 
 	decide_all(batch, &rules_cache);
+	/* The runs of what the claim writes, not of what it only sends. */
+	cadence_dispatch_lock_runs(batch, true);
 	cadence_dispatch_execute(batch);
 	cadence_dispatch_limit(batch);
 	for (k = 0; k < batch->nitems; k++)
 		if (batch->items[k].verdict == VERDICT_SEND)
 			build_guarded(batch, &batch->items[k]);
+	cadence_dispatch_lock_runs(batch, true);
 	cadence_dispatch_settle(batch, false);
 	MemoryContextSwitchTo(old);
 	return batch;

@@ -5,9 +5,10 @@
  *		(worker/run_due_actions.c) both run:
  *
  *		claim	in a transaction: take over the actions of runners that
- *				died, claim a batch of due actions, lock their runs, decide
- *				what each one needs (send, skip, move, manual task), carry
- *				out condition and lead action steps, apply the limits (quiet
+ *				died, claim a batch of due actions, decide what each one
+ *				needs (send, skip, move, manual task), lock the runs of
+ *				those it writes itself, carry out condition and lead action
+ *				steps, apply the limits (quiet
  *				hours, daily caps, provider rate and concurrency), render
  *				and build the provider requests, and record every outcome
  *				that needed no network
@@ -18,7 +19,8 @@
  * Calls go one way, down: worker/round.c runs the steps; claim.c calls
  * take.c (under liveness.c), logic.c, limits.c, build.c and settle.c;
  * send.c calls net/ and providers/; settle.c calls record.c and take.c's
- * run locks; every file settles items through verdict.c.  No file calls
+ * run locks; record.c calls follow_up.c; every file settles items through
+ * verdict.c.  No file calls
  * back into the one that called it.
  *
  * A runner commits between the steps (worker/round.c), so a batch survives as
@@ -28,9 +30,12 @@
  * lives in one memory context that the caller resets afterwards.
  *
  * Locks are taken runs first, then their actions, as the run state machine
- * and ingest_webhook take them: a claim skips the actions whose run another
- * transaction holds (they stay due), and the record step locks the batch's
- * runs, in key order, before it writes an action.  So a runner that has
+ * and ingest_webhook take them: a claim locks the runs of the actions it
+ * writes itself (skips, moves, manual steps, condition and lead action
+ * steps, failures), skipping those whose run another transaction holds
+ * (they stay due), and leaves the runs of the actions it only sends
+ * alone; the record step locks the batch's runs, in key order, before it
+ * writes an action.  So a runner that has
  * sent never waits for a lock while holding one another waits for, and
  * never loses what it sent to a deadlock.
  */
@@ -104,6 +109,7 @@ typedef struct DispatchItem
 	TimestampTz planned_at;		/* when the plan put it */
 	int64		dead_runner;	/* taken over from this runner (0: not) */
 	bool		exhausted;		/* claimed with its attempts spent already */
+	bool		run_locked;		/* the claim holds its run (see above) */
 
 	/* its run, step and lead */
 	char	   *run_status;
@@ -218,6 +224,31 @@ extern TimestampTz cadence_dispatch_next_due(void);
 
 /* --- between the dispatch files --- */
 
+/*
+ * What each verdict writes (dispatch/verdict.c): the action's new status,
+ * its event, whether the claim's attempt is undone (it was no attempt),
+ * and whether the step ends with it.
+ */
+typedef struct DispatchVerdictInfo
+{
+	const char *status;
+	const char *event;
+	bool		undo_attempt;
+	bool		ends_step;
+} DispatchVerdictInfo;
+
+extern const DispatchVerdictInfo cadence_verdicts[];
+
+/* Order two int64 (qsort and bsearch over ids). */
+static inline int
+cadence_int64_cmp(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return (x > y) - (x < y);
+}
+
 /* Is item k of the batch one the current write is about? */
 static inline bool
 dispatch_in_focus(const DispatchBatch *batch, int k)
@@ -239,6 +270,13 @@ extern void cadence_dispatch_take(DispatchBatch *batch, int limit, const char *t
 extern void cadence_dispatch_write(DispatchBatch *batch);
 extern void cadence_dispatch_settle(DispatchBatch *batch, bool lock_runs);
 
+/*
+ * What the outcomes written just now (fresh[k] for item k) set going: the
+ * manual tasks, the runs' advance and re-plan, the step counters
+ * (dispatch/follow_up.c).
+ */
+extern void cadence_dispatch_follow_up(DispatchBatch *batch, const bool *fresh);
+
 /* What a write changes in a batch's memory, saved to undo a rollback. */
 typedef struct DispatchMarks
 {
@@ -251,10 +289,11 @@ extern void cadence_dispatch_save_marks(const DispatchBatch *batch, DispatchMark
 extern void cadence_dispatch_restore_marks(DispatchBatch *batch, const DispatchMarks *m);
 
 /*
- * Lock the runs of the batch's items that are still to be written, runs
- * before actions (see above): skip_locked for a claim, which holds its
- * actions already (an item whose run is held becomes VERDICT_BUSY); in key
- * order, waiting, for the record step, of the items whose outcome is in.
+ * Lock the runs of the batch's items whose outcome is in and still to be
+ * written, runs before actions (see above): skip_locked for a claim, which
+ * holds its actions already (an item whose run is held becomes
+ * VERDICT_BUSY), once per item; in key order, waiting, for the record
+ * step.
  */
 extern void cadence_dispatch_lock_runs(DispatchBatch *batch, bool skip_locked);
 

@@ -1,9 +1,8 @@
 /*
  * dispatch/record.c
- *		The writing step of dispatch: every outcome of a batch in a few
- *		set-based statements (the actions and their events in one, the
- *		manual tasks in one, the runs' advance in one, the step counters in
- *		one), and the re-plan of the runs that moved on (runs/replan.c).
+ *		The writing step of dispatch: the outcomes of a batch's actions and
+ *		their events, in one set-based statement; then what they set going
+ *		(dispatch/follow_up.c).
  *
  * An action's outcome is written to the row version this runner claimed
  * (its ctid, a TID scan) and only while the claim is still its own, for the
@@ -12,84 +11,40 @@
  * every request becomes an event (action.request when it changed nothing),
  * and a provider's acceptance is recorded whatever happened to the row
  * (sent_late_sql), so an action is never left failed or retried after one
- * of its requests was accepted.  A run is reached by key, so that a
- * concurrent change to it (a pause) is seen and kept.  See the planning
- * note in dispatch/claim.c; the CASE on a run's status keeps the planner
- * from scanning the partial index of live runs instead of probing by key,
- * and the CASE on an action's status keeps it from scanning the runner's
- * whole claim (the partial index of sending actions) for every row instead
- * of reaching each by ctid.
+ * of its requests was accepted.  See the planning note in
+ * dispatch/claim.c; the CASE on an action's status keeps the planner from
+ * scanning the runner's whole claim (the partial index of sending actions)
+ * for every row instead of reaching each by ctid.
  */
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
-#include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 
 #include "base/compat.h"
 #include "base/json.h"
 #include "base/publish.h"
-#include "base/shmem.h"
-#include "base/template.h"
 #include "dispatch/dispatch.h"
-#include "runs/for_runners.h"
-
-/* Per verdict: the action's new status, its event, whether it was no attempt. */
-typedef struct VerdictInfo
-{
-	const char *status;
-	const char *event;
-	bool		undo_attempt;
-	bool		ends_step;
-} VerdictInfo;
-
-static const VerdictInfo verdicts[] = {
-	[VERDICT_SEND] = {NULL, NULL, false, false},
-	[VERDICT_SENT] = {"sent", "action.sent", false, true},
-	[VERDICT_RETRY] = {"scheduled", "action.retry", false, false},
-	[VERDICT_FAILED] = {"failed", "action.failed", false, true},
-	[VERDICT_SKIPPED] = {"skipped", "action.skipped", true, true},
-	[VERDICT_MOVED] = {"scheduled", "action.rescheduled", true, false},
-	[VERDICT_RELEASED] = {"planned", NULL, true, false},
-	[VERDICT_MANUAL] = {"pending_manual", "action.pending_manual", true, false},
-	[VERDICT_EXECUTE] = {NULL, NULL, false, false},
-	[VERDICT_BUSY] = {"scheduled", NULL, true, false},
-};
-
-/* The payload of an action's event (o: one row of the outcome arrays). */
-#define EVENT_PAYLOAD \
-"pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object('stepNumber', o.step_number,"\
-"  'attempt', o.attempt - o.undo, 'runner', o.runner, 'outcome', o.outcome,"\
-"  'httpStatus', o.http_status, 'providerId', o.provider_id,"\
-"  'providerMessageId', o.provider_message_id, 'reason', o.reason,"\
-"  'error', o.error, 'dueAt', o.due_at, 'aiError', o.ai_error, 'variant', o.variant))"
-
-/* What was sent, as scheduled_actions.rendered keeps it. */
-#define RENDERED \
-"pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object('to', o.recipient, 'subject', o.subject,"\
-"  'text', o.body, 'html', o.html, 'provider', o.kind, 'providerId', o.provider_id,"\
-"  'aiError', o.ai_error))"
 
 /*
- * The outcome arrays, one element per item.  (unnest of several arrays is
- * special syntax, found by its bare name only.)
+ * The outcome arrays, one element per item; payload is the event's, and
+ * rendered what was sent, as scheduled_actions.rendered keeps it (NULL:
+ * nothing was built), both built in C (event_payload, rendered).  (unnest
+ * of several arrays is special syntax, found by its bare name only.)
  */
 #define OUTCOMES \
 "WITH o AS (SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[],"\
 "             $5::text[], $6::timestamptz[], $7::text[], $8::int[], $9::text[], $10::text[],"\
 "             $11::text[], $12::text[], $13::timestamptz[], $14::text[], $15::text[],"\
-"             $16::text[], $17::text[], $18::text[], $19::text[], $20::text[], $21::text[],"\
-"             $22::text[], $23::int[], $24::int[], $25::tid[], $26::text[], $27::text[],"\
-"             $28::int[], $29::text[])"\
+"             $16::text[], $17::int[], $18::int[], $19::tid[], $20::text[], $21::text[],"\
+"             $22::jsonb[], $23::jsonb[])"\
 "           AS o(tenant_id, run_id, id, runner, status, due_at, moved_reason, undo,"\
 "                provider_id, provider_message_id, skip_reason, error, happened_at,"\
-"                recipient, subject, body, html, kind, ai_error, event, lead_id,"\
-"                cadence_id, step_number, attempt, row_version, variant, outcome,"\
-"                http_status, reason)),"
-#define NCOLUMNS 29
+"                event, lead_id, cadence_id, step_number, attempt, row_version, variant,"\
+"                outcome, payload, rendered)),"
+#define NCOLUMNS 23
 
 /*
  * One statement: the actions whose claim (runner and attempt) still holds,
@@ -111,7 +66,7 @@ OUTCOMES
 "              last_error = coalesce(o.error, a.last_error),"
 "              variant = coalesce(o.variant, a.variant),"
 "              sent_at = CASE WHEN o.status = 'sent' THEN o.happened_at ELSE a.sent_at END,"
-"              rendered = CASE WHEN o.kind IS NULL THEN a.rendered ELSE " RENDERED " END,"
+"              rendered = coalesce(o.rendered, a.rendered),"
 "              updated_at = pg_catalog.now()"
 "         FROM o"
 "        WHERE a.ctid = o.row_version AND a.id = o.id AND a.attempts = o.attempt"
@@ -120,7 +75,7 @@ OUTCOMES
 " e AS (INSERT INTO cadence.events (tenant_id, run_id, scheduled_action_id, cadence_id,"
 "                                  lead_id, type, payload)"
 "       SELECT o.tenant_id, o.run_id, o.id, o.cadence_id, o.lead_id,"
-"              CASE WHEN u.id IS NULL THEN 'action.request' ELSE o.event END, " EVENT_PAYLOAD
+"              CASE WHEN u.id IS NULL THEN 'action.request' ELSE o.event END, o.payload"
 "         FROM o LEFT JOIN u ON u.id = o.id"
 "        WHERE CASE WHEN u.id IS NULL THEN o.outcome IS NOT NULL AND o.status <> 'sent'"
 "                   ELSE o.event IS NOT NULL END"
@@ -144,7 +99,7 @@ OUTCOMES
 "              provider_id = coalesce(o.provider_id, a.provider_id),"
 "              provider_message_id = coalesce(o.provider_message_id, a.provider_message_id),"
 "              variant = coalesce(o.variant, a.variant),"
-"              rendered = CASE WHEN o.kind IS NULL THEN a.rendered ELSE " RENDERED " END,"
+"              rendered = coalesce(o.rendered, a.rendered),"
 "              updated_at = pg_catalog.now()"
 "         FROM o JOIN p ON p.id = o.id"
 "        WHERE a.tenant_id = o.tenant_id AND a.run_id = o.run_id AND a.id = o.id"
@@ -159,115 +114,10 @@ OUTCOMES
 " e AS (INSERT INTO cadence.events (tenant_id, run_id, scheduled_action_id, cadence_id,"
 "                                  lead_id, type, payload)"
 "       SELECT o.tenant_id, o.run_id, o.id, o.cadence_id, o.lead_id,"
-"              CASE WHEN u.id IS NULL THEN 'action.request' ELSE 'action.sent' END, " EVENT_PAYLOAD
+"              CASE WHEN u.id IS NULL THEN 'action.request' ELSE 'action.sent' END, o.payload"
 "         FROM o LEFT JOIN u ON u.id = o.id"
 CADENCE_PUBLISH_RETURNING ")"
 " SELECT u.id FROM u"};
-
-/*
- * The step counters of the final outcomes, one row per step and variant,
- * taken in key order so that concurrent runners queue instead of
- * deadlocking.
- */
-static CadenceStatement stats_sql = {
-"INSERT INTO cadence.step_stats AS s (tenant_id, cadence_id, step_number, variant,"
-"                                     sent, failed, skipped)"
-" SELECT o.tenant_id, o.cadence_id, o.step_number, coalesce(o.variant, ''),"
-"        count(*) FILTER (WHERE o.status = 'sent'), count(*) FILTER (WHERE o.status = 'failed'),"
-"        count(*) FILTER (WHERE o.status = 'skipped')"
-"   FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[])"
-"        AS o(tenant_id, cadence_id, step_number, variant, status)"
-"  GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
-" ON CONFLICT (tenant_id, cadence_id, step_number, variant) DO UPDATE"
-"    SET sent = s.sent + excluded.sent, failed = s.failed + excluded.failed,"
-"        skipped = s.skipped + excluded.skipped"};
-
-/* The manual steps that fell due: one open task each. */
-static CadenceStatement tasks_sql = {
-"INSERT INTO cadence.tasks (tenant_id, run_id, scheduled_action_id, lead_id, assignee_id,"
-"                           type, title, description, due_at)"
-" SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[],"
-"                      $6::text[], $7::text[], $8::text[], $9::timestamptz[])"
-" ON CONFLICT (tenant_id, scheduled_action_id) DO NOTHING"};
-
-/*
- * The runs whose current step ended move to their next planned action
- * (scheduled, unless the run is paused) or complete.
- */
-static CadenceStatement advance_sql = {
-"WITH r AS (UPDATE cadence.runs r"
-"          SET current_step = coalesce(nx.step_number, 0),"
-"              status = CASE WHEN nx.id IS NULL THEN 'completed' ELSE r.status END,"
-"              completed_at = CASE WHEN nx.id IS NULL THEN f.happened_at ELSE r.completed_at END,"
-"              paused_at = CASE WHEN nx.id IS NULL THEN NULL ELSE r.paused_at END,"
-"              last_activity_at = f.happened_at"
-"         FROM unnest($1::text[], $2::bigint[], $3::int[], $4::timestamptz[])"
-"                AS f(tenant_id, run_id, step, happened_at)"
-"              LEFT JOIN LATERAL (SELECT a.id, a.step_number FROM cadence.scheduled_actions a"
-"                                  WHERE a.tenant_id = f.tenant_id AND a.run_id = f.run_id"
-"                                    AND a.status = 'planned' AND a.step_number > f.step"
-"                                  ORDER BY a.step_number LIMIT 1) nx ON true"
-"        WHERE r.tenant_id = f.tenant_id AND r.id = f.run_id AND r.current_step = f.step"
-"          AND CASE r.status WHEN 'active' THEN true WHEN 'paused' THEN true ELSE false END"
-"       RETURNING r.tenant_id, r.id, r.cadence_id, r.lead_id, r.status, nx.id AS next_id),"
-" s AS (UPDATE cadence.scheduled_actions a SET status = 'scheduled', updated_at = now()"
-"         FROM r WHERE a.tenant_id = r.tenant_id AND a.run_id = r.id AND a.id = r.next_id"
-"          AND r.status = 'active'),"
-" c AS (INSERT INTO cadence.events (tenant_id, run_id, cadence_id, lead_id, type)"
-"       SELECT r.tenant_id, r.id, r.cadence_id, r.lead_id, 'run.completed'"
-"         FROM r WHERE r.status = 'completed'"
-CADENCE_PUBLISH_RETURNING ")"
-" SELECT r.id, r.next_id IS NOT NULL FROM r"};
-
-/* The task type of a manual step. */
-static const char *
-task_type(const char *step_type)
-{
-	if (strcmp(step_type, "call_task") == 0)
-		return "call";
-	if (strcmp(step_type, "linkedin_task") == 0)
-		return "linkedin";
-	return step_type;			/* manual_task, manual_email */
-}
-
-/*
- * task_text
- *		A task's title or description filled from the lead ({{firstName}});
- *		as written when a variable has no value or the text would pass its
- *		cap, since a person reads it.
- */
-static char *
-task_text(const DispatchItem *item, const char *text)
-{
-	char	   *missing;
-	char	   *out = text ? cadence_render(text, item->vars, CADENCE_ESCAPE_NONE,
-											CADENCE_MAX_RENDERED_CHARS, &missing) : NULL;
-
-	return out ? out : (char *) text;
-}
-
-/*
- * task_title
- *		config.task.title, else the step's name, else what to do and to whom.
- */
-static char *
-task_title(const DispatchItem *item)
-{
-	char	   *title = task_text(item, cadence_jsonb_string(cadence_jsonb_object(item->config, "task"),
-															 "title"));
-	char	   *who = cadence_jsonb_string(item->vars, "fullName");
-
-	if (title == NULL)
-		title = task_text(item, item->action_name);
-	if (title == NULL)
-		title = psprintf("%s %s",
-						 strcmp(item->type, "call_task") == 0 ? "Call" :
-						 strcmp(item->type, "manual_email") == 0 ? "Email" :
-						 strcmp(item->type, "linkedin_task") == 0 ? "LinkedIn touch for" :
-						 "Task for",
-						 who ? who : item->lead_id);
-	return title;
-}
 
 /*
  * count
@@ -305,16 +155,6 @@ count(DispatchBatch *batch, const DispatchItem *item)
 	}
 }
 
-/* int64 comparator for bsearch over updated ids. */
-static int
-id_cmp(const void *a, const void *b)
-{
-	int64		x = *(const int64 *) a;
-	int64		y = *(const int64 *) b;
-
-	return (x > y) - (x < y);
-}
-
 /* Outcome strings, by DispatchOutcome. */
 static const char *const outcome_names[] = {
 	[OUTCOME_NONE] = NULL,
@@ -327,15 +167,66 @@ static const char *const outcome_names[] = {
 };
 
 /*
+ * event_payload
+ *		The payload of an item's event: {"stepNumber", "attempt", "runner",
+ *		"outcome", "httpStatus", "providerId", "providerMessageId",
+ *		"reason", "error", "dueAt", "aiError", "variant"}, those with a
+ *		value.
+ */
+static Datum
+event_payload(const DispatchBatch *batch, const DispatchItem *it, bool undo, bool moves)
+{
+	CadenceJsonbObject o;
+
+	cadence_jsonb_begin(&o);
+	cadence_jsonb_add_int(&o, "stepNumber", it->step_number);
+	cadence_jsonb_add_int(&o, "attempt", it->attempts - (undo ? 1 : 0));
+	cadence_jsonb_add_int(&o, "runner", batch->runner);
+	cadence_jsonb_add_text(&o, "outcome", outcome_names[it->outcome]);
+	if (it->status != 0)
+		cadence_jsonb_add_int(&o, "httpStatus", (int32) it->status);
+	cadence_jsonb_add_text(&o, "providerId", it->account ? it->account->acct.id : NULL);
+	cadence_jsonb_add_text(&o, "providerMessageId", it->provider_message_id);
+	cadence_jsonb_add_text(&o, "reason", it->reason);
+	cadence_jsonb_add_text(&o, "error", it->error);
+	if (moves)
+		cadence_jsonb_add_timestamptz(&o, "dueAt", it->new_due_at);
+	cadence_jsonb_add_text(&o, "aiError", it->ai_error);
+	cadence_jsonb_add_text(&o, "variant", it->variant);
+	return JsonbPGetDatum(cadence_jsonb_end(&o));
+}
+
+/*
+ * rendered
+ *		What was sent of a built item: {"to", "subject", "text", "html",
+ *		"provider", "providerId", "aiError"}, those with a value.
+ */
+static Datum
+rendered(const DispatchItem *it)
+{
+	CadenceJsonbObject o;
+
+	cadence_jsonb_begin(&o);
+	cadence_jsonb_add_text(&o, "to", it->msg.to ? it->msg.to : it->msg.url);
+	cadence_jsonb_add_text(&o, "subject", it->msg.subject);
+	cadence_jsonb_add_text(&o, "text", it->msg.text);
+	cadence_jsonb_add_text(&o, "html", it->msg.html);
+	cadence_jsonb_add_text(&o, "provider", it->account->acct.kind);
+	cadence_jsonb_add_text(&o, "providerId", it->account->acct.id);
+	cadence_jsonb_add_text(&o, "aiError", it->ai_error);
+	return JsonbPGetDatum(cadence_jsonb_end(&o));
+}
+
+/*
  * add_outcome
  *		One row of the outcome arrays (OUTCOMES) for an item.
  */
 static void
 add_outcome(CadenceColumns *c, const DispatchBatch *batch, const DispatchItem *it)
 {
-	const VerdictInfo *vi = &verdicts[it->verdict];
+	const DispatchVerdictInfo *vi = &cadence_verdicts[it->verdict];
 	bool		moves = it->verdict == VERDICT_MOVED || it->verdict == VERDICT_RETRY;
-	bool		built = it->req != NULL;
+	bool		undo = vi->undo_attempt || it->undone;
 
 	cadence_columns_text(c, 0, it->tenant_id);
 	cadence_columns_datum(c, 1, Int64GetDatum(it->run_id), false);
@@ -344,28 +235,22 @@ add_outcome(CadenceColumns *c, const DispatchBatch *batch, const DispatchItem *i
 	cadence_columns_text(c, 4, vi->status);
 	cadence_columns_datum(c, 5, TimestampTzGetDatum(it->new_due_at), !moves);
 	cadence_columns_text(c, 6, moves ? it->reason : NULL);
-	cadence_columns_datum(c, 7, Int32GetDatum(vi->undo_attempt || it->undone ? 1 : 0), false);
+	cadence_columns_datum(c, 7, Int32GetDatum(undo ? 1 : 0), false);
 	cadence_columns_text(c, 8, it->account ? it->account->acct.id : NULL);
 	cadence_columns_text(c, 9, it->provider_message_id);
 	cadence_columns_text(c, 10, it->verdict == VERDICT_SKIPPED ? it->reason : NULL);
 	cadence_columns_text(c, 11, it->error);
 	cadence_columns_datum(c, 12, TimestampTzGetDatum(it->happened_at), false);
-	cadence_columns_text(c, 13, built ? (it->msg.to ? it->msg.to : it->msg.url) : NULL);
-	cadence_columns_text(c, 14, built ? it->msg.subject : NULL);
-	cadence_columns_text(c, 15, built ? it->msg.text : NULL);
-	cadence_columns_text(c, 16, built ? it->msg.html : NULL);
-	cadence_columns_text(c, 17, built ? it->account->acct.kind : NULL);
-	cadence_columns_text(c, 18, it->ai_error);
-	cadence_columns_text(c, 19, vi->event);
-	cadence_columns_text(c, 20, it->lead_id);
-	cadence_columns_text(c, 21, it->cadence_id);
-	cadence_columns_datum(c, 22, Int32GetDatum(it->step_number), false);
-	cadence_columns_datum(c, 23, Int32GetDatum(it->attempts), false);
-	cadence_columns_datum(c, 24, ItemPointerGetDatum(&it->ctid), false);
-	cadence_columns_text(c, 25, it->variant);
-	cadence_columns_text(c, 26, outcome_names[it->outcome]);
-	cadence_columns_datum(c, 27, Int32GetDatum((int32) it->status), it->status == 0);
-	cadence_columns_text(c, 28, it->reason);
+	cadence_columns_text(c, 13, vi->event);
+	cadence_columns_text(c, 14, it->lead_id);
+	cadence_columns_text(c, 15, it->cadence_id);
+	cadence_columns_datum(c, 16, Int32GetDatum(it->step_number), false);
+	cadence_columns_datum(c, 17, Int32GetDatum(it->attempts), false);
+	cadence_columns_datum(c, 18, ItemPointerGetDatum(&it->ctid), false);
+	cadence_columns_text(c, 19, it->variant);
+	cadence_columns_text(c, 20, outcome_names[it->outcome]);
+	cadence_columns_datum(c, 21, event_payload(batch, it, undo, moves), false);
+	cadence_columns_datum(c, 22, it->req != NULL ? rendered(it) : (Datum) 0, it->req == NULL);
 	c->n++;
 }
 
@@ -391,8 +276,7 @@ execute_outcomes(DispatchBatch *batch, CadenceStatement *stmt, bool only_sent)
 	static const Oid elem[NCOLUMNS] = {
 		TEXTOID, INT8OID, INT8OID, INT8OID, TEXTOID, TIMESTAMPTZOID, TEXTOID,
 		INT4OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID,
-		TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT4OID, INT4OID,
-		TIDOID, TEXTOID, TEXTOID, INT4OID, TEXTOID
+		TEXTOID, INT4OID, INT4OID, TIDOID, TEXTOID, TEXTOID, JSONBOID, JSONBOID
 	};
 	CadenceColumns		c;
 	int		   *in = palloc(sizeof(int) * Max(batch->nitems, 1));
@@ -420,12 +304,12 @@ execute_outcomes(DispatchBatch *batch, CadenceStatement *stmt, bool only_sent)
 		updated[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i],
 												 SPI_tuptable->tupdesc, 1, &isnull));
 	}
-	qsort(updated, SPI_processed, sizeof(int64), id_cmp);
+	qsort(updated, SPI_processed, sizeof(int64), cadence_int64_cmp);
 	for (k = 0; k < c.n; k++)
 	{
 		DispatchItem *it = &batch->items[in[k]];
 
-		if (bsearch(&it->id, updated, SPI_processed, sizeof(int64), id_cmp) != NULL)
+		if (bsearch(&it->id, updated, SPI_processed, sizeof(int64), cadence_int64_cmp) != NULL)
 		{
 			it->written = true;
 			count(batch, it);
@@ -455,155 +339,6 @@ write_actions(DispatchBatch *batch)
 }
 
 /*
- * write_tasks
- *		A task for each manual step written just now.
- */
-static void
-write_tasks(DispatchBatch *batch, const bool *fresh)
-{
-	static const Oid elem[9] = {
-		TEXTOID, INT8OID, INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID
-	};
-	CadenceColumns		c;
-	int			k;
-
-	cadence_columns_init(&c, 9, batch->nitems);
-	for (k = 0; k < batch->nitems; k++)
-	{
-		DispatchItem *it = &batch->items[k];
-
-		if (!fresh[k] || it->verdict != VERDICT_MANUAL)
-			continue;
-		cadence_columns_text(&c, 0, it->tenant_id);
-		cadence_columns_datum(&c, 1, Int64GetDatum(it->run_id), false);
-		cadence_columns_datum(&c, 2, Int64GetDatum(it->id), false);
-		cadence_columns_text(&c, 3, it->lead_id);
-		cadence_columns_text(&c, 4, it->assigned_to ? it->assigned_to
-				 : cadence_jsonb_string(it->vars, "ownerId"));
-		cadence_columns_text(&c, 5, task_type(it->type));
-		cadence_columns_text(&c, 6, task_title(it));
-		cadence_columns_text(&c, 7, task_text(it, cadence_jsonb_string(cadence_jsonb_object(it->config, "task"),
-														   "description")));
-		cadence_columns_datum(&c, 8, TimestampTzGetDatum(it->due_at), false);
-		c.n++;
-	}
-	if (c.n > 0)
-		cadence_columns_execute(&c, &tasks_sql, elem, SPI_OK_INSERT,
-							"record the outcomes of a dispatch batch");
-}
-
-/*
- * replan_moved_on
- *		Re-plan the runs (moved_on, sorted) whose step ended in this batch.
- */
-static void
-replan_moved_on(DispatchBatch *batch, const bool *fresh, const int64 *moved_on,
-				uint64 nruns)
-{
-	Datum	   *tenants = palloc(sizeof(Datum) * Max(batch->nitems, 1));
-	Datum	   *runs = palloc(sizeof(Datum) * Max(batch->nitems, 1));
-	int32	   *steps = palloc(sizeof(int32) * Max(batch->nitems, 1));
-	TimestampTz *ats = palloc(sizeof(TimestampTz) * Max(batch->nitems, 1));
-	int			n = 0;
-	int			k;
-
-	for (k = 0; k < batch->nitems; k++)
-	{
-		DispatchItem *it = &batch->items[k];
-
-		if (fresh[k] && verdicts[it->verdict].ends_step &&
-			bsearch(&it->run_id, moved_on, nruns, sizeof(int64), id_cmp) != NULL)
-		{
-			tenants[n] = CStringGetTextDatum(it->tenant_id);
-			runs[n] = Int64GetDatum(it->run_id);
-			steps[n] = it->step_number;
-			ats[n++] = it->happened_at;
-		}
-	}
-	cadence_runs_replan(n, tenants, runs, steps, ats);
-}
-
-/*
- * advance_runs
- *		Move the runs of the steps that ended, and re-plan what follows in
- *		each from when its step ended (what happened re-anchors).
- */
-static void
-advance_runs(DispatchBatch *batch, const bool *fresh)
-{
-	static const Oid elem[4] = {TEXTOID, INT8OID, INT4OID, TIMESTAMPTZOID};
-	CadenceColumns c;
-	uint64		nruns;
-	int64	   *moved_on;
-	uint64		i;
-	int			k;
-
-	cadence_columns_init(&c, 4, batch->nitems);
-	for (k = 0; k < batch->nitems; k++)
-	{
-		DispatchItem *it = &batch->items[k];
-
-		if (!fresh[k] || !verdicts[it->verdict].ends_step)
-			continue;
-		cadence_columns_text(&c, 0, it->tenant_id);
-		cadence_columns_datum(&c, 1, Int64GetDatum(it->run_id), false);
-		cadence_columns_datum(&c, 2, Int32GetDatum(it->step_number), false);
-		cadence_columns_datum(&c, 3, TimestampTzGetDatum(it->happened_at), false);
-		c.n++;
-	}
-	if (c.n == 0)
-		return;
-	cadence_columns_execute(&c, &advance_sql, elem, SPI_OK_SELECT,
-							"record the outcomes of a dispatch batch");
-
-	/* Runs that went on to a next step. */
-	nruns = SPI_processed;
-	moved_on = palloc(sizeof(int64) * Max(nruns, 1));
-	for (i = 0, k = 0; i < nruns; i++)
-	{
-		bool		isnull;
-
-		if (DatumGetBool(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull)))
-			moved_on[k++] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i],
-														SPI_tuptable->tupdesc, 1, &isnull));
-	}
-	nruns = k;
-	qsort(moved_on, nruns, sizeof(int64), id_cmp);
-
-	replan_moved_on(batch, fresh, moved_on, nruns);
-}
-
-/*
- * count_steps
- *		Add the final outcomes written just now to the step counters.
- */
-static void
-count_steps(DispatchBatch *batch, const bool *fresh)
-{
-	static const Oid elem[5] = {TEXTOID, TEXTOID, INT4OID, TEXTOID, TEXTOID};
-	CadenceColumns		c;
-	int			k;
-
-	cadence_columns_init(&c, 5, batch->nitems);
-	for (k = 0; k < batch->nitems; k++)
-	{
-		DispatchItem *it = &batch->items[k];
-
-		if (!fresh[k] || !verdicts[it->verdict].ends_step || it->cadence_id == NULL)
-			continue;
-		cadence_columns_text(&c, 0, it->tenant_id);
-		cadence_columns_text(&c, 1, it->cadence_id);
-		cadence_columns_datum(&c, 2, Int32GetDatum(it->step_number), false);
-		cadence_columns_text(&c, 3, it->variant);
-		cadence_columns_text(&c, 4, verdicts[it->verdict].status);
-		c.n++;
-	}
-	if (c.n > 0)
-		cadence_columns_execute(&c, &stats_sql, elem, SPI_OK_INSERT,
-							"record the outcomes of a dispatch batch");
-}
-
-/*
  * cadence_dispatch_write
  *		Write every settled outcome not yet written.
  */
@@ -618,9 +353,5 @@ cadence_dispatch_write(DispatchBatch *batch)
 	write_actions(batch);
 	for (k = 0; k < batch->nitems; k++)
 		before[k] = !before[k] && batch->items[k].written;
-	write_tasks(batch, before);
-	advance_runs(batch, before);
-	count_steps(batch, before);
-	/* A run that moved on may have its next step due already. */
-	cadence_wake_dispatcher_at_commit();
+	cadence_dispatch_follow_up(batch, before);
 }

@@ -387,9 +387,13 @@ cadence_dispatch_lock_runs(DispatchBatch *batch, bool skip_locked)
 	uint64		i;
 
 	for (k = 0; k < batch->nitems; k++)
-		if (!batch->items[k].written && dispatch_in_focus(batch, k) &&
-			(skip_locked || batch->items[k].verdict != VERDICT_SEND))
-			order[n++] = &batch->items[k];
+	{
+		DispatchItem *it = &batch->items[k];
+
+		if (!it->written && dispatch_in_focus(batch, k) && it->verdict != VERDICT_SEND &&
+			(!skip_locked || (!it->run_locked && it->verdict != VERDICT_BUSY)))
+			order[n++] = it;
+	}
 	if (n == 0)
 		return;
 	if (!skip_locked)
@@ -406,6 +410,8 @@ cadence_dispatch_lock_runs(DispatchBatch *batch, bool skip_locked)
 					values, NULL, false, SPI_OK_SELECT, "lock the runs of a batch");
 	if (!skip_locked)
 		return;
+	for (k = 0; k < n; k++)
+		order[k]->run_locked = true;
 	for (i = 0; i < SPI_processed; i++)
 	{
 		bool		isnull;
@@ -413,6 +419,7 @@ cadence_dispatch_lock_runs(DispatchBatch *batch, bool skip_locked)
 													  SPI_tuptable->tupdesc, 1, &isnull));
 
 		cadence_dispatch_verdict(order[ord - 1], VERDICT_BUSY, NULL, NULL);
+		order[ord - 1]->run_locked = false;
 	}
 }
 

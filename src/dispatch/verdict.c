@@ -1,11 +1,25 @@
 /*
  * dispatch/verdict.c
- *		Settling an item of a batch, which every step of dispatch does.
+ *		Settling an item of a batch, which every step of dispatch does, and
+ *		what each verdict writes.
  */
 #include "postgres.h"
 
 #include "base/text.h"
 #include "dispatch/dispatch.h"
+
+const DispatchVerdictInfo cadence_verdicts[] = {
+	[VERDICT_SEND] = {NULL, NULL, false, false},
+	[VERDICT_SENT] = {"sent", "action.sent", false, true},
+	[VERDICT_RETRY] = {"scheduled", "action.retry", false, false},
+	[VERDICT_FAILED] = {"failed", "action.failed", false, true},
+	[VERDICT_SKIPPED] = {"skipped", "action.skipped", true, true},
+	[VERDICT_MOVED] = {"scheduled", "action.rescheduled", true, false},
+	[VERDICT_RELEASED] = {"planned", NULL, true, false},
+	[VERDICT_MANUAL] = {"pending_manual", "action.pending_manual", true, false},
+	[VERDICT_EXECUTE] = {NULL, NULL, false, false},
+	[VERDICT_BUSY] = {"scheduled", NULL, true, false},
+};
 
 /* Longest error text an action and its event keep, in characters. */
 #define MAX_ERROR_CHARS		500

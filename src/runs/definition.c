@@ -12,15 +12,6 @@
 #include "base/spi.h"
 #include "runs/definition.h"
 
-static int
-holiday_cmp(const void *a, const void *b)
-{
-	DateADT		x = *(const DateADT *) a;
-	DateADT		y = *(const DateADT *) b;
-
-	return (x > y) - (x < y);
-}
-
 /*
  * add_calendar_holidays
  *		Merge the dates of the tenant's holiday calendar named in the
@@ -61,7 +52,7 @@ add_calendar_holidays(CadenceWindows *w, const char *tenant_id,
 			DatumGetDateADT(SPI_getbinval(SPI_tuptable->vals[i],
 										  SPI_tuptable->tupdesc, 1, &isnull));
 	}
-	qsort(days, total, sizeof(DateADT), holiday_cmp);
+	qsort(days, total, sizeof(DateADT), cadence_date_cmp);
 	out = 0;
 	for (i = 0; i < total; i++)
 		if (out == 0 || days[out - 1] != days[i])

@@ -7,23 +7,15 @@
 #ifndef CADENCE_RUNS_FOR_RUNNERS_H
 #define CADENCE_RUNS_FOR_RUNNERS_H
 
+#include "base/columns.h"
 #include "runs/definition.h"
 
-/* New due times of actions of runs, gathered for one UPDATE. */
-typedef struct PlanRows
-{
-	int			n;
-	int			cap;
-	Datum	   *tenant;
-	Datum	   *run;
-	Datum	   *step;
-	Datum	   *due;
-	Datum	   *reason;
-	bool	   *no_reason;
-} PlanRows;
-
-/* Add the due times of def's steps[from..] for one run (runs/replan.c). */
-extern void cadence_plan_rows_add(PlanRows *rows, const char *tenant_id,
+/*
+ * Add the due times of def's steps[from..] for one run (runs/replan.c) to
+ * rows, the new due times of actions of runs gathered for one UPDATE
+ * (zeroed at first).
+ */
+extern void cadence_plan_rows_add(CadenceColumns *rows, const char *tenant_id,
 								  int64 run_id, const CadenceDef *def, int from,
 								  const TimestampTz *due,
 								  const CadenceMoveReason *reasons);
@@ -32,7 +24,7 @@ extern void cadence_plan_rows_add(PlanRows *rows, const char *tenant_id,
  * Write them: the actions still to happen (planned or scheduled) get their
  * new due time and reason; their status is the caller's.
  */
-extern void cadence_plan_rows_write(const PlanRows *rows);
+extern void cadence_plan_rows_write(CadenceColumns *rows);
 
 /*
  * Re-plan every later action of the runs whose step steps[k] ended at

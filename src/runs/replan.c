@@ -40,46 +40,31 @@ static CadenceStatement write_sql = {
 "   AND a.status IN ('planned', 'scheduled')"
 "   AND (a.due_at <> u.due_at OR a.moved_reason IS DISTINCT FROM u.reason)"};
 
-/*
- * grow
- *		An array of n elements made room for cap.
- */
-static void *
-grow(void *array, Size elem, int n, int cap)
-{
-	return n > 0 ? repalloc(array, elem * cap) : palloc(elem * cap);
-}
+/* The element types of the columns write_sql takes. */
+static const Oid write_elem[5] = {TEXTOID, INT8OID, INT4OID, TIMESTAMPTZOID, TEXTOID};
 
 /*
  * cadence_plan_rows_add
  *		Append the due times of steps[from..] of a run to rows.
  */
 void
-cadence_plan_rows_add(PlanRows *rows, const char *tenant_id, int64 run_id,
+cadence_plan_rows_add(CadenceColumns *rows, const char *tenant_id, int64 run_id,
 					  const CadenceDef *def, int from, const TimestampTz *due,
 					  const CadenceMoveReason *reasons)
 {
 	int			k;
 
+	if (rows->ncols == 0)
+		cadence_columns_init(rows, lengthof(write_elem), def->nsteps);
 	for (k = from; k < def->nsteps; k++)
 	{
-		if (rows->n == rows->cap)
-		{
-			rows->cap = Max(rows->cap * 2, 16);
-			rows->tenant = grow(rows->tenant, sizeof(Datum), rows->n, rows->cap);
-			rows->run = grow(rows->run, sizeof(Datum), rows->n, rows->cap);
-			rows->step = grow(rows->step, sizeof(Datum), rows->n, rows->cap);
-			rows->due = grow(rows->due, sizeof(Datum), rows->n, rows->cap);
-			rows->reason = grow(rows->reason, sizeof(Datum), rows->n, rows->cap);
-			rows->no_reason = grow(rows->no_reason, sizeof(bool), rows->n, rows->cap);
-		}
-		rows->tenant[rows->n] = CStringGetTextDatum(tenant_id);
-		rows->run[rows->n] = Int64GetDatum(run_id);
-		rows->step[rows->n] = Int32GetDatum(def->steps[k].step_number);
-		rows->due[rows->n] = TimestampTzGetDatum(due[k]);
-		rows->no_reason[rows->n] = reasons[k] == CADENCE_MOVE_NONE;
-		rows->reason[rows->n] = rows->no_reason[rows->n] ? (Datum) 0
-			: CStringGetTextDatum(cadence_move_reason_name(reasons[k]));
+		cadence_columns_grow(rows);
+		cadence_columns_text(rows, 0, tenant_id);
+		cadence_columns_datum(rows, 1, Int64GetDatum(run_id), false);
+		cadence_columns_datum(rows, 2, Int32GetDatum(def->steps[k].step_number), false);
+		cadence_columns_datum(rows, 3, TimestampTzGetDatum(due[k]), false);
+		cadence_columns_text(rows, 4, reasons[k] == CADENCE_MOVE_NONE ? NULL
+							 : cadence_move_reason_name(reasons[k]));
 		rows->n++;
 	}
 }
@@ -89,29 +74,12 @@ cadence_plan_rows_add(PlanRows *rows, const char *tenant_id, int64 run_id,
  *		One UPDATE for every row.
  */
 void
-cadence_plan_rows_write(const PlanRows *rows)
+cadence_plan_rows_write(CadenceColumns *rows)
 {
-	Oid			types[5] = {TEXTARRAYOID, INT8ARRAYOID, INT4ARRAYOID,
-	TIMESTAMPTZARRAYOID, TEXTARRAYOID};
-	Datum		values[5];
-	int			dims[1] = {rows->n};
-	int			lbs[1] = {1};
-
 	if (rows->n == 0)
 		return;
-	values[0] = PointerGetDatum(construct_array(rows->tenant, rows->n, TEXTOID, -1,
-												false, TYPALIGN_INT));
-	values[1] = PointerGetDatum(construct_array(rows->run, rows->n, INT8OID, 8,
-												FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	values[2] = PointerGetDatum(construct_array(rows->step, rows->n, INT4OID, 4,
-												true, TYPALIGN_INT));
-	values[3] = PointerGetDatum(construct_array(rows->due, rows->n, TIMESTAMPTZOID, 8,
-												FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	values[4] = PointerGetDatum(construct_md_array(rows->reason, rows->no_reason, 1,
-												   dims, lbs, TEXTOID, -1, false,
-												   TYPALIGN_INT));
-	cadence_spi_run(&write_sql, 5, types, values, NULL, false, SPI_OK_UPDATE,
-					"re-plan the actions of runs");
+	cadence_columns_execute(rows, &write_sql, write_elem, SPI_OK_UPDATE,
+							"re-plan the actions of runs");
 }
 
 /*
@@ -127,7 +95,7 @@ cadence_runs_replan(int n, Datum *tenant_ids, Datum *run_ids, const int32 *steps
 	Oid			types[2] = {TEXTARRAYOID, INT8ARRAYOID};
 	Datum		values[2];
 	List	   *defs = NIL;
-	PlanRows	rows = {0};
+	CadenceColumns rows = {0};
 	SPITupleTable *tuptable;
 	uint64		nruns;
 	uint64		i;

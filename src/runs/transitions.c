@@ -163,7 +163,7 @@ static void
 write_due(RunState *run, int from, const TimestampTz *due,
 		  const CadenceMoveReason *reasons)
 {
-	PlanRows	rows = {0};
+	CadenceColumns rows = {0};
 	Datum		step = Int32GetDatum(run->def->steps[from].step_number);
 
 	cadence_plan_rows_add(&rows, run->tenant_id, run->id, run->def, from, due, reasons);

@@ -287,11 +287,11 @@ cadence_local_to_utc(DateADT date, int minutes_of_day, pg_tz *tz, bool *in_gap)
 }
 
 /*
- * date_cmp_fn
- *		qsort/bsearch comparator for DateADT.
+ * cadence_date_cmp
+ *		qsort/bsearch comparator for DateADT: holidays are kept sorted.
  */
-static int
-date_cmp_fn(const void *a, const void *b)
+int
+cadence_date_cmp(const void *a, const void *b)
 {
 	DateADT		x = *(const DateADT *) a;
 	DateADT		y = *(const DateADT *) b;
@@ -308,7 +308,7 @@ is_holiday(DateADT date, const CadenceWindows *w)
 {
 	return w != NULL && w->nholidays > 0 &&
 		bsearch(&date, w->holidays, w->nholidays, sizeof(DateADT),
-				date_cmp_fn) != NULL;
+				cadence_date_cmp) != NULL;
 }
 
 /*

@@ -2,9 +2,8 @@
  * schedule/parse.c
  *		Parse and validate schedule rules and cadence settings (jsonb) into
  *		the structs schedule/math.c computes with.  Runs once per distinct
- *		value; every error is 22023 and names the JSON path and the bad value,
- *		e.g.
- *			invalid days[0].actions[1].scheduleRule.timeOfDay: "25:00"
+ *		value; every error is 22023 and names the JSON path and the bad value
+ *		(schedule/members.c).
  */
 #include "postgres.h"
 
@@ -17,215 +16,13 @@
 
 #include "base/json.h"
 #include "base/compat.h"
+#include "schedule/members.h"
 #include "schedule/schedule.h"
-
-static void invalid_value(const char *path, const char *key,
-						  const JsonbValue *v, const char *detail)
-			pg_attribute_noreturn();
 
 static const char *const weekday_names[7] = {
 	"sunday", "monday", "tuesday", "wednesday", "thursday", "friday",
 	"saturday"
 };
-
-/*
- * date_cmp_fn
- *		qsort comparator for DateADT.
- */
-static int
-date_cmp_fn(const void *a, const void *b)
-{
-	DateADT		x = *(const DateADT *) a;
-	DateADT		y = *(const DateADT *) b;
-
-	return (x > y) - (x < y);
-}
-
-/*
- * join_path
- *		"path.key", or "key" when path is empty.  Error paths only.
- */
-static char *
-join_path(const char *path, const char *key)
-{
-	return path[0] == '\0' ? pstrdup(key) : psprintf("%s.%s", path, key);
-}
-
-/*
- * numeric_text
- *		A numeric as numeric_out writes it (never with an exponent).
- */
-static char *
-numeric_text(Numeric n)
-{
-	return DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(n)));
-}
-
-/*
- * json_text
- *		A JSON value as JSON text, shortened for an error message.
- */
-static char *
-json_text(const JsonbValue *v)
-{
-	StringInfoData buf;
-
-	initStringInfo(&buf);
-	switch (v->type)
-	{
-		case jbvNull:
-			appendStringInfoString(&buf, "null");
-			break;
-		case jbvBool:
-			appendStringInfoString(&buf, v->val.boolean ? "true" : "false");
-			break;
-		case jbvNumeric:
-			appendStringInfoString(&buf, numeric_text(v->val.numeric));
-			break;
-		case jbvString:
-			escape_json(&buf, pnstrdup(v->val.string.val, v->val.string.len));
-			break;
-		case jbvBinary:
-			(void) JsonbToCString(&buf, v->val.binary.data, v->val.binary.len);
-			break;
-		default:
-			appendStringInfoString(&buf, "?");
-			break;
-	}
-	if (buf.len > 200)
-	{
-		buf.len = pg_mbcliplen(buf.data, buf.len, 197);
-		buf.data[buf.len] = '\0';
-		appendStringInfoString(&buf, "...");
-	}
-	return buf.data;
-}
-
-/*
- * invalid_value
- *		Raise "invalid <path>.<key>: <value>" with a detail.
- */
-static void
-invalid_value(const char *path, const char *key, const JsonbValue *v,
-			  const char *detail)
-{
-	ereport(ERROR,
-			errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			errmsg("invalid %s: %s", join_path(path, key), json_text(v)),
-			errdetail_internal("%s", detail));
-}
-
-/*
- * get_key
- *		Fetch key from an object; false when absent or JSON null.
- */
-static bool
-get_key(JsonbContainer *obj, const char *key, JsonbValue *v)
-{
-	return cadence_jsonb_member(obj, key, v) != NULL &&
-		v->type != jbvNull;
-}
-
-/*
- * cadence_parse_hhmm
- *		"HH:mm" to minutes after midnight, or -1.
- */
-int
-cadence_parse_hhmm(const char *s, int len)
-{
-	int			h;
-	int			m;
-
-	if (len != 5 || !isdigit((unsigned char) s[0]) ||
-		!isdigit((unsigned char) s[1]) || s[2] != ':' ||
-		!isdigit((unsigned char) s[3]) || !isdigit((unsigned char) s[4]))
-		return -1;
-	h = (s[0] - '0') * 10 + (s[1] - '0');
-	m = (s[3] - '0') * 10 + (s[4] - '0');
-	if (h > 23 || m > 59)
-		return -1;
-	return h * 60 + m;
-}
-
-/*
- * get_hhmm
- *		An "HH:mm" member as minutes, or -1 when absent and not required.
- */
-static int
-get_hhmm(JsonbContainer *obj, const char *path, const char *key, bool required)
-{
-	JsonbValue	v;
-	int			minutes;
-
-	if (!get_key(obj, key, &v))
-	{
-		if (required)
-			ereport(ERROR,
-					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					errmsg("missing %s", join_path(path, key)),
-					errdetail("A time is written \"HH:mm\", from \"00:00\" to \"23:59\"."));
-		return -1;
-	}
-	if (v.type != jbvString ||
-		(minutes = cadence_parse_hhmm(v.val.string.val, v.val.string.len)) < 0)
-		invalid_value(path, key, &v,
-					  "A time is written \"HH:mm\", from \"00:00\" to \"23:59\".");
-	return minutes;
-}
-
-/*
- * get_count
- *		A whole-number member from 0 to CADENCE_RULE_MAX_NUMBER.
- */
-static int32
-get_count(JsonbContainer *obj, const char *path, const char *key, bool required)
-{
-	JsonbValue	v;
-	const char *s;
-	int64		n = 0;
-
-	if (!get_key(obj, key, &v))
-	{
-		if (required)
-			ereport(ERROR,
-					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					errmsg("missing %s", join_path(path, key)),
-					errdetail("It must be a whole number from 0 to %d.",
-							  CADENCE_RULE_MAX_NUMBER));
-		return 0;
-	}
-	if (v.type != jbvNumeric)
-		invalid_value(path, key, &v, "It must be a number.");
-
-	/* numeric_out never uses exponents: accept digits, then .0* at most */
-	s = numeric_text(v.val.numeric);
-	for (; isdigit((unsigned char) *s) && n <= CADENCE_RULE_MAX_NUMBER; s++)
-		n = n * 10 + (*s - '0');
-	if (*s == '.')
-		while (*++s == '0')
-			;
-	if (*s != '\0' || n > CADENCE_RULE_MAX_NUMBER)
-		invalid_value(path, key, &v,
-					  psprintf("It must be a whole number from 0 to %d.",
-							   CADENCE_RULE_MAX_NUMBER));
-	return (int32) n;
-}
-
-/*
- * get_bool
- *		A boolean member; absent is false.
- */
-static bool
-get_bool(JsonbContainer *obj, const char *path, const char *key)
-{
-	JsonbValue	v;
-
-	if (!get_key(obj, key, &v))
-		return false;
-	if (v.type != jbvBool)
-		invalid_value(path, key, &v, "It must be true or false.");
-	return v.val.boolean;
-}
 
 /* What each kind of rule reads, for the unknown-key check and its hint. */
 static const char *const rule_kinds[] = {
@@ -302,10 +99,10 @@ cadence_parse_rule_into(Jsonb *rule, const char *path, CadenceRule *out)
 						  "{\"kind\": \"timeOfDay\", \"timeOfDay\": \"09:00\"}."));
 	obj = &rule->root;
 
-	if (!get_key(obj, "kind", &v))
+	if (!cadence_member_present(obj, "kind", &v))
 		ereport(ERROR,
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				errmsg("missing %s", join_path(path, "kind")),
+				errmsg("missing %s", cadence_json_path(path, "kind")),
 				errhint(CADENCE_RULE_KINDS_HINT));
 	for (k = 0; k < lengthof(rule_kinds); k++)
 		if (v.type == jbvString && strlen(rule_kinds[k]) == v.val.string.len &&
@@ -314,7 +111,7 @@ cadence_parse_rule_into(Jsonb *rule, const char *path, CadenceRule *out)
 	if (k == lengthof(rule_kinds))
 		ereport(ERROR,
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				errmsg("invalid %s: %s", join_path(path, "kind"), json_text(&v)),
+				errmsg("invalid %s: %s", cadence_json_path(path, "kind"), cadence_json_text(&v)),
 				errhint(CADENCE_RULE_KINDS_HINT));
 	out->kind = (CadenceRuleKind) k;
 	check_rule_keys(rule, path, out->kind);
@@ -324,18 +121,18 @@ cadence_parse_rule_into(Jsonb *rule, const char *path, CadenceRule *out)
 		case CADENCE_RULE_IMMEDIATELY:
 			break;
 		case CADENCE_RULE_TIME_OF_DAY:
-			out->at_minute = get_hhmm(obj, path, "timeOfDay", true);
-			out->days = get_count(obj, path, "dayOffset", false);
+			out->at_minute = cadence_member_hhmm(obj, path, "timeOfDay", true);
+			out->days = cadence_member_count(obj, path, "dayOffset", false);
 			break;
 		case CADENCE_RULE_AFTER_PREVIOUS:
-			out->elapsed_minutes = get_count(obj, path, "minutesAfterPrev", true);
+			out->elapsed_minutes = cadence_member_count(obj, path, "minutesAfterPrev", true);
 			break;
 		case CADENCE_RULE_DELAY:
-			out->days = get_count(obj, path, "days", false);
-			out->elapsed_minutes = (int64) get_count(obj, path, "hours", false) * 60 +
-				get_count(obj, path, "minutes", false);
-			out->business_days = get_bool(obj, path, "businessDays");
-			out->at_minute = get_hhmm(obj, path, "sendAt", false);
+			out->days = cadence_member_count(obj, path, "days", false);
+			out->elapsed_minutes = (int64) cadence_member_count(obj, path, "hours", false) * 60 +
+				cadence_member_count(obj, path, "minutes", false);
+			out->business_days = cadence_member_bool(obj, path, "businessDays");
+			out->at_minute = cadence_member_hhmm(obj, path, "sendAt", false);
 			break;
 	}
 }
@@ -400,7 +197,7 @@ parse_quiet_hours(Jsonb *settings, const char *path, CadenceWindows *w)
 		return;
 	}
 	if (q->type != jbvBinary || !JsonContainerIsObject(q->val.binary.data))
-		invalid_value(path, "quietHours", q,
+		cadence_invalid_member(path, "quietHours", q,
 					  "quietHours is an object keyed by channel: sms, email, whatsapp.");
 	for (c = 0; c < CADENCE_QUIET_CHANNELS; c++)
 	{
@@ -412,13 +209,13 @@ parse_quiet_hours(Jsonb *settings, const char *path, CadenceWindows *w)
 		w->quiet[c] = (CadenceQuiet) {0, 0};
 		if (v.type == jbvNull || (v.type == jbvBool && !v.val.boolean))
 			continue;
-		qpath = join_path(path, "quietHours");
+		qpath = cadence_json_path(path, "quietHours");
 		if (v.type != jbvBinary || !JsonContainerIsObject(v.val.binary.data))
-			invalid_value(qpath, cadence_quiet_channels[c], &v,
+			cadence_invalid_member(qpath, cadence_quiet_channels[c], &v,
 						  "Quiet hours are {\"start\": \"HH:mm\", \"end\": \"HH:mm\"}.");
-		qpath = join_path(qpath, cadence_quiet_channels[c]);
-		w->quiet[c].start = get_hhmm(v.val.binary.data, qpath, "start", true);
-		w->quiet[c].end = get_hhmm(v.val.binary.data, qpath, "end", true);
+		qpath = cadence_json_path(qpath, cadence_quiet_channels[c]);
+		w->quiet[c].start = cadence_member_hhmm(v.val.binary.data, qpath, "start", true);
+		w->quiet[c].end = cadence_member_hhmm(v.val.binary.data, qpath, "end", true);
 	}
 }
 
@@ -453,22 +250,22 @@ parse_business_hours(JsonbContainer *obj, const char *path, CadenceWindows *w)
 		if (i == 7)
 			ereport(ERROR,
 					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					errmsg("unknown day in %s: %s", path, json_text(&key)),
+					errmsg("unknown day in %s: %s", path, cadence_json_text(&key)),
 					errhint("Days are monday, tuesday, wednesday, thursday, "
 							"friday, saturday and sunday."));
 		if (v.type == jbvNull)
 			continue;
-		day_path = join_path(path, weekday_names[i]);
+		day_path = cadence_json_path(path, weekday_names[i]);
 		if (v.type != jbvBinary || !JsonContainerIsObject(v.val.binary.data))
-			invalid_value(path, weekday_names[i], &v,
+			cadence_invalid_member(path, weekday_names[i], &v,
 						  "A day is {\"start\": \"HH:mm\", \"end\": \"HH:mm\"}.");
 		dw = &w->days[i];
-		dw->start = get_hhmm(v.val.binary.data, day_path, "start", true);
-		dw->end = get_hhmm(v.val.binary.data, day_path, "end", true);
+		dw->start = cadence_member_hhmm(v.val.binary.data, day_path, "start", true);
+		dw->end = cadence_member_hhmm(v.val.binary.data, day_path, "end", true);
 		if (dw->start >= dw->end)
 			ereport(ERROR,
 					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					errmsg("invalid %s: %s", day_path, json_text(&v)),
+					errmsg("invalid %s: %s", day_path, cadence_json_text(&v)),
 					errdetail("The start must be before the end."));
 		dw->open = true;
 	}
@@ -519,7 +316,7 @@ parse_holidays(JsonbContainer *arr, const char *path, CadenceWindows *w)
 		if (tok != WJB_ELEM)
 			continue;
 		if (!parse_ymd(&v, &y, &m, &d))
-			invalid_value(path, psprintf("holidays[%d]", n), &v,
+			cadence_invalid_member(path, psprintf("holidays[%d]", n), &v,
 						  "A holiday is a local date written \"YYYY-MM-DD\".");
 		w->holidays[n++] = date2j(y, m, d) - POSTGRES_EPOCH_JDATE;
 	}
@@ -528,7 +325,7 @@ parse_holidays(JsonbContainer *arr, const char *path, CadenceWindows *w)
 		int			i,
 					j = 0;
 
-		qsort(w->holidays, n, sizeof(DateADT), date_cmp_fn);
+		qsort(w->holidays, n, sizeof(DateADT), cadence_date_cmp);
 		for (i = 1; i < n; i++)
 			if (w->holidays[i] != w->holidays[j])
 				w->holidays[++j] = w->holidays[i];
@@ -557,20 +354,20 @@ cadence_parse_settings_into(Jsonb *settings, const char *path,
 					   JsonbToCString(NULL, &settings->root, VARSIZE(settings))),
 				errdetail("Settings are a JSON object."));
 
-	if (get_key(&settings->root, "businessHours", &v))
+	if (cadence_member_present(&settings->root, "businessHours", &v))
 	{
 		if (v.type != jbvBinary || !JsonContainerIsObject(v.val.binary.data))
-			invalid_value(path, "businessHours", &v,
+			cadence_invalid_member(path, "businessHours", &v,
 						  "businessHours is an object keyed by lower-case day name.");
 		parse_business_hours(v.val.binary.data,
-							 join_path(path, "businessHours"), out);
+							 cadence_json_path(path, "businessHours"), out);
 		out->has_business_hours = true;
 	}
-	out->exclude_weekends = get_bool(&settings->root, path, "excludeWeekends");
-	if (get_key(&settings->root, "holidays", &v))
+	out->exclude_weekends = cadence_member_bool(&settings->root, path, "excludeWeekends");
+	if (cadence_member_present(&settings->root, "holidays", &v))
 	{
 		if (v.type != jbvBinary || !JsonContainerIsArray(v.val.binary.data))
-			invalid_value(path, "holidays", &v,
+			cadence_invalid_member(path, "holidays", &v,
 						  "holidays is an array of dates written \"YYYY-MM-DD\".");
 		parse_holidays(v.val.binary.data, path, out);
 	}

@@ -223,6 +223,9 @@ extern pg_tz *cadence_lookup_tz_noerror(const char *name);
 
 /* --- local calendar arithmetic --- */
 
+/* Order two DateADT (qsort and bsearch over a sorted list of holidays). */
+extern int	cadence_date_cmp(const void *a, const void *b);
+
 /* Local date of an instant (DateADT). */
 extern DateADT cadence_local_date(TimestampTz t, pg_tz *tz);
 

@@ -2,6 +2,17 @@
 -- key, HMAC and ECDSA, the worker's shared counters read for
 -- worker_status (admin/80_dispatch.sql), and where a request may go.
 
+-- The database's share of dispatch, for the benchmark (bench/dispatch_sql.sql):
+-- a runner's rounds over every due action, each request answered at once
+-- by status and body (src/worker/answered_rounds.c).  Internal: granted to
+-- no role.
+CREATE OR REPLACE PROCEDURE cadence.dispatch_answered(batch_size integer, status integer, body text,
+													  tenant_id text DEFAULT NULL)
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'cadence_dispatch_answered';
+COMMENT ON PROCEDURE cadence.dispatch_answered(integer, integer, text, text) IS
+	'Run a runner''s rounds of batch_size over the actions due (of tenant_id, or of all) until a round takes nothing on, answering every provider request at once with status and body instead of sending it, committing as a runner does; measures the database''s share of dispatch';
+
 CREATE OR REPLACE FUNCTION cadence.idempotency_key(action_id bigint) RETURNS text
 LANGUAGE C STABLE STRICT PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'cadence_idempotency_key_sql';

@@ -93,7 +93,9 @@ COMMENT ON FUNCTION cadence.lead_assigned_trigger() IS
 --   sequence.step.executed         action.sent, action.executed,
 --                                  action.completed
 --   sequence.step.pending_manual   action.pending_manual
--- SET cadence.notify = off turns them off (for a bulk load, say).
+-- SET cadence.notify = off turns them off (for a bulk load, say).  With
+-- cadence preloaded, nothing is published on a channel no session listens
+-- on (src/base/listeners.c).
 -- The engine publishes them as it writes them (src/base/publish.c).
 CREATE OR REPLACE FUNCTION cadence.publish_event(type text, id bigint, tenant_id text,
 												 run_id bigint, action_id bigint,
@@ -103,4 +105,4 @@ RETURNS boolean
 LANGUAGE C VOLATILE
 AS 'MODULE_PATHNAME', 'cadence_publish_event';
 COMMENT ON FUNCTION cadence.publish_event(text, bigint, text, bigint, bigint, text, text, timestamptz, jsonb) IS
-	'Publish one run or step event with pg_notify on the channels listeners subscribe to, unless cadence.notify is off; called by the engine''s statements that write events';
+	'Publish one run or step event with pg_notify on the channels listeners subscribe to, unless cadence.notify is off or (cadence preloaded) nobody listens on them; returns whether it did; called by the engine''s statements that write events';

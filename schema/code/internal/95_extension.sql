@@ -15,7 +15,7 @@ BEGIN
 										 AND d.objid = p.oid AND d.deptype = 'e'
 			  JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid AND e.extname = 'cadence'
 			 WHERE p.proacl IS NULL LOOP
-		EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
+		EXECUTE format('REVOKE ALL ON ROUTINE %s FROM PUBLIC', f);
 	END LOOP;
 END
 $$;
