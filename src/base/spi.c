@@ -15,7 +15,9 @@
  * cadence_spi_use_shards() names a group, each statement is run with the
  * names of cadence's tables in its text replaced by their relations on this
  * node (cadence.runs becomes cadence.runs_102042), and its plan is kept per
- * statement and group.  So the statements stay plain PostgreSQL, local to
+ * statement and group, generic from the start: the plan cache would plan
+ * each statement five times in each group before it settles on the plan a
+ * single server's runner uses after its first five batches.  So the statements stay plain PostgreSQL, local to
  * the node, with no round trip through Citus's planner; functions they call
  * that read the tables by their own names reach the same shards through
  * Citus, in the same transaction.
@@ -124,10 +126,10 @@ on_shards(const char *sql, const CadenceShardGroup *group)
  *		Prepare sql and keep its plan for the life of the process.
  */
 static SPIPlanPtr
-prepare_kept(const char *sql, int nargs, Oid *types, const char *what)
+prepare_kept(const char *sql, int nargs, Oid *types, int options, const char *what)
 {
 	/* As SPI_execute_with_args plans: parallel query allowed. */
-	SPIPlanPtr	plan = SPI_prepare_cursor(sql, nargs, types, CURSOR_OPT_PARALLEL_OK);
+	SPIPlanPtr	plan = SPI_prepare_cursor(sql, nargs, types, CURSOR_OPT_PARALLEL_OK | options);
 
 	if (plan == NULL)
 		elog(ERROR, "could not prepare the statement to %s: %s", what,
@@ -165,7 +167,7 @@ plan_on_shards(CadenceStatement *stmt, int nargs, Oid *types, const char *what)
 	if (entry == NULL)
 	{
 		SPIPlanPtr	plan = prepare_kept(on_shards(stmt->sql, shard_group), nargs, types,
-										what);
+										CURSOR_OPT_GENERIC_PLAN, what);
 
 		entry = hash_search(shard_plans, &key, HASH_ENTER, &found);
 		entry->plan = plan;
@@ -234,7 +236,7 @@ cadence_spi_run(CadenceStatement *stmt, int nargs, Oid *types, Datum *values,
 	else
 	{
 		if (stmt->plan == NULL)
-			stmt->plan = prepare_kept(stmt->sql, nargs, types, what);
+			stmt->plan = prepare_kept(stmt->sql, nargs, types, 0, what);
 		plan = stmt->plan;
 	}
 	run_checked(mcxt, plan, stmt->sql, nargs, types, values, nulls, read_only, expect,
