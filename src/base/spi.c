@@ -17,10 +17,11 @@
  * node (cadence.runs becomes cadence.runs_102042), and its plan is kept per
  * statement and group, generic from the start: the plan cache would plan
  * each statement five times in each group before it settles on the plan a
- * single server's runner uses after its first five batches.  So the statements stay plain PostgreSQL, local to
- * the node, with no round trip through Citus's planner; functions they call
- * that read the tables by their own names reach the same shards through
- * Citus, in the same transaction.
+ * single server's runner uses after its first five batches.  So the
+ * statements stay plain PostgreSQL, local to the node, with no round trip
+ * through Citus's planner; functions they call that read the tables by
+ * their own names reach the same shards through Citus, in the same
+ * transaction.
  */
 #include "postgres.h"
 
