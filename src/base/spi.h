@@ -47,6 +47,15 @@ extern void cadence_spi_run_once(const char *sql, int nargs, Oid *types,
  */
 extern Jsonb *cadence_spi_jsonb(HeapTuple tup, TupleDesc desc, int col);
 
+struct CadenceShardGroup;
+
+/*
+ * Run the statements that follow on a shard group of this node of a Citus
+ * cluster (base/cluster.h), their tables' names replaced by their shards';
+ * NULL: on the tables themselves.
+ */
+extern void cadence_spi_use_shards(const struct CadenceShardGroup *group);
+
 /* Plan every statement this process runs the way runners plan theirs. */
 extern void cadence_spi_use_runner_plans(void);
 

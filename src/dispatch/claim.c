@@ -457,12 +457,11 @@ cadence_dispatch_next_due(void)
 	bool		isnull;
 	Datum		d;
 
-	if (SPI_execute("SELECT least((SELECT min(due_at) FROM cadence.scheduled_actions"
-					"               WHERE status = 'scheduled'),"
-					"              (SELECT min(resume_at) FROM cadence.runs"
-					"               WHERE status = 'paused' AND resume_at IS NOT NULL))",
-					true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the next due time");
+	cadence_spi_run_once("SELECT least((SELECT min(due_at) FROM cadence.scheduled_actions"
+						 "               WHERE status = 'scheduled'),"
+						 "              (SELECT min(resume_at) FROM cadence.runs"
+						 "               WHERE status = 'paused' AND resume_at IS NOT NULL))",
+						 0, NULL, NULL, NULL, true, SPI_OK_SELECT, "read the next due time");
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	return isnull ? 0 : DatumGetTimestampTz(d);
 }

@@ -45,7 +45,6 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
-#include "base/cluster.h"
 #include "base/gucs.h"
 #include "base/spi.h"
 #include "base/shmem.h"
@@ -252,26 +251,20 @@ leave_if_dropped(void *arg)
 }
 
 /*
- * idle_on_cluster
- *		Whether Citus distributes cadence's tables in this database: the
- *		dispatcher then idles (see "Scaling out" in the README), and says so
- *		once.
+ * say_idle
+ *		Say once, while it lasts, that this node has nothing to send from.
  */
-static bool
-idle_on_cluster(void)
+static void
+say_idle(bool idle)
 {
 	static bool said = false;
-	bool		distributed;
 
-	StartTransactionCommand();
-	distributed = cadence_distributed();
-	CommitTransactionCommand();
-	if (distributed && !said)
+	if (idle && !said)
 		ereport(LOG,
-				errmsg("cadence dispatcher idles: Citus distributes cadence's tables in database \"%s\"",
-					   cadence_database_name));
-	said = distributed;
-	return distributed;
+				errmsg("cadence dispatcher idles: Citus distributes cadence's tables in database \"%s\" and this node holds none of their shards",
+					   cadence_database_name),
+				errhint("The dispatchers of the worker nodes send."));
+	said = idle;
 }
 
 /*
@@ -281,17 +274,19 @@ idle_on_cluster(void)
 static long
 iterate(MemoryContext batch_cxt)
 {
-	DispatchBatch *batch;
+	DispatchCounts counts;
 	TimestampTz next_due = 0;
+	CadenceRoundResult result;
 
 	leave_if_dropped(NULL);
-	if (idle_on_cluster())
-		return MAX_SLEEP_MS;
-	batch = cadence_round(batch_cxt, GetCurrentTimestamp(), true, cadence_batch_size, NULL,
-						  leave_if_dropped, NULL, &next_due);
-	if (batch == NULL)
+	result = cadence_round(batch_cxt, GetCurrentTimestamp(), true, cadence_batch_size, NULL,
+						   leave_if_dropped, NULL, &counts, &next_due);
+	say_idle(result == ROUND_NO_SHARDS);
+	if (result == ROUND_NOT_INSTALLED)
 		return NO_EXTENSION_MS;
-	if (batch->nitems > 0)
+	if (result == ROUND_NO_SHARDS)
+		return MAX_SLEEP_MS;
+	if (counts.claimed > 0)
 		return 0;
 	if (next_due == 0)
 		return MAX_SLEEP_MS;

@@ -13,11 +13,17 @@
  * taken over by the next claim as a new attempt, bounded by
  * cadence.max_attempts, with an action.unrecorded event for the attempt
  * whose outcome was lost.  A runner never keeps a claim it cannot finish.
+ *
+ * On a worker node of a Citus cluster a round is one such round in each
+ * shard group the node holds, on the shards themselves (base/spi.c): a
+ * claim, its runner's liveness lock and the actions it holds are on one
+ * node, and a runner takes over only the claims of its own node's dead
+ * runners (dispatch/liveness.c).  A node that holds no shard (the
+ * coordinator) has nothing to send from.
  */
 #include "postgres.h"
 
 #include "access/xact.h"
-#include "commands/dbcommands.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -26,6 +32,7 @@
 
 #include "base/cluster.h"
 #include "base/shmem.h"
+#include "base/spi.h"
 #include "dispatch/liveness.h"
 #include "worker/round.h"
 
@@ -35,6 +42,13 @@
 
 /* How often a batch that is sending records what has come back. */
 #define RECORD_EVERY_MS		1000
+
+/*
+ * How often the runners of a worker node of a Citus cluster look for due
+ * work: the transactions that plan it commit on the coordinator, and wake
+ * no runner here.
+ */
+#define CLUSTER_POLL_MS		1000
 
 /* A batch being sent, for record_progress. */
 typedef struct Sending
@@ -110,6 +124,24 @@ publish_counts(const DispatchBatch *batch, DispatchCounts *seen)
 }
 
 /*
+ * add_counts
+ *		Add a batch's tallies to a round's.
+ */
+static void
+add_counts(DispatchCounts *to, const DispatchCounts *c)
+{
+	to->claimed += c->claimed;
+	to->sent += c->sent;
+	to->skipped += c->skipped;
+	to->failed += c->failed;
+	to->retried += c->retried;
+	to->moved += c->moved;
+	to->manual += c->manual;
+	to->executed += c->executed;
+	to->resumed += c->resumed;
+}
+
+/*
  * record
  *		Write the outcomes of the sends in a transaction; try again in a new
  *		one if it fails (a deadlock with a session that locks runs in
@@ -176,38 +208,30 @@ record_progress(void *arg)
 }
 
 /*
- * cadence_round
- *		Claim, send, record.
+ * round_on
+ *		Claim, send, record, on the tables or on one shard group of this node
+ *		(base/spi.h); the batch's counts are added to *counts.  The claim's
+ *		transaction is begun already when begun says so.
  */
-DispatchBatch *
-cadence_round(MemoryContext mcxt, TimestampTz now, bool realtime, int limit,
-			  const char *tenant_id, void (*poll_cb) (void *), void *poll_arg,
-			  TimestampTz *next_due)
+static void
+round_on(const CadenceShardGroup *group, bool begun, MemoryContext mcxt, TimestampTz now,
+		 bool realtime, int limit, const char *tenant_id, void (*poll_cb) (void *),
+		 void *poll_arg, DispatchCounts *counts, TimestampTz *next_due)
 {
-	DispatchBatch *batch;
+	DispatchBatch *volatile batch = NULL;
 	DispatchCounts seen = {0};
 
-	begin_work("cadence: claiming due actions");
-	if (!extension_installed())
-	{
-		end_work();
-		return NULL;
-	}
-	if (cadence_distributed())
-		ereport(ERROR,
-				errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				errmsg("cadence's runners do not claim from tables distributed by Citus"),
-				errdetail("cadence.scheduled_actions is a distributed table in database \"%s\".",
-						  get_database_name(MyDatabaseId)),
-				errhint("See \"Scaling out\" in cadence's README for where dispatch runs on a cluster."));
-	batch = cadence_dispatch_claim(mcxt, now, realtime, limit, tenant_id);
-	if (batch->nitems == 0 && next_due != NULL)
-		*next_due = cadence_dispatch_next_due();
-	end_work();
-	publish_counts(batch, &seen);
-
+	cadence_spi_use_shards(group);
 	PG_TRY();
 	{
+		if (!begun)
+			begin_work("cadence: claiming due actions");
+		batch = cadence_dispatch_claim(mcxt, now, realtime, limit, tenant_id);
+		if (batch->nitems == 0 && next_due != NULL)
+			*next_due = cadence_dispatch_next_due();
+		end_work();
+		publish_counts(batch, &seen);
+
 		if (cadence_dispatch_has_sends(batch))
 		{
 			Sending		s = {batch, &seen, poll_cb, poll_arg, GetCurrentTimestamp()};
@@ -220,12 +244,76 @@ cadence_round(MemoryContext mcxt, TimestampTz now, bool realtime, int limit,
 	}
 	PG_CATCH();
 	{
+		cadence_spi_use_shards(NULL);
 		/* What it claimed and could not record is for another runner. */
-		cadence_runner_renounce();
+		if (batch != NULL)
+			cadence_runner_renounce();
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	cadence_spi_use_shards(NULL);
 	if (batch->orphans)
 		cadence_runner_renounce();
-	return batch;
+	add_counts(counts, &batch->counts);
+}
+
+/*
+ * cadence_round
+ *		Claim, send, record: on a single server once, on a worker node of a
+ *		Citus cluster once in each of its shard groups, up to limit actions
+ *		in all, starting each time from the group after the one the last
+ *		round started from.
+ */
+CadenceRoundResult
+cadence_round(MemoryContext mcxt, TimestampTz now, bool realtime, int limit,
+			  const char *tenant_id, void (*poll_cb) (void *), void *poll_arg,
+			  DispatchCounts *counts, TimestampTz *next_due)
+{
+	static int	first_group = 0;
+	List	   *groups = NIL;
+	bool		distributed;
+	int			n;
+	int			k;
+
+	memset(counts, 0, sizeof(DispatchCounts));
+	if (next_due != NULL)
+		*next_due = 0;
+	begin_work("cadence: claiming due actions");
+	if (!extension_installed())
+	{
+		end_work();
+		return ROUND_NOT_INSTALLED;
+	}
+	distributed = cadence_distributed();
+	if (!distributed)
+	{
+		/* The claim in the same transaction. */
+		round_on(NULL, true, mcxt, now, realtime, limit, tenant_id, poll_cb, poll_arg,
+				 counts, next_due);
+		return ROUND_DONE;
+	}
+	groups = cadence_local_shard_groups(mcxt);
+	end_work();
+	n = list_length(groups);
+	if (n == 0)
+		return ROUND_NO_SHARDS;
+	first_group = (first_group + 1) % n;
+	for (k = 0; k < n && counts->claimed < limit; k++)
+	{
+		TimestampTz due = 0;
+
+		round_on(list_nth(groups, (first_group + k) % n), false, mcxt, now, realtime,
+				 limit - counts->claimed, tenant_id, poll_cb, poll_arg, counts, &due);
+		if (next_due != NULL && due != 0 && (*next_due == 0 || due < *next_due))
+			*next_due = due;
+	}
+	/* Work planned through the coordinator wakes no runner here. */
+	if (next_due != NULL)
+	{
+		TimestampTz poll = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), CLUSTER_POLL_MS);
+
+		if (*next_due == 0 || *next_due > poll)
+			*next_due = poll;
+	}
+	return ROUND_DONE;
 }

@@ -23,6 +23,8 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "commands/dbcommands.h"
+#include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -35,8 +37,10 @@
 #include "utils/guc.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "base/cluster.h"
 #include "base/shmem.h"
 #include "worker/bgworker.h"
 #include "worker/round.h"
@@ -245,6 +249,29 @@ report_error(RoundRequest *req)
 }
 
 /*
+ * refuse_without_shards
+ *		On a node of a Citus cluster that holds no shard of cadence's tables
+ *		(the coordinator) there is nothing to send from: each worker node
+ *		sends from its own shards.
+ */
+static void
+refuse_without_shards(void)
+{
+	char	   *workers;
+
+	StartTransactionCommand();
+	SPI_connect();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	workers = cadence_worker_nodes();
+	ereport(ERROR,
+			errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			errmsg("cadence.run_due_actions() sends from the shards of the node it runs on, and this node holds none"),
+			errdetail("Citus distributes cadence's tables in database \"%s\"; each worker node's runners send from the shards it holds.",
+					  get_database_name(MyDatabaseId)),
+			errhint("Call it on a worker node: %s.", workers));
+}
+
+/*
  * cadence_round_main
  *		The background worker of one cadence.run_due_actions() call.
  */
@@ -268,19 +295,21 @@ cadence_round_main(Datum main_arg)
 								 ALLOCSET_DEFAULT_SIZES);
 	PG_TRY();
 	{
-		DispatchBatch *batch;
+		CadenceRoundResult result;
 
 		become_caller(req);
 		cadence_runner_settings();
-		batch = cadence_round(mcxt, req->as_of, req->realtime, req->limit,
-							  req->has_tenant ? req->data : NULL, NULL, NULL, NULL);
-		if (batch == NULL)
+		result = cadence_round(mcxt, req->as_of, req->realtime, req->limit,
+							   req->has_tenant ? req->data : NULL, NULL, NULL, &req->counts,
+							   NULL);
+		if (result == ROUND_NOT_INSTALLED)
 			ereport(ERROR,
 					errcode(ERRCODE_UNDEFINED_OBJECT),
 					errmsg("extension \"cadence\" %s is not installed in this database",
 						   CADENCE_VERSION),
 					errhint("CREATE EXTENSION cadence, or ALTER EXTENSION cadence UPDATE after installing a new version of its library."));
-		req->counts = batch->counts;
+		if (result == ROUND_NO_SHARDS)
+			refuse_without_shards();
 		pg_write_barrier();
 		req->done = true;
 	}

@@ -8,8 +8,8 @@
 -- must see what this one commits.
 \set ON_ERROR_STOP 1
 \set QUIET 1
-\i test/sql/wait.sql
-\i test/sql/steps.sql
+\i test/helpers/wait.sql
+\i test/helpers/steps.sql
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS dblink;
 RESET client_min_messages;

@@ -6,7 +6,7 @@
 -- outside a transaction block only, and no application role may run it.
 \set ON_ERROR_STOP 1
 \set QUIET 1
-\i test/sql/steps.sql
+\i test/helpers/steps.sql
 SELECT plan(9);
 
 SET cadence.tenant_id = 'answered';
