@@ -315,8 +315,10 @@ BEGIN
 	END IF;
 
 	FOR v_run IN
-		SELECT r.id, r.status, r.cadence_id, r.timezone, c.exit_conditions, c.settings
+		SELECT r.id, r.status, r.cadence_id, coalesce(l.timezone, r.timezone) AS lead_zone,
+			   c.exit_conditions, c.settings
 		  FROM cadence.runs r JOIN cadence.cadences c ON c.tenant_id = r.tenant_id AND c.id = r.cadence_id
+		  LEFT JOIN cadence.contacts l ON l.tenant_id = r.tenant_id AND l.id = r.lead_id
 		 WHERE r.tenant_id = m.tenant_id AND r.id = ANY (m.run_ids) AND r.status IN ('active', 'paused')
 		 ORDER BY r.id
 	LOOP
@@ -343,9 +345,12 @@ BEGIN
 			v_pause_company := v_pause_company OR v_auto IS NULL
 				AND coalesce((v_run.settings ->> 'pauseCompanyOnReply')::boolean, false);
 		ELSIF v_run.status = 'active' THEN
-			v_back := cadence.auto_reply_return_date(s.body, received_at, v_run.timezone);
+			-- The sender names the day they are back in their own zone: it
+			-- is read there, and the run resumes on it at the wall time the
+			-- reply came in.
+			v_back := cadence.auto_reply_return_date(s.body, received_at, v_run.lead_zone);
 			v_resume := CASE WHEN v_back IS NOT NULL
-				THEN (v_back + (received_at AT TIME ZONE v_run.timezone)::time) AT TIME ZONE v_run.timezone
+				THEN (v_back + (received_at AT TIME ZONE v_run.lead_zone)::time) AT TIME ZONE v_run.lead_zone
 				ELSE received_at + make_interval(days =>
 					coalesce((v_run.settings ->> 'autoReplyPauseDays')::int, 7)) END;
 			PERFORM cadence.pause_run_in(m.tenant_id, v_run.id, greatest(v_resume, received_at),
